@@ -1,0 +1,3 @@
+"""Manage integration providers on an Orkes Conductor server."""
+
+__version__ = "0.1.0"

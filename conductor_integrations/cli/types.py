@@ -1,0 +1,181 @@
+"""``integ types``: the embedded table of provider types."""
+
+from typing import Annotated, Any, Optional
+
+import typer
+
+from conductor_integrations import output, provider_types, redact
+from conductor_integrations.cli.common import output_options, settings
+from conductor_integrations.errors import InputError
+
+app = typer.Typer(help="The provider types integ knows, their keys and examples.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="types")
+
+
+def type_record(ptype: provider_types.ProviderType) -> dict[str, Any]:
+    """A type as stable JSON/YAML data."""
+    return {
+        "type": ptype.name,
+        "label": ptype.label,
+        "category": ptype.category,
+        "required": list(ptype.effective_required),
+        "optional": [
+            k for k in ptype.all_keys if k not in ptype.effective_required and k not in ptype.conditional_keys
+        ],
+        "conditional": {
+            key: {value: list(keys) for value, keys in choices.items()}
+            for key, choices in ptype.conditional.items()
+        },
+        "secret": list(ptype.secret_keys),
+    }
+
+
+def _check_category(category: Optional[str]) -> Optional[str]:
+    if category is None:
+        return None
+    cats = provider_types.table().categories
+    upper = category.upper()
+    if upper not in cats:
+        raise typer.BadParameter(f"choose from {', '.join(cats)}")
+    return upper
+
+
+def lookup(name: str) -> provider_types.ProviderType:
+    """The type called ``name``, or exit 3 with the closest names."""
+    tbl = provider_types.table()
+    ptype = tbl.get(name)
+    if ptype is None:
+        close = tbl.closest(name)
+        hints = [f"did you mean {' or '.join(close)}?"] if close else []
+        hints.append("`integ types list` shows every type")
+        raise InputError(f"unknown type {name!r}", hints=hints)
+    return ptype
+
+
+@app.command("list")
+@output_options
+def list_types(
+    category: Annotated[
+        Optional[str],
+        typer.Option(
+            "--category",
+            help="Only types of this category (AI_MODEL, VECTOR_DB ...).",
+            callback=_check_category,
+        ),
+    ] = None,
+) -> None:
+    """List the provider types, with their category and required keys."""
+    settings()
+    tbl = provider_types.table()
+    types = [tbl.types[n] for n in tbl.names(category)]
+    records = [type_record(t) for t in types]
+    rows = [
+        {**r, "required": ", ".join(r["required"]) + (" + connectionType rules" if r["conditional"] else "")}
+        for r in records
+    ]
+    output.records(
+        rows,
+        [("type", "TYPE"), ("category", "CATEGORY"), ("label", "NAME"), ("required", "REQUIRED KEYS")],
+        machine=records,
+    )
+
+
+@app.command("show")
+@output_options
+def show(
+    type_name: Annotated[str, typer.Argument(metavar="TYPE", help="Provider type, e.g. openai.")],
+    example: Annotated[
+        bool, typer.Option("--example", help="Print an example YAML document for this type instead.")
+    ] = False,
+) -> None:
+    """Show the configuration keys of one type (which are required, which are secret)."""
+    settings()
+    ptype = lookup(type_name)
+    if example:
+        output.text(example_document(ptype))
+        return
+    record = type_record(ptype)
+    if output.settings.format != "table":
+        output.data(record)
+        return
+    docs = provider_types.table().key_docs
+    rows = []
+    for key in ptype.all_keys:
+        if key in ptype.effective_required:
+            need = "yes"
+        elif key in ptype.conditional_keys:
+            need = "conditional"
+        else:
+            need = "no"
+        rows.append(
+            {
+                "key": key,
+                "required": need,
+                "secret": "yes" if provider_types.is_secret_key(key) else "no",
+                "description": docs.get(key, {}).get("description", ""),
+            }
+        )
+    output.text(f"{ptype.name}: {ptype.label} ({ptype.category})")
+    output.table(
+        rows, [("key", "KEY"), ("required", "REQUIRED"), ("secret", "SECRET"), ("description", "DESCRIPTION")]
+    )
+    for key, choices in ptype.conditional.items():
+        output.text(f"{key} must be one of:")
+        for value, keys in choices.items():
+            output.text(f"  {value}: " + (f"requires {', '.join(keys)}" if keys else "nothing more"))
+    for key in ptype.resolved_by_server:
+        output.text(f"{key} is optional: the server resolves it.")
+    output.text(f"Example: integ types show {ptype.name} --example > {ptype.name}.yaml")
+
+
+def example_document(ptype: provider_types.ProviderType) -> str:
+    """A YAML document for ``ptype`` that ``integ validate`` accepts once the ``<...>``
+    placeholders are filled in. Secret keys read from the environment."""
+    docs = provider_types.table().key_docs
+    config: dict[str, str] = {}
+    comments: dict[str, str] = {}
+    keys = list(ptype.effective_required)
+    for choices in ptype.conditional.values():
+        first = next(iter(choices))
+        keys.extend(k for k in choices[first] if k not in keys)
+    for key in keys:
+        if key in ptype.conditional:
+            config[key] = next(iter(ptype.conditional[key]))
+            comments[key] = "one of " + ", ".join(ptype.conditional[key])
+        elif key in provider_types.table().file_keys:
+            config[key] = "${file:service-account.json}"
+            comments[key] = "secret: read from a file beside this one"
+        elif provider_types.is_secret_key(key):
+            var = f"{ptype.name}_{key}".upper()
+            config[key] = "${env:" + var + "}"
+            comments[key] = f"secret: export {var}, or use ${{keyring}} after `integ secret set`"
+        else:
+            config[key] = docs.get(key, {}).get("example", f"<{key.upper()}>")
+    lines = [
+        f"# {ptype.label} ({ptype.category}). Fill in the <...> placeholders, then:",
+        f"#   integ validate {ptype.name}.yaml && integ provider apply -f {ptype.name}.yaml",
+        f"name: my-{ptype.name.replace('_', '-')}",
+        f"type: {ptype.name}",
+        f"description: {ptype.label} provider",
+        "enabled: true",
+        "configuration:",
+    ]
+    for key, value in config.items():
+        comment = f"  # {comments[key]}" if key in comments else ""
+        lines.append(f"  {key}: {_yaml_scalar(value)}{comment}")
+    optional = [k for k in ptype.all_keys if k not in config]
+    for key in optional:
+        example = docs.get(key, {}).get("example", "")
+        lines.append(f"  # {key}: {_yaml_scalar(example)}  # optional")
+    return redact.scrub("\n".join(lines) + "\n")
+
+
+def _yaml_scalar(value: str) -> str:
+    import json
+
+    if value == "" or any(c in value for c in ":#{}[],&*!|>'\"%@`") or value.strip() != value:
+        return json.dumps(value)
+    return value

@@ -1,0 +1,82 @@
+"""``integ validate``: check provider documents offline, reporting every problem at once."""
+
+from typing import Annotated, Any
+
+import typer
+
+from conductor_integrations import documents, output, validate
+from conductor_integrations.cli.common import output_options, settings
+from conductor_integrations.errors import ExitCode, Problem
+
+
+def register(root: typer.Typer) -> None:
+    root.command("validate")(validate_command)
+
+
+def problem_record(p: Problem) -> dict[str, Any]:
+    return {
+        "source": p.source,
+        "line": p.line,
+        "path": p.path,
+        "severity": p.severity,
+        "message": p.message,
+        "hint": p.hint,
+    }
+
+
+def report_problems(problems: list[Problem]) -> None:
+    """Print problems to stderr, errors first within each document."""
+    for p in problems:
+        if p.severity == "error":
+            output.error(p.render())
+        else:
+            output.warning(p.render())
+
+
+@output_options
+def validate_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(metavar="PATH...", help="YAML/JSON files, folders (recursive) or - for stdin."),
+    ],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")
+    ] = False,
+) -> None:
+    """Check provider documents against the provider types, offline.
+
+    References (${env:...}, ${file:...}, ${keyring}) are resolved exactly as `provider put`
+    and `provider apply` would; nothing is sent. Exit 0 when every document is valid, 3
+    otherwise.
+    """
+    from conductor_integrations.resolve import LocalResolver
+
+    settings()
+    docs = documents.load_all(paths)
+    payloads, problems = validate.prepare(docs, LocalResolver(interactive=False), strict=strict)
+    errors = [p for p in problems if p.severity == "error"]
+    if output.settings.format != "table":
+        output.data(
+            {
+                "valid": not errors,
+                "documents": [
+                    {
+                        "source": p.document.label if p.document else "",
+                        "name": p.name,
+                        "type": p.type,
+                        "valid": not p.errors,
+                        "problems": [problem_record(x) for x in p.problems],
+                    }
+                    for p in payloads
+                ],
+            }
+        )
+    report_problems(problems)
+    bad = sum(1 for p in payloads if p.errors)
+    if not payloads:
+        output.warning("no provider documents found")
+    summary = f"{len(payloads)} provider{'s' if len(payloads) != 1 else ''} checked"
+    if bad:
+        output.info(f"{summary}: {bad} invalid, {len(errors)} error{'s' if len(errors) != 1 else ''}")
+        raise typer.Exit(int(ExitCode.INVALID))
+    output.info(f"{summary}: all valid" + (f" ({len(problems)} warnings)" if problems else ""))

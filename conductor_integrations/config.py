@@ -1,0 +1,239 @@
+"""Settings and where each came from.
+
+The order in which a setting is looked up (written once, here):
+
+1. the flag on the command line (``--server``, ``--timeout`` ...);
+2. the environment (``CONDUCTOR_SERVER_URL``, ``INTEG_TIMEOUT`` ...);
+3. the selected profile in ``config.yaml`` (``--profile``, ``INTEG_PROFILE``, else ``default``);
+4. the built-in default.
+
+The key secret is never in the profile: it comes from ``CONDUCTOR_AUTH_SECRET`` or the
+keyring (see ``credentials``). No secret is ever written to the profiles file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conductor_integrations.errors import UsageError
+
+APP_NAME = "conductor-integrations"
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    name: str
+    flag: str | None
+    env: str | None
+    profile_key: str | None
+    default: Any
+    kind: str = "str"  # str, float, int, bool
+    secret: bool = False
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("server", "--server", "CONDUCTOR_SERVER_URL", "server", None),
+    SettingSpec("token", "--token", "CONDUCTOR_AUTH_TOKEN", None, None, secret=True),
+    SettingSpec("key_id", "--key-id", "CONDUCTOR_AUTH_KEY", "key_id", None),
+    SettingSpec("output", "--output", "INTEG_OUTPUT", "output", "table"),
+    SettingSpec("timeout", "--timeout", "INTEG_TIMEOUT", "timeout", 10.0, "float"),
+    SettingSpec("retries", "--retries", "INTEG_RETRIES", "retries", 3, "int"),
+    SettingSpec("ca_bundle", "--ca-bundle", "REQUESTS_CA_BUNDLE", "ca_bundle", None),
+    SettingSpec("insecure", "--insecure", None, None, False, "bool"),
+    SettingSpec("no_color", "--no-color", "NO_COLOR", None, False, "bool"),
+    SettingSpec("debug", "--debug", "INTEG_DEBUG", None, False, "bool"),
+)
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+PROFILE_KEYS = tuple(s.profile_key for s in SPECS if s.profile_key)
+
+
+@dataclass
+class Setting:
+    value: Any
+    source: str  # "flag --server", "env CONDUCTOR_SERVER_URL", "profile default", "default"
+
+
+@dataclass
+class Settings:
+    values: dict[str, Setting] = field(default_factory=dict)
+    profile: str = "default"
+    profile_source: str = "default"
+    config_file: Path | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name].value
+
+    def get(self, name: str) -> Any:
+        setting = self.values.get(name)
+        return setting.value if setting else None
+
+    def source(self, name: str) -> str:
+        setting = self.values.get(name)
+        return setting.source if setting else "default"
+
+    @property
+    def server(self) -> str | None:
+        value = self.get("server")
+        return str(value) if value else None
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$INTEG_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/conductor-integrations``, else
+    ``~/.config/conductor-integrations``."""
+    env = os.environ if env is None else env
+    if env.get("INTEG_CONFIG_DIR"):
+        return Path(env["INTEG_CONFIG_DIR"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / APP_NAME
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$INTEG_DATA_DIR``, else ``$XDG_DATA_HOME/conductor-integrations``, else
+    ``~/.local/share/conductor-integrations`` (the platform's data folder elsewhere)."""
+    env = os.environ if env is None else env
+    if env.get("INTEG_DATA_DIR"):
+        return Path(env["INTEG_DATA_DIR"]).expanduser()
+    if env.get("XDG_DATA_HOME"):
+        return Path(env["XDG_DATA_HOME"]).expanduser() / APP_NAME
+    if os.name == "nt" and env.get("LOCALAPPDATA"):
+        return Path(env["LOCALAPPDATA"]) / APP_NAME
+    return Path.home() / ".local" / "share" / APP_NAME
+
+
+def config_file(env: Mapping[str, str] | None = None) -> Path:
+    return config_dir(env) / "config.yaml"
+
+
+def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
+    """The ``profiles:`` mapping of the config file ({} when there is no file)."""
+    if not path.exists():
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the profiles file: {exc}") from None
+    profiles = data.get("profiles", {}) if isinstance(data, dict) else None
+    if not isinstance(profiles, dict):
+        raise UsageError(f"{path}: expected `profiles:` with one mapping per profile")
+    return {str(k): (v if isinstance(v, dict) else {}) for k, v in profiles.items()}
+
+
+def write_profile(path: Path, name: str, values: Mapping[str, Any], *, replace: bool = False) -> None:
+    """Set ``values`` in profile ``name`` (keys with value None are removed). Only the
+    keys of ``PROFILE_KEYS`` are accepted: no secret is ever written here."""
+    import yaml
+
+    bad = [k for k in values if k not in PROFILE_KEYS]
+    if bad:
+        raise ValueError(f"not profile keys: {bad}")
+    data: dict[str, Any] = {}
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+        data = loaded if isinstance(loaded, dict) else {}
+    profiles = data.setdefault("profiles", {})
+    profile = {} if replace else dict(profiles.get(name) or {})
+    for key, value in values.items():
+        if value is None:
+            profile.pop(key, None)
+        else:
+            profile[key] = value
+    if profile:
+        profiles[name] = profile
+    else:
+        profiles.pop(name, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    tmp.replace(path)
+
+
+def _convert(spec: SettingSpec, value: Any, source: str) -> Any:
+    if spec.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if spec.env == "NO_COLOR":
+            return str(value) != ""  # no-color.org: present and non-empty
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
+    if spec.kind in ("float", "int"):
+        try:
+            number = float(value) if spec.kind == "float" else int(str(value))
+        except (TypeError, ValueError):
+            raise UsageError(f"{source}: {spec.name} must be a number, not {value!r}") from None
+        if number < 0 or (spec.name == "timeout" and number == 0):
+            raise UsageError(f"{source}: {spec.name} must be positive, not {value!r}")
+        return number
+    return str(value)
+
+
+def resolve(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    profile: str | None = None,
+) -> Settings:
+    """Every setting with its source. ``flags`` maps setting names to flag values (None
+    when the flag was not given)."""
+    env = os.environ if env is None else env
+    path = config_file(env)
+    if profile:
+        profile_name, profile_source = profile, "flag --profile"
+    elif env.get("INTEG_PROFILE"):
+        profile_name, profile_source = env["INTEG_PROFILE"], "env INTEG_PROFILE"
+    else:
+        profile_name, profile_source = "default", "default"
+    profiles = read_profiles(path)
+    if profile_name not in profiles and profile_source != "default":
+        known = ", ".join(sorted(profiles)) or "none yet"
+        raise UsageError(
+            f"no profile {profile_name!r} in {path}",
+            hints=[f"profiles: {known}", "create one with `integ auth login --profile NAME`"],
+        )
+    selected = profiles.get(profile_name, {})
+    settings = Settings(profile=profile_name, profile_source=profile_source, config_file=path)
+    for spec in SPECS:
+        flag_value = flags.get(spec.name)
+        if flag_value is not None and flag_value is not False:
+            setting = Setting(_convert(spec, flag_value, f"flag {spec.flag}"), f"flag {spec.flag}")
+        elif spec.env and env.get(spec.env) not in (None, ""):
+            src = f"env {spec.env}"
+            setting = Setting(_convert(spec, env[spec.env], src), src)
+        elif spec.profile_key and selected.get(spec.profile_key) not in (None, ""):
+            src = f"profile {profile_name}"
+            setting = Setting(_convert(spec, selected[spec.profile_key], src), src)
+        else:
+            setting = Setting(spec.default, "default")
+        settings.values[spec.name] = setting
+    if settings["output"] not in ("table", "json", "yaml"):
+        raise UsageError(
+            f"{settings.source('output')}: output must be table, json or yaml, not {settings['output']!r}"
+        )
+    return settings
+
+
+def require_server(settings: Settings) -> str:
+    """The server URL, or a usage error (exit 2) naming every way to give one."""
+    server = settings.server
+    if not server:
+        raise UsageError(
+            "no Conductor server configured",
+            hints=[
+                "pass --server URL, or set CONDUCTOR_SERVER_URL",
+                "or save one in a profile with `integ auth login --server URL`",
+                "or try the built-in sandbox with --server local",
+            ],
+        )
+    return server
+
+
+def normalize_server(url: str) -> str:
+    """The server root without a trailing ``/`` or ``/api`` (both forms mean the same)."""
+    url = url.strip().rstrip("/")
+    if url.endswith("/api"):
+        url = url[: -len("/api")]
+    return url.rstrip("/")

@@ -1,0 +1,224 @@
+"""Reading provider documents: YAML (several documents per file) and JSON, from files,
+folders or stdin, keeping the line of every key so that problems can point at it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conductor_integrations.errors import InputError
+
+KeyPath = tuple[str | int, ...]
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class Document:
+    """One parsed document and where it came from."""
+
+    data: Any
+    source: str  # the path as the user gave it, or "<stdin>"
+    index: int = 1  # 1-based position in its file
+    count: int = 1  # how many documents the file held
+    base_dir: Path = field(default_factory=Path.cwd)  # for ${file:...} references
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    #: source text of scalars YAML turned into numbers or dates (``5672``, ``2023-06-01``)
+    raw: dict[KeyPath, str] = field(default_factory=dict)
+    prefix: KeyPath = ()  # where this provider sits inside ``data`` of the file (lists)
+
+    @property
+    def label(self) -> str:
+        """``file.yaml`` or ``file.yaml#2`` for the second document of a file."""
+        return f"{self.source}#{self.index}" if self.count > 1 else self.source
+
+    def raw_text(self, path: KeyPath) -> str | None:
+        """The source text of a number or date scalar at ``path``, if it was one."""
+        return self.raw.get(self.prefix + path)
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """Line of ``path`` (relative to this provider) or of its closest known parent."""
+        full = self.prefix + path
+        while True:
+            if full in self.lines:
+                return self.lines[full]
+            if not full:
+                return None
+            full = full[:-1]
+
+    def providers(self) -> Iterator[Document]:
+        """The providers in this document: itself, or each item of a top-level list."""
+        if isinstance(self.data, list):
+            for i, item in enumerate(self.data):
+                yield Document(
+                    data=item,
+                    source=self.source,
+                    index=self.index,
+                    count=self.count,
+                    base_dir=self.base_dir,
+                    lines=self.lines,
+                    raw=self.raw,
+                    prefix=(i,),
+                )
+        else:
+            yield self
+
+    def where(self, path: KeyPath = ()) -> str:
+        line = self.line_of(path)
+        return f"{self.label}:{line}" if line else self.label
+
+
+def _loader_class() -> type:
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Marks:
+    """Lines and raw scalar texts collected while building one document."""
+
+    def __init__(self) -> None:
+        self.lines: dict[KeyPath, int] = {}
+        self.raw: dict[KeyPath, str] = {}
+
+
+def _build(node: Any, loader: Any, path: KeyPath, marks: _Marks, source: str) -> Any:
+    import yaml
+
+    lines = marks.lines
+
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise InputError(
+                    f"{source}:{key_node.start_mark.line + 1}: a mapping key must be a plain value"
+                )
+            key = str(key) if not isinstance(key, str) else key
+            if key in out:
+                raise InputError(
+                    f"{source}:{key_node.start_mark.line + 1}: duplicate key {key!r}",
+                    hints=["each key may appear once in a mapping"],
+                )
+            child = (*path, key)
+            lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, loader, child, marks, source)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, loader, (*path, i), marks, source) for i, item in enumerate(node.value)]
+    value = loader.construct_object(node, deep=True)
+    if value is not None and not isinstance(value, (str, bool)):
+        marks.raw[path] = node.value
+    return value
+
+
+def parse_yaml(text: str, source: str, base_dir: Path) -> list[Document]:
+    """Every non-empty document of a YAML stream; syntax errors name the file and line."""
+    import yaml
+
+    loader = _loader_class()(text)
+    docs: list[Document] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            marks = _Marks()
+            data = _build(node, loader, (), marks, source)
+            if data is not None:
+                docs.append(
+                    Document(
+                        data=data,
+                        source=source,
+                        base_dir=base_dir,
+                        lines=marks.lines,
+                        raw=marks.raw,
+                    )
+                )
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        col = f" (column {mark.column + 1})" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(
+            f"{where}: cannot parse YAML: {problem}{col}",
+            hints=["check the indentation and quoting around that line"],
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: cannot parse YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    for i, doc in enumerate(docs, 1):
+        doc.index, doc.count = i, len(docs)
+    return docs
+
+
+def parse_json(text: str, source: str, base_dir: Path) -> list[Document]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{source}:{exc.lineno}: cannot parse JSON: {exc.msg} (column {exc.colno})"
+        ) from None
+    return [Document(data=data, source=source, base_dir=base_dir, lines={(): 1})]
+
+
+def read_text(path: str) -> tuple[str, Path]:
+    """The text behind ``path`` (``-`` is stdin) and the folder references resolve from."""
+    if path == "-":
+        if sys.stdin is None:
+            raise InputError("`-` given but there is no standard input")
+        return sys.stdin.read(), Path.cwd()
+    p = Path(path)
+    try:
+        return p.read_text("utf-8"), p.resolve().parent
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; give a file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load(path: str) -> list[Document]:
+    """Parse one file (or ``-``): ``.json`` as JSON, anything else as YAML (JSON is YAML)."""
+    text, base_dir = read_text(path)
+    source = "<stdin>" if path == "-" else path
+    if path.lower().endswith(".json"):
+        return parse_json(text, source, base_dir)
+    return parse_yaml(text, source, base_dir)
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Files as given, folders as their ``*.yaml``, ``*.yml`` and ``*.json`` (recursively,
+    sorted), ``-`` as stdin (once)."""
+    out: list[str] = []
+    for path in paths:
+        p = Path(path)
+        if path != "-" and p.is_dir():
+            found = sorted(
+                str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DOCUMENT_SUFFIXES
+            )
+            if not found:
+                raise InputError(f"{path}: no .yaml, .yml or .json files in this folder")
+            out.extend(found)
+        else:
+            out.append(path)
+    if out.count("-") > 1:
+        raise InputError("`-` (standard input) may be given once")
+    return out
+
+
+def load_all(paths: Iterable[str]) -> list[Document]:
+    """Every provider document under ``paths``, top-level lists expanded."""
+    docs: list[Document] = []
+    for path in expand_paths(paths):
+        for doc in load(path):
+            docs.extend(doc.providers())
+    return docs

@@ -1,0 +1,228 @@
+"""Everything ``integ`` prints: tables, JSON/YAML, messages and progress.
+
+Data goes to stdout; messages, warnings and progress go to stderr. Every string passes
+through ``redact.scrub`` on its way out, so a secret value met anywhere in the process is
+never printed. Colour only on a terminal, never with ``NO_COLOR`` or ``--no-color``.
+The only module that imports rich.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from conductor_integrations import redact
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+FORMATS = ("table", "json", "yaml")
+
+
+@dataclass
+class Settings:
+    format: str = "table"
+    no_color: bool = False
+    debug: bool = False
+
+
+settings = Settings()
+_consoles: dict[bool, Console] = {}
+
+
+def configure(format: str | None = None, no_color: bool | None = None, debug: bool | None = None) -> None:
+    if format is not None:
+        settings.format = format
+    if no_color is not None:
+        settings.no_color = no_color
+    if debug is not None:
+        settings.debug = debug
+    _consoles.clear()
+
+
+def reset() -> None:
+    configure("table", False, False)
+
+
+def color_allowed() -> bool:
+    return not settings.no_color and not os.environ.get("NO_COLOR")
+
+
+def console(stderr: bool = False) -> Console:
+    """The rich console for stdout or stderr (built on first use)."""
+    if stderr not in _consoles:
+        from rich.console import Console
+
+        stream = sys.stderr if stderr else sys.stdout
+        _consoles[stderr] = Console(
+            file=stream,
+            no_color=not color_allowed(),
+            highlight=False,
+            soft_wrap=False,
+            emoji=False,
+            markup=False,
+        )
+    return _consoles[stderr]
+
+
+def _write(stream: Any, text: str) -> None:
+    stream.write(redact.scrub(text))
+    stream.flush()
+
+
+# -- messages (stderr) ---------------------------------------------------------------
+
+
+def _styled(prefix: str, style: str, text: str) -> None:
+    con = console(stderr=True)
+    if con.is_terminal and color_allowed():
+        from rich.text import Text
+
+        line = Text()
+        line.append(prefix, style=style)
+        line.append(redact.scrub(text))
+        con.print(line)
+    else:
+        _write(sys.stderr, prefix + text + "\n")
+
+
+def info(text: str) -> None:
+    """A message for the person at the terminal (stderr)."""
+    _write(sys.stderr, text + "\n")
+
+
+def success(text: str) -> None:
+    _styled("", "green", text)
+
+
+def warning(text: str) -> None:
+    _styled("warning: ", "bold yellow", text)
+
+
+def error(text: str, hints: Sequence[str] = (), details: Sequence[str] = ()) -> None:
+    _styled("error: ", "bold red", text)
+    for detail in details:
+        _write(sys.stderr, f"  - {detail}\n")
+    for hint in hints:
+        _styled("  hint: ", "cyan", hint)
+
+
+def debug(text: str) -> None:
+    if settings.debug:
+        _write(sys.stderr, f"debug: {text}\n")
+
+
+# -- data (stdout) ---------------------------------------------------------------
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(redact.scrub_data(data), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_yaml(data: Any, explicit_start: bool = False) -> str:
+    import yaml
+
+    return yaml.safe_dump(
+        redact.scrub_data(data),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        explicit_start=explicit_start,
+        width=1000,
+    )
+
+
+def data(obj: Any, fmt: str | None = None) -> None:
+    """Print ``obj`` as JSON or YAML (``table`` falls back to YAML for non-tabular data)."""
+    fmt = fmt or settings.format
+    _write(sys.stdout, to_json(obj) if fmt == "json" else to_yaml(obj))
+
+
+def text(value: str) -> None:
+    """Print plain data text to stdout."""
+    _write(sys.stdout, value if value.endswith("\n") else value + "\n")
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell(v) for v in value) or "-"
+    return str(value)
+
+
+def table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str | None = None
+) -> None:
+    """Print rows as a table for people: ``columns`` are ``(key, header)`` pairs. On a
+    terminal a rich table; elsewhere plain aligned columns (no padding at line ends), which
+    ``grep``, ``awk`` and ``cut`` handle well."""
+    if not console().is_terminal:
+        _write(sys.stdout, plain_table(rows, columns))
+        return
+    from rich import box
+    from rich.table import Table
+
+    tbl = Table(box=box.SIMPLE_HEAD, title=title, show_edge=False, pad_edge=False)
+    for _, header in columns:
+        tbl.add_column(header, overflow="fold")
+    for row in rows:
+        tbl.add_row(*(redact.scrub(cell(row.get(key))) for key, _ in columns))
+    console().print(tbl)
+
+
+def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    cells = [[header for _, header in columns]]
+    cells += [[cell(row.get(key)).replace("\n", " ") for key, _ in columns] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines) + "\n"
+
+
+def records(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    machine: Any = None,
+    empty: str = "",
+) -> None:
+    """Print rows in the selected format: a table, or ``machine`` (default: the rows)
+    as JSON/YAML."""
+    if settings.format == "table":
+        if not rows and empty:
+            info(empty)
+            return
+        table(rows, columns)
+    else:
+        data(rows if machine is None else machine)
+
+
+# -- progress (stderr, terminals only) --------------------------------------------------
+
+
+@contextmanager
+def progress(total: int, description: str) -> Iterator[Any]:
+    """A progress bar on a terminal; elsewhere a no-op. Yields ``advance(n=1)``."""
+    con = console(stderr=True)
+    if not con.is_terminal or total < 2:
+        yield lambda n=1: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=con,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

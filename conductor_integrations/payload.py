@@ -1,0 +1,394 @@
+"""From a document and flags to the request body of ``POST /api/integrations/provider/{name}``.
+
+Pure code: every side effect (environment, files, keyring, prompts) goes through a
+``Resolver``, so this module is tested with plain tables.
+
+Sources, later wins:
+1. the document (``-f``), whose ``configuration`` mapping is the base;
+2. flags (``-t``, ``--category``, ``-d``, ``--enabled/--disabled``), ``-c KEY=VALUE`` merging key
+   by key; the NAME argument wins over ``name`` in the document.
+Then references are resolved in every string value (``${env:NAME}``, ``${file:PATH}``,
+``${keyring}``, ``${keyring:PROVIDER/KEY}``; ``$${`` is a literal ``${``), and a secret key that
+is required but has no value is asked of the resolver (keyring, then prompt).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from conductor_integrations import provider_types
+from conductor_integrations.documents import Document, KeyPath
+from conductor_integrations.errors import InputError, Problem, UsageError
+
+#: Top-level fields of a provider document.
+DOCUMENT_FIELDS = (
+    "name",
+    "type",
+    "category",
+    "description",
+    "enabled",
+    "configuration",
+    "models",
+    "tags",
+)
+#: Fields of the request body, in the order they are sent.
+BODY_FIELDS = ("type", "category", "description", "enabled", "configuration")
+
+_REF = re.compile(r"\$\$\{|\$\{(env|file|keyring)(?::([^}]*))?\}")
+
+
+class Resolver(Protocol):
+    """Where references get their values. Each method may raise ``InputError``."""
+
+    def env(self, name: str) -> str | None: ...
+
+    def read_file(self, path: Path) -> str: ...
+
+    def keyring(self, provider: str, key: str) -> str | None: ...
+
+    def missing_secret(self, provider: str, key: str) -> str | None:
+        """Called for a required secret with no value: keyring, then prompt; None if neither."""
+        ...
+
+
+@dataclass
+class ConfigFlag:
+    """One ``-c KEY=VALUE`` (or ``-c KEY=@PATH``) from the command line."""
+
+    key: str
+    value: str
+    from_file: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> ConfigFlag:
+        key, sep, value = text.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(
+                f"-c {text!r}: expected KEY=VALUE or KEY=@PATH",
+                hints=["for example: -c endpoint=https://api.openai.com/v1 -c api_key=@key.txt"],
+            )
+        if value.startswith("@") and len(value) > 1:
+            return cls(key, value[1:], from_file=True)
+        return cls(key, value)
+
+
+@dataclass
+class Flags:
+    """What the command line says about one provider (None: not given)."""
+
+    type: str | None = None
+    category: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    config: list[ConfigFlag] = field(default_factory=list)
+
+
+@dataclass
+class Payload:
+    """A resolved provider: the body to send and what to mask in it."""
+
+    name: str
+    body: dict[str, Any]
+    #: configuration keys whose values are secrets (masked on every output path)
+    secret_keys: set[str] = field(default_factory=set)
+    #: secret values met while resolving (registered with the redactor)
+    secret_values: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    #: ``models:`` and ``tags:`` of the document, handed on unchanged
+    models: Any = None
+    tags: Any = None
+    document: Document | None = None
+    #: configuration keys given literally on the command line
+    literal_cli_secrets: list[str] = field(default_factory=list)
+
+    @property
+    def type(self) -> str | None:
+        value = self.body.get("type")
+        return value if isinstance(value, str) else None
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        config = self.body.get("configuration")
+        return config if isinstance(config, dict) else {}
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def scalar_text(value: Any, raw: str | None = None) -> str | None:
+    """A configuration value as the text that is sent: booleans ``true``/``false``, numbers
+    and dates as written in the YAML file. None stays None (no value)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if raw is not None:
+        return raw
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+class _Builder:
+    def __init__(self, name: str, doc: Document | None):
+        self.name = name
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def problem(self, path: KeyPath, message: str, hint: str = "", severity: str = "error") -> None:
+        source = self.doc.label if self.doc else ""
+        line = self.doc.line_of(path) if self.doc else None
+        dotted = ".".join(str(p) for p in path)
+        self.problems.append(Problem(dotted, message, hint, severity, source, line))
+
+
+def _flag_problem(path: str, message: str, hint: str = "") -> Problem:
+    return Problem(path, message, hint, "error", "command line")
+
+
+def build(
+    name: str | None,
+    doc: Document | None,
+    flags: Flags | None,
+    resolver: Resolver,
+    *,
+    resolve_missing_secrets: bool = True,
+) -> Payload:
+    """Merge document and flags, resolve references, and return the payload with every
+    problem found on the way (shape errors, bad references, missing secrets)."""
+    flags = flags or Flags()
+    data: dict[str, Any] = {}
+    b = _Builder(name or "", doc)
+    if doc is not None:
+        if isinstance(doc.data, dict):
+            data = doc.data
+        else:
+            b.problem((), "a provider document must be a mapping of fields")
+    for key in data:
+        if key not in DOCUMENT_FIELDS:
+            hint = provider_types.closest_key(key, DOCUMENT_FIELDS)
+            b.problem(
+                (key,),
+                f"unknown field {key!r}",
+                f"did you mean {hint!r}?" if hint else "fields: " + ", ".join(DOCUMENT_FIELDS),
+                "warning",
+            )
+    doc_name = data.get("name")
+    final_name = name or (str(doc_name) if doc_name not in (None, "") else "")
+    b.name = final_name
+    if not final_name:
+        b.problem(("name",), "the provider has no name", "give NAME or a `name:` field")
+
+    body: dict[str, Any] = {}
+    for key in ("type", "category", "description"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, (dict, list)):
+            b.problem((key,), f"{key} must be a single value")
+            continue
+        body[key] = scalar_text(value, doc.raw_text((key,)) if doc else None)
+    if "enabled" in data and data["enabled"] is not None:
+        if isinstance(data["enabled"], bool):
+            body["enabled"] = data["enabled"]
+        else:
+            b.problem(("enabled",), "enabled must be true or false")
+    for key in ("type", "category", "description"):
+        value = getattr(flags, key)
+        if value is not None:
+            body[key] = value
+    if flags.enabled is not None:
+        body["enabled"] = flags.enabled
+
+    config: dict[str, str | None] = {}
+    origin: dict[str, tuple[str, Path]] = {}  # key -> ("file"|"flag", base dir)
+    base_dir = doc.base_dir if doc else Path.cwd()
+    raw_config = data.get("configuration")
+    if raw_config is not None and not isinstance(raw_config, dict):
+        b.problem(("configuration",), "configuration must be a mapping of KEY: value")
+    elif raw_config:
+        for key, value in raw_config.items():
+            path = ("configuration", key)
+            if isinstance(value, (dict, list)):
+                b.problem(
+                    path,
+                    "a configuration value must be a single value",
+                    "put structured content (JSON) in a file and use ${file:PATH}",
+                )
+                continue
+            config[key] = scalar_text(value, doc.raw_text(path) if doc else None)
+            origin[key] = ("file", base_dir)
+    literal: list[str] = []
+    for cf in flags.config:
+        if cf.from_file:
+            try:
+                text = resolver.read_file(Path(cf.value))
+            except InputError as exc:
+                b.problems.append(_flag_problem(f"-c {cf.key}", exc.message))
+                continue
+            config[cf.key] = text[:-1] if text.endswith("\n") else text
+            origin[cf.key] = ("literal", Path.cwd())
+        else:
+            config[cf.key] = cf.value
+            origin[cf.key] = ("flag", Path.cwd())
+            if provider_types.is_secret_key(cf.key) and cf.value and not _REF.search(cf.value):
+                literal.append(cf.key)
+
+    payload = Payload(final_name, body, problems=b.problems, document=doc)
+    payload.literal_cli_secrets = literal
+    payload.models = data.get("models")
+    payload.tags = data.get("tags")
+
+    # References in top-level strings and in configuration values.
+    for key in ("type", "category", "description"):
+        if isinstance(body.get(key), str):
+            body[key] = _resolve(body[key], (key,), b, resolver, base_dir, payload, secret=False)
+    resolved: dict[str, str] = {}
+    for key, value in config.items():
+        secret = provider_types.is_secret_key(key)
+        if value is None:
+            continue
+        kind, key_base = origin[key]
+        if kind == "literal":  # -c KEY=@PATH: the file's text is taken as it is
+            resolved[key] = value
+        else:
+            resolved[key] = _resolve(
+                value, ("configuration", key), b, resolver, key_base, payload, secret=secret
+            )
+        if secret:
+            payload.secret_keys.add(key)
+            if resolved[key]:
+                payload.secret_values.add(resolved[key])
+
+    if resolve_missing_secrets and final_name:
+        for key in missing_required_secrets(body.get("type"), resolved):
+            try:
+                value = resolver.missing_secret(final_name, key)
+            except InputError as exc:
+                b.problem(("configuration", key), exc.message)
+                continue
+            if value:
+                resolved[key] = value
+                payload.secret_keys.add(key)
+                payload.secret_values.add(value)
+    if resolved or raw_config is not None or flags.config:
+        body["configuration"] = resolved
+    # Keys present with no value (``api_key:``) are known to be secret for masking too.
+    payload.secret_keys.update(k for k in config if provider_types.is_secret_key(k))
+    return payload
+
+
+def missing_required_secrets(type_name: Any, config: dict[str, str]) -> list[str]:
+    """Secret keys the type requires (conditional rules included) that have no value."""
+    ptype = provider_types.table().get(type_name) if isinstance(type_name, str) else None
+    if ptype is None:
+        return []
+    needed = list(ptype.effective_required)
+    for key, choices in ptype.conditional.items():
+        needed.extend(choices.get(config.get(key, ""), ()))
+    return [k for k in needed if provider_types.is_secret_key(k) and not config.get(k)]
+
+
+def _resolve(
+    text: str,
+    path: KeyPath,
+    b: _Builder,
+    resolver: Resolver,
+    base_dir: Path,
+    payload: Payload,
+    *,
+    secret: bool,
+) -> str:
+    """Expand the references in one string value; problems are recorded, not raised."""
+    out: list[str] = []
+    pos = 0
+    for m in _REF.finditer(text):
+        out.append(text[pos : m.start()])
+        pos = m.end()
+        if m.group(0) == "$${":
+            out.append("${")
+            continue
+        kind, arg = m.group(1), m.group(2)
+        try:
+            value = _lookup(kind, arg, resolver, base_dir, b.name, path)
+        except InputError as exc:
+            b.problem(path, exc.message, "; ".join(exc.hints))
+            continue
+        if kind == "keyring" or secret:
+            payload.secret_values.add(value)
+        out.append(value)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _lookup(
+    kind: str, arg: str | None, resolver: Resolver, base_dir: Path, provider: str, path: KeyPath
+) -> str:
+    if kind == "env":
+        if not arg:
+            raise InputError("${env:NAME} needs a variable name")
+        value = resolver.env(arg)
+        if value is None:
+            raise InputError(f"environment variable {arg} is not set (referenced as ${{env:{arg}}})")
+        return value
+    if kind == "file":
+        if not arg:
+            raise InputError("${file:PATH} needs a path")
+        target = Path(arg).expanduser()
+        if not target.is_absolute():
+            target = base_dir / target
+        text = resolver.read_file(target)
+        return text[:-1] if text.endswith("\n") else text
+    # keyring
+    if arg is None:
+        key = str(path[-1]) if path and path[0] == "configuration" else ""
+        if not provider or not key:
+            raise InputError(
+                "${keyring} stands for this provider's secret and works only as a configuration value"
+            )
+        owner = provider
+    else:
+        owner, sep, key = arg.rpartition("/")
+        if not sep or not owner or not key:
+            raise InputError(f"${{keyring:{arg}}}: expected ${{keyring:PROVIDER/KEY}}")
+    value = resolver.keyring(owner, key)
+    if value is None:
+        raise InputError(
+            f"no secret stored for {owner}/{key}",
+            hints=[f"store it with `integ secret set {owner} {key}`"],
+        )
+    return value
+
+
+def references(text: str) -> list[tuple[str, str | None]]:
+    """The references in ``text`` as ``(kind, argument)`` pairs (for tests and export)."""
+    return [(m.group(1), m.group(2)) for m in _REF.finditer(text) if m.group(0) != "$${"]
+
+
+def fill_category(body: dict[str, Any]) -> None:
+    """Fill ``category`` from the type table when it was not given."""
+    if "category" in body:
+        return
+    ptype = provider_types.table().get(body["type"]) if isinstance(body.get("type"), str) else None
+    if ptype is not None:
+        body["category"] = ptype.category
+
+
+def order_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with its fields in the order of the reference page's examples."""
+    return {k: body[k] for k in BODY_FIELDS if k in body}
+
+
+def parse_config_flags(values: Sequence[str] | None) -> list[ConfigFlag]:
+    return [ConfigFlag.parse(v) for v in values or ()]
+
+
+def secret_config_keys(config: Iterable[str]) -> set[str]:
+    return {k for k in config if provider_types.is_secret_key(k)}

@@ -1,0 +1,143 @@
+"""The embedded table of provider types.
+
+``provider_types.json`` beside this module is the single source of truth: validation,
+``integ types``, the sandbox's ``/api/integrations/def``, completions and the man pages all
+read it through this module. Its ``_reading`` list records how the reference page was read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ProviderType:
+    """One provider type: its category and configuration keys."""
+
+    name: str
+    label: str
+    category: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    #: ``{"connectionType": {"ACCESS_KEY": ("user", "api_key"), ...}}``
+    conditional: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    #: keys the page lists as required but the server resolves (pineconedb projectName)
+    resolved_by_server: tuple[str, ...] = ()
+    page_row: str = "two"
+
+    @property
+    def conditional_keys(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for choices in self.conditional.values():
+            for keys in choices.values():
+                out.extend(k for k in keys if k not in out)
+        return tuple(out)
+
+    @property
+    def all_keys(self) -> tuple[str, ...]:
+        """Every key this type accepts, in the page's order."""
+        out: list[str] = []
+        for key in (*self.required, *self.conditional_keys, *self.optional):
+            if key not in out:
+                out.append(key)
+        return tuple(out)
+
+    @property
+    def effective_required(self) -> tuple[str, ...]:
+        """Required keys, less those the server resolves."""
+        return tuple(k for k in self.required if k not in self.resolved_by_server)
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        return tuple(k for k in self.all_keys if is_secret_key(k))
+
+
+@dataclass(frozen=True)
+class TypeTable:
+    types: dict[str, ProviderType]
+    categories: tuple[str, ...]
+    known_categories: tuple[str, ...]
+    secret_keys: frozenset[str]
+    file_keys: frozenset[str]
+    key_docs: dict[str, dict[str, str]]
+    reading: tuple[str, ...]
+
+    def get(self, name: str) -> ProviderType | None:
+        return self.types.get(name)
+
+    def names(self, category: str | None = None) -> list[str]:
+        return [n for n, t in self.types.items() if category is None or t.category == category]
+
+    def closest(self, name: str, n: int = 3) -> list[str]:
+        """Known type names closest to ``name`` (for "did you mean" hints)."""
+        by_lower = {k.lower(): k for k in self.types}
+        if name.lower() in by_lower:
+            return [by_lower[name.lower()]]
+        found = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
+        return [by_lower[f] for f in found]
+
+
+def _build(data: dict[str, Any]) -> TypeTable:
+    types = {}
+    for name, raw in data["types"].items():
+        types[name] = ProviderType(
+            name=name,
+            label=raw["label"],
+            category=raw["category"],
+            required=tuple(raw["required"]),
+            optional=tuple(raw["optional"]),
+            conditional={
+                key: {value: tuple(keys) for value, keys in choices.items()}
+                for key, choices in raw.get("conditional", {}).items()
+            },
+            resolved_by_server=tuple(raw.get("resolved_by_server", ())),
+            page_row=raw["page_row"],
+        )
+    return TypeTable(
+        types=types,
+        categories=tuple(data["categories"]),
+        known_categories=tuple(data["known_categories"]),
+        secret_keys=frozenset(data["secret_keys"]),
+        file_keys=frozenset(data["file_keys"]),
+        key_docs=data["keys"],
+        reading=tuple(data["_reading"]),
+    )
+
+
+@cache
+def table() -> TypeTable:
+    """The embedded table, loaded once per process."""
+    text = resources.files(__package__).joinpath("provider_types.json").read_text("utf-8")
+    return _build(json.loads(text))
+
+
+def is_secret_key(key: str) -> bool:
+    """True for configuration keys whose values are secrets (PASSWORD and FILE fields)."""
+    return key in table().secret_keys
+
+
+def closest_key(key: str, candidates: list[str] | tuple[str, ...]) -> str | None:
+    """The candidate closest to ``key`` (case and ``_`` insensitive first), or None."""
+    norm = {c.lower().replace("_", ""): c for c in candidates}
+    hit = norm.get(key.lower().replace("_", "").replace("-", ""))
+    if hit:
+        return hit
+    found = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def field_type(ptype: ProviderType, key: str) -> str:
+    """The IntegrationDef ``fieldType`` of a key: PASSWORD, FILE, DROPDOWN or TEXT."""
+    tbl = table()
+    if key in tbl.file_keys:
+        return "FILE"
+    if key in tbl.secret_keys:
+        return "PASSWORD"
+    if key in ptype.conditional:
+        return "DROPDOWN"
+    return "TEXT"

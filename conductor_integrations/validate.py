@@ -1,0 +1,168 @@
+"""Checks a resolved provider body against the embedded type table.
+
+Pure: returns every problem found (path, message, hint, severity); never prints or exits.
+Rules beyond the table: the AWS ``connectionType`` rules and ``pineconedb``'s server-resolved
+``projectName``. Unknown keys are warnings (``--strict`` makes them errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from conductor_integrations import provider_types
+from conductor_integrations.errors import Problem
+from conductor_integrations.payload import Payload
+
+ProblemSink = Callable[[tuple[str, ...], str, str, str], None]
+
+
+def check(payload: Payload, *, strict: bool = False) -> list[Problem]:
+    """Problems of ``payload`` against the table, added to those found while building it.
+    With ``strict`` every warning becomes an error."""
+    doc = payload.document
+    found: list[Problem] = []
+
+    def add(path: tuple[str, ...], message: str, hint: str = "", severity: str = "error") -> None:
+        source = doc.label if doc else ""
+        line = doc.line_of(path) if doc else None
+        found.append(Problem(".".join(path), message, hint, severity, source, line))
+
+    check_body(payload.body, add, payload.name)
+    problems = payload.problems + found
+    if strict:
+        problems = [Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems]
+    return problems
+
+
+def check_body(body: dict[str, Any], add: ProblemSink, name: str = "") -> None:
+    """Check one body; report through ``add(path, message, hint, severity)``."""
+    tbl = provider_types.table()
+    type_name = body.get("type")
+    if not type_name:
+        add(
+            ("type",),
+            "the provider has no type",
+            "give -t TYPE or a `type:` field; `integ types list` shows them",
+            "error",
+        )
+        return
+    ptype = tbl.get(str(type_name))
+    if ptype is None:
+        close = tbl.closest(str(type_name))
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        hint = (
+            hint + " " if hint else ""
+        ) + "`integ types list` shows every type; --no-validate skips this check"
+        add(("type",), f"unknown type {type_name!r}", hint, "error")
+        return
+
+    category = body.get("category")
+    if category is not None and category != ptype.category:
+        if category not in tbl.known_categories:
+            add(
+                ("category",),
+                f"unknown category {category!r}",
+                f"{ptype.name} is {ptype.category}",
+                "warning",
+            )
+        else:
+            add(
+                ("category",),
+                f"category {category!r} does not match type {ptype.name}",
+                f"{ptype.name} is {ptype.category}",
+                "warning",
+            )
+
+    raw_config = body.get("configuration")
+    config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
+
+    def has(key: str) -> bool:
+        value = config.get(key)
+        return isinstance(value, str) and value.strip() != ""
+
+    for key in ptype.effective_required:
+        if not has(key):
+            add(("configuration", key), f"{ptype.name} requires {key!r}", _supply_hint(key, name), "error")
+    for key, choices in ptype.conditional.items():
+        value = config.get(key)
+        if not has(key):
+            continue  # already reported as a missing required key
+        if value not in choices:
+            near = provider_types.closest_key(str(value), tuple(choices))
+            hint = f"did you mean {near!r}? " if near else ""
+            add(
+                ("configuration", key),
+                f"{key} must be one of {', '.join(choices)}, not {value!r}",
+                hint.strip(),
+                "error",
+            )
+            continue
+        for needed in choices[str(value)]:
+            if not has(needed):
+                add(
+                    ("configuration", needed),
+                    f"{key} {value} requires {needed!r}",
+                    _supply_hint(needed, name),
+                    "error",
+                )
+
+    known = ptype.all_keys
+    for key in config:
+        if key in known:
+            continue
+        near = provider_types.closest_key(key, known)
+        hint = f"did you mean {near!r}?" if near else f"{ptype.name} keys: {', '.join(known)}"
+        add(("configuration", key), f"unknown key {key!r} for {ptype.name}", hint, "warning")
+
+
+def _supply_hint(key: str, name: str) -> str:
+    if provider_types.is_secret_key(key):
+        who = name or "NAME"
+        return (
+            f"store it with `integ secret set {who} {key}`, reference a variable with "
+            f"`{key}: ${{env:VAR}}`, or read it from a file with -c {key}=@FILE"
+        )
+    return f"-c {key}=VALUE or `{key}:` under configuration"
+
+
+def prepare(
+    docs: list[Any],
+    resolver: Any,
+    *,
+    strict: bool = False,
+    skip_table: bool = False,
+) -> tuple[list[Payload], list[Problem]]:
+    """Build and check every provider document (as ``validate`` and ``apply`` do).
+
+    Returns the payloads and every problem of every document, duplicates included.
+    Category is filled in from the table where it was not given."""
+    from conductor_integrations.payload import build, fill_category
+
+    payloads: list[Payload] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for doc in docs:
+        payload = build(None, doc, None, resolver)
+        found = payload.problems if skip_table else check(payload, strict=strict)
+        if skip_table and strict:
+            found = [Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in found]
+        if payload.name:
+            if payload.name in seen:
+                found.append(
+                    Problem(
+                        "name",
+                        f"provider {payload.name!r} is defined twice",
+                        f"first at {seen[payload.name]}",
+                        "error",
+                        doc.label,
+                        doc.line_of(("name",)),
+                    )
+                )
+            else:
+                seen[payload.name] = doc.where(("name",))
+        fill_category(payload.body)
+        payload.problems = found
+        payloads.append(payload)
+        problems.extend(found)
+    return payloads, problems

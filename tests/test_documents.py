@@ -1,0 +1,91 @@
+"""Reading YAML and JSON documents: several per file, lists, folders, lines."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from conductor_integrations import documents
+from conductor_integrations.errors import InputError
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    f = tmp_path / name
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(text)
+    return str(f)
+
+
+def test_several_documents_and_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "a.yaml", "name: a\ntype: grok\n---\n\n---\nname: b\nconfiguration:\n  api_key: x\n"
+    )
+    docs = documents.load(path)
+    assert [d.data["name"] for d in docs] == ["a", "b"]
+    assert [d.label for d in docs] == [f"{path}#1", f"{path}#2"]
+    assert docs[1].line_of(("configuration", "api_key")) == 8
+    assert docs[1].line_of(("configuration", "nothing")) == 7
+
+
+def test_top_level_list_gives_one_provider_per_item(tmp_path: Path) -> None:
+    path = write(tmp_path, "l.yaml", "- name: a\n  type: grok\n- name: b\n  type: grok\n")
+    docs = documents.load_all([path])
+    assert [d.data["name"] for d in docs] == ["a", "b"]
+    assert docs[1].line_of(("type",)) == 4
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.yaml", "name: a\ntype: grok\nconfiguration:\n  api_key: x\n bad: indent\n")
+    with pytest.raises(InputError) as info:
+        documents.load(path)
+    assert info.value.message.startswith(f"{path}:5: cannot parse YAML")
+
+
+def test_json_syntax_error_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.json", '{\n  "name": "a",\n  "type": \n}\n')
+    with pytest.raises(InputError) as info:
+        documents.load(path)
+    assert info.value.message.startswith(f"{path}:4: cannot parse JSON")
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.yaml", "name: a\nname: b\n")
+    with pytest.raises(InputError, match=r"d\.yaml:2: duplicate key 'name'"):
+        documents.load(path)
+
+
+def test_folder_is_read_recursively_in_order(tmp_path: Path) -> None:
+    write(tmp_path, "dir/b.yaml", "name: b\n")
+    write(tmp_path, "dir/sub/a.json", '{"name": "a"}')
+    write(tmp_path, "dir/readme.txt", "ignored")
+    docs = documents.load_all([str(tmp_path / "dir")])
+    assert [d.data["name"] for d in docs] == ["b", "a"]
+
+
+def test_empty_folder_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"no \.yaml"):
+        documents.load_all([str(tmp_path / "empty")])
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"name": "s", "type": "grok"}'))
+    [doc] = documents.load_all(["-"])
+    assert doc.data == {"name": "s", "type": "grok"} and doc.source == "<stdin>"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        documents.load(str(tmp_path / "nope.yaml"))
+
+
+def test_raw_scalar_text_is_kept(tmp_path: Path) -> None:
+    [doc] = documents.load(
+        write(tmp_path, "r.yaml", "configuration:\n  port: 0x1F\n  v: 2023-06-01\n  s: '5'\n")
+    )
+    assert doc.raw_text(("configuration", "port")) == "0x1F"
+    assert doc.raw_text(("configuration", "v")) == "2023-06-01"
+    assert doc.raw_text(("configuration", "s")) is None

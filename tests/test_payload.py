@@ -1,0 +1,230 @@
+"""Payload building: golden files, precedence, -c flags, references."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conductor_integrations import documents, payload
+from conductor_integrations.errors import InputError, UsageError
+from conductor_integrations.payload import ConfigFlag, Flags, build
+from tests.conftest import FIXTURES
+
+GOLDEN = sorted((FIXTURES / "payload").glob("*.yaml"))
+
+
+class FakeResolver:
+    """A resolver over dicts: no environment, files or keyring of the machine."""
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        files: dict[str, str] | None = None,
+        ring: dict[tuple[str, str], str] | None = None,
+        prompt: dict[str, str] | None = None,
+    ):
+        self.env_vars = env or {}
+        self.files = files
+        self.ring = ring or {}
+        self.prompt = prompt or {}
+        self.asked: list[tuple[str, str]] = []
+
+    def env(self, name: str) -> str | None:
+        return self.env_vars.get(name)
+
+    def read_file(self, path: Path) -> str:
+        if self.files is None:
+            try:
+                return Path(path).read_text("utf-8")
+            except FileNotFoundError:
+                raise InputError(f"{path}: no such file") from None
+        if str(path) not in self.files:
+            raise InputError(f"{path}: no such file")
+        return self.files[str(path)]
+
+    def keyring(self, provider: str, key: str) -> str | None:
+        return self.ring.get((provider, key))
+
+    def missing_secret(self, provider: str, key: str) -> str | None:
+        self.asked.append((provider, key))
+        return self.ring.get((provider, key)) or self.prompt.get(key)
+
+
+GOLDEN_ENV = {"TEST_ANTHROPIC_KEY": "sk-ant-test-123", "TEST_AMQP_PASSWORD": "guest-pw", "TEST_SUFFIX": "dev"}
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
+def test_golden(case: Path) -> None:
+    [doc] = documents.load(str(case))
+    p = build(None, doc, None, FakeResolver(env=GOLDEN_ENV))
+    payload.fill_category(p.body)
+    expected = json.loads(case.with_name(case.stem + ".expected.json").read_text())
+    assert p.errors == []
+    assert {"name": p.name, "body": payload.order_body(p.body)} == expected
+
+
+def _doc(text: str, tmp_path: Path) -> documents.Document:
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    [doc] = documents.load(str(f))
+    return doc
+
+
+def test_flags_win_over_file_and_configuration_merges_key_by_key(tmp_path: Path) -> None:
+    doc = _doc(
+        "name: from-file\ntype: openai\ndescription: file\nenabled: true\n"
+        "configuration: {api_key: a, endpoint: https://file}\n",
+        tmp_path,
+    )
+    flags = Flags(description="flag", enabled=False, config=[ConfigFlag.parse("endpoint=https://flag")])
+    p = build("from-cli", doc, flags, FakeResolver())
+    assert p.name == "from-cli"
+    assert p.body == {
+        "type": "openai",
+        "description": "flag",
+        "enabled": False,
+        "configuration": {"api_key": "a", "endpoint": "https://flag"},
+    }
+
+
+def test_name_from_file_when_no_argument(tmp_path: Path) -> None:
+    p = build(
+        None, _doc("name: n1\ntype: grok\nconfiguration: {api_key: k}\n", tmp_path), None, FakeResolver()
+    )
+    assert p.name == "n1"
+
+
+def test_fields_not_given_are_left_out() -> None:
+    p = build("x", None, Flags(type="openai", config=[ConfigFlag.parse("api_key=k")]), FakeResolver())
+    assert p.body == {"type": "openai", "configuration": {"api_key": "k"}}
+    payload.fill_category(p.body)
+    assert p.body["category"] == "AI_MODEL"
+    assert "name" not in p.body
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "value", "from_file"),
+    [
+        ("api_key=sk-1", "api_key", "sk-1", False),
+        ("endpoint=http://h/?a=b", "endpoint", "http://h/?a=b", False),
+        ("api_key=", "api_key", "", False),
+        ("file=@sa.json", "file", "sa.json", True),
+        ("x=@", "x", "@", False),
+    ],
+)
+def test_config_flag_parse(text: str, key: str, value: str, from_file: bool) -> None:
+    cf = ConfigFlag.parse(text)
+    assert (cf.key, cf.value, cf.from_file) == (key, value, from_file)
+
+
+@pytest.mark.parametrize("text", ["api_key", "=v", ""])
+def test_malformed_config_flag_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError):
+        ConfigFlag.parse(text)
+
+
+def test_config_from_file_drops_one_trailing_newline(tmp_path: Path) -> None:
+    key = tmp_path / "key.txt"
+    key.write_text("sk-file\n\n")
+    p = build("x", None, Flags(type="openai", config=[ConfigFlag.parse(f"api_key=@{key}")]), FakeResolver())
+    assert p.configuration["api_key"] == "sk-file\n"
+    assert "sk-file\n" in p.secret_values
+    assert p.literal_cli_secrets == []
+
+
+def test_literal_secret_on_command_line_is_noted() -> None:
+    p = build("x", None, Flags(type="openai", config=[ConfigFlag.parse("api_key=sk-lit")]), FakeResolver())
+    assert p.literal_cli_secrets == ["api_key"]
+    p = build(
+        "x",
+        None,
+        Flags(type="openai", config=[ConfigFlag.parse("api_key=${env:K}")]),
+        FakeResolver(env={"K": "v"}),
+    )
+    assert p.literal_cli_secrets == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("${env:A}", "1"),
+        ("x-${env:A}-${env:B}", "x-1-2"),
+        ("$${env:A}", "${env:A}"),
+        ("$$${env:A}", "$${env:A}"),
+        ("${workflow.input.a}", "${workflow.input.a}"),
+        ("${keyring}", "ring-self"),
+        ("${keyring:other/api_key}", "ring-other"),
+        ("plain", "plain"),
+    ],
+)
+def test_references(value: str, expected: str) -> None:
+    resolver = FakeResolver(
+        env={"A": "1", "B": "2"},
+        ring={("me", "api_key"): "ring-self", ("other", "api_key"): "ring-other"},
+    )
+    p = build("me", None, Flags(type="openai", config=[ConfigFlag("api_key", value)]), resolver)
+    assert p.errors == []
+    assert p.configuration["api_key"] == expected
+
+
+def test_all_reference_problems_are_reported_at_once(tmp_path: Path) -> None:
+    doc = _doc(
+        "name: n\ntype: openai\nconfiguration:\n  api_key: ${env:MISSING}\n"
+        "  endpoint: ${file:nope.txt}\n  organizationId: ${keyring:bad}\n",
+        tmp_path,
+    )
+    p = build(None, doc, None, FakeResolver(files={}))
+    messages = [(e.path, e.line) for e in p.errors]
+    assert messages == [
+        ("configuration.api_key", 4),
+        ("configuration.endpoint", 5),
+        ("configuration.organizationId", 6),
+    ]
+    assert "MISSING is not set" in p.errors[0].message
+
+
+def test_missing_required_secret_is_asked_of_the_resolver() -> None:
+    resolver = FakeResolver(ring={("openai-prod", "api_key"): "from-ring"})
+    p = build("openai-prod", None, Flags(type="openai"), resolver)
+    assert resolver.asked == [("openai-prod", "api_key")]
+    assert p.configuration == {"api_key": "from-ring"}
+    assert "from-ring" in p.secret_values
+
+
+def test_conditional_secret_is_asked_only_for_its_connection_type() -> None:
+    resolver = FakeResolver()
+    build(
+        "b",
+        None,
+        Flags(type="aws_bedrock_titan", config=[ConfigFlag("connectionType", "EXTERNAL_ROLE")]),
+        resolver,
+    )
+    assert resolver.asked == [("b", "externalId")]
+    resolver = FakeResolver()
+    build(
+        "b",
+        None,
+        Flags(type="aws_bedrock_titan", config=[ConfigFlag("connectionType", "CONDUCTOR_ROLE")]),
+        resolver,
+    )
+    assert resolver.asked == []
+
+
+def test_structured_configuration_value_is_an_error(tmp_path: Path) -> None:
+    doc = _doc("name: n\ntype: openai\nconfiguration:\n  api_key: {a: 1}\n", tmp_path)
+    p = build(None, doc, None, FakeResolver())
+    assert [(e.path, e.line) for e in p.errors] == [("configuration.api_key", 4)]
+
+
+def test_unknown_document_field_is_a_warning_with_hint(tmp_path: Path) -> None:
+    doc = _doc("name: n\ntype: grok\nconfig: {api_key: k}\n", tmp_path)
+    p = build(None, doc, None, FakeResolver(ring={("n", "api_key"): "k"}))
+    [w] = [x for x in p.problems if x.severity == "warning"]
+    assert w.path == "config" and "configuration" in w.hint
+
+
+def test_enabled_must_be_boolean(tmp_path: Path) -> None:
+    p = build(None, _doc("name: n\ntype: grok\nenabled: maybe\n", tmp_path), None, FakeResolver())
+    assert any(e.path == "enabled" for e in p.errors)

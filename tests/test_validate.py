@@ -1,0 +1,116 @@
+"""Validation against the table: the contract's rules, every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conductor_integrations import documents, validate
+from conductor_integrations.errors import Problem
+from conductor_integrations.payload import ConfigFlag, Flags, build
+from tests.test_payload import FakeResolver
+
+
+def check(type_name: str, config: dict[str, str], strict: bool = False, **fields: Any) -> list[Problem]:
+    flags = Flags(type=type_name, config=[ConfigFlag(k, v) for k, v in config.items()], **fields)
+    return validate.check(build("p", None, flags, FakeResolver()), strict=strict)
+
+
+def errors(problems: list[Problem]) -> list[tuple[str, str]]:
+    return [(p.path, p.message) for p in problems if p.severity == "error"]
+
+
+def test_reference_page_anthropic_example_is_valid() -> None:
+    problems = check(
+        "anthropic",
+        {"api_key": "<YOUR-API-KEY>", "endpoint": "https://api.anthropic.com/v1"},
+        category="AI_MODEL",
+        description="<YOUR-DESCRIPTION>",
+        enabled=True,
+    )
+    assert problems == []
+
+
+def test_api_key_camel_case_is_caught_with_a_hint() -> None:
+    problems = check("openai", {"apiKey": "sk-1"})
+    assert errors(problems) == [("configuration.api_key", "openai requires 'api_key'")]
+    [warning] = [p for p in problems if p.severity == "warning"]
+    assert warning.path == "configuration.apiKey"
+    assert "did you mean 'api_key'?" in warning.hint
+
+
+def test_strict_turns_warnings_into_errors() -> None:
+    problems = check("openai", {"api_key": "k", "organisationId": "o"}, strict=True)
+    assert errors(problems) == [("configuration.organisationId", "unknown key 'organisationId' for openai")]
+    assert "organizationId" in problems[0].hint
+
+
+def test_bedrock_access_key_without_user_names_user() -> None:
+    problems = check(
+        "aws_bedrock_titan", {"connectionType": "ACCESS_KEY", "region": "us-east-1", "api_key": "s"}
+    )
+    assert errors(problems) == [("configuration.user", "connectionType ACCESS_KEY requires 'user'")]
+
+
+@pytest.mark.parametrize(
+    ("config", "missing"),
+    [
+        ({"connectionType": "EXTERNAL_ROLE", "region": "r"}, ["roleArn", "externalId"]),
+        ({"connectionType": "CONDUCTOR_ROLE", "region": "r"}, []),
+        ({"connectionType": "ACCESS_KEY", "region": "r", "user": "u", "api_key": "k"}, []),
+    ],
+)
+def test_connection_type_rules(config: dict[str, str], missing: list[str]) -> None:
+    for type_name in ("aws_bedrock_anthropic", "aws_sqs", "aws"):
+        assert [p for p, _ in errors(check(type_name, config))] == [f"configuration.{k}" for k in missing]
+
+
+def test_bad_connection_type_value() -> None:
+    [(path, message)] = errors(check("aws", {"connectionType": "ACCESS-KEY", "region": "r"}))
+    assert path == "configuration.connectionType"
+    assert "ACCESS_KEY, EXTERNAL_ROLE, CONDUCTOR_ROLE" in message
+
+
+def test_pinecone_without_project_name_passes() -> None:
+    assert check("pineconedb", {"api_key": "k", "environment": "us-east1-gcp"}) == []
+
+
+def test_unknown_type_names_the_closest() -> None:
+    [problem] = check("open_ai", {"api_key": "k"})
+    assert problem.severity == "error" and "'openai'" in problem.hint
+
+
+def test_missing_type() -> None:
+    problems = validate.check(build("p", None, Flags(), FakeResolver()))
+    assert errors(problems)[0][0] == "type"
+
+
+def test_every_problem_is_reported_with_file_line_and_path(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text("name: rabbit\ntype: amqp\nconfiguration:\n  protocol: amqp\n  usr: guest\n  port: 5672\n")
+    [doc] = documents.load(str(f))
+    problems = validate.check(build(None, doc, None, FakeResolver()))
+    rendered = [p.render() for p in problems]
+    assert len([p for p in problems if p.severity == "error"]) == 4  # user password endpoint namespace
+    assert f"{f}:5 configuration.usr: unknown key 'usr' for amqp (did you mean 'user'?)" in rendered
+    assert all(p.source == str(f) for p in problems)
+
+
+def test_category_mismatch_is_a_warning() -> None:
+    problems = check("openai", {"api_key": "k"}, category="VECTOR_DB")
+    assert [(p.path, p.severity) for p in problems] == [("category", "warning")]
+
+
+def test_prepare_reports_duplicate_names(tmp_path: Path) -> None:
+    f = tmp_path / "two.yaml"
+    f.write_text(
+        "name: a\ntype: grok\nconfiguration: {api_key: k}\n---\n"
+        "name: a\ntype: grok\nconfiguration: {api_key: k}\n"
+    )
+    payloads, problems = validate.prepare(documents.load_all([str(f)]), FakeResolver())
+    assert len(payloads) == 2
+    [dup] = problems
+    assert "defined twice" in dup.message and dup.source == f"{f}#2" and dup.line == 5
+    assert payloads[0].body["category"] == "AI_MODEL"
