@@ -16,6 +16,7 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 
 from conductor_integrations import config, output
+from conductor_integrations.cli import complete
 
 CONNECTION = "Connection"
 OUTPUT = "Output"
@@ -56,6 +57,7 @@ OUTPUT_PARAMS: dict[str, Any] = {
             "-o",
             help="Output format: table (for people), json or yaml. [env: INTEG_OUTPUT]",
             callback=_output_choice,
+            autocompletion=complete.complete_output,
             rich_help_panel=OUTPUT,
             metavar="FORMAT",
         ),
@@ -77,6 +79,7 @@ OUTPUT_PARAMS: dict[str, Any] = {
         typer.Option(
             "--profile",
             help="Profile in config.yaml to read settings from. [env: INTEG_PROFILE]",
+            autocompletion=complete.complete_profile,
             rich_help_panel=CONNECTION,
         ),
     ],

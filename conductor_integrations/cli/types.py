@@ -5,6 +5,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from conductor_integrations import output, provider_types, redact
+from conductor_integrations.cli import complete
 from conductor_integrations.cli.common import output_options, settings
 from conductor_integrations.errors import InputError
 
@@ -64,6 +65,7 @@ def list_types(
             "--category",
             help="Only types of this category (AI_MODEL, VECTOR_DB ...).",
             callback=_check_category,
+            autocompletion=complete.complete_category,
         ),
     ] = None,
 ) -> None:
@@ -86,7 +88,12 @@ def list_types(
 @app.command("show")
 @output_options
 def show(
-    type_name: Annotated[str, typer.Argument(metavar="TYPE", help="Provider type, e.g. openai.")],
+    type_name: Annotated[
+        str,
+        typer.Argument(
+            metavar="TYPE", help="Provider type, e.g. openai.", autocompletion=complete.complete_type
+        ),
+    ],
     example: Annotated[
         bool, typer.Option("--example", help="Print an example YAML document for this type instead.")
     ] = False,

@@ -1,0 +1,1 @@
+"""The built-in Conductor-compatible sandbox server for the integrations API."""
