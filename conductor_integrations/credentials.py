@@ -33,3 +33,10 @@ def delete_secret(provider: str, key: str) -> bool:
     except keyring.errors.PasswordDeleteError:
         return False
     return True
+
+
+def get_key_secret(server: str, key_id: str) -> str | None:
+    """The application key secret stored by ``integ auth login`` for ``server``/``key_id``."""
+    import keyring
+
+    return keyring.get_password(AUTH_SERVICE, f"{server}|{key_id}")
