@@ -1,0 +1,85 @@
+"""Fingerprints of the secret values this machine applied, so that ``apply`` and ``diff``
+can tell an unchanged secret from a changed one although the server masks them.
+
+A fingerprint is HMAC-SHA256 of the value under a random key kept in the same file, which
+is written with mode 0600 in the data folder. No value is ever stored. Limit: whoever can
+read the file can test guesses of a secret offline; a machine without the file (a fresh
+CI runner) knows no fingerprints, so it sends every secret and reports ``updated``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "applied-secrets.json"
+
+
+class Fingerprints:
+    def __init__(self, path: Path, server: str):
+        self.path = path
+        self.server = server
+        self._data: dict[str, Any] = {}
+        self._dirty = False
+        try:
+            loaded = json.loads(path.read_text("utf-8"))
+            if isinstance(loaded, dict) and isinstance(loaded.get("servers"), dict):
+                self._data = loaded
+        except (OSError, ValueError):
+            self._data = {}
+
+    def _key(self) -> bytes:
+        if "key" not in self._data:
+            self._data["key"] = base64.b64encode(secrets.token_bytes(32)).decode()
+            self._data.setdefault("servers", {})
+        return base64.b64decode(self._data["key"])
+
+    def _digest(self, name: str, key: str, value: str) -> str:
+        message = "\0".join((self.server, name, key, value)).encode()
+        return hmac.new(self._key(), message, hashlib.sha256).hexdigest()
+
+    def _entry(self) -> dict[str, dict[str, str]]:
+        servers = self._data.setdefault("servers", {})
+        entry: dict[str, dict[str, str]] = servers.setdefault(self.server, {})
+        return entry
+
+    def matches(self, name: str, key: str, value: str) -> bool:
+        known = self._data.get("servers", {}).get(self.server, {}).get(name, {}).get(key)
+        return known is not None and hmac.compare_digest(known, self._digest(name, key, value))
+
+    def record(self, name: str, config: dict[str, Any], secret_keys: set[str]) -> None:
+        """Remember the secret values just applied to provider ``name`` (and forget the
+        fingerprints of secret keys that were not sent)."""
+        entry = {k: self._digest(name, k, str(v)) for k, v in config.items() if k in secret_keys and v}
+        if entry:
+            self._entry()[name] = entry
+        else:
+            self._entry().pop(name, None)
+        self._dirty = True
+
+    def forget(self, name: str) -> None:
+        if self._entry().pop(name, None) is not None:
+            self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self._data, fh)
+        os.replace(tmp, self.path)
+        self._dirty = False
+
+
+def for_server(server: str) -> Fingerprints:
+    from conductor_integrations import config
+
+    return Fingerprints(config.data_dir() / FILE_NAME, server)

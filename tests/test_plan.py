@@ -1,0 +1,128 @@
+"""Plans (what apply would change), secret fingerprints and export documents."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conductor_integrations import export, plan, state
+
+LIVE = {
+    "name": "p",
+    "type": "openai",
+    "category": "AI_MODEL",
+    "description": "d",
+    "enabled": True,
+    "configuration": {"api_key": "xxxxxxxxxx", "endpoint": "https://e"},
+    "createTime": 1,
+    "tags": [],
+}
+
+
+def never(name: str, key: str, value: str) -> bool:
+    return False
+
+
+def always(name: str, key: str, value: str) -> bool:
+    return True
+
+
+def test_create_lists_every_given_field() -> None:
+    body = {"type": "openai", "category": "AI_MODEL", "configuration": {"api_key": "sk-zq9", "endpoint": "e"}}
+    p = plan.compare("p", body, None, {"api_key"}, never)
+    assert p.action == "create"
+    assert [(c.path, c.secret) for c in p.changes] == [
+        ("type", False),
+        ("category", False),
+        ("configuration.api_key", True),
+        ("configuration.endpoint", False),
+    ]
+    assert p.changes[2].render() == "configuration.api_key: (none) -> (secret)  [set]"
+
+
+def test_unchanged_when_fields_match_and_secret_fingerprint_matches() -> None:
+    body = {
+        "type": "openai",
+        "description": "d",
+        "enabled": True,
+        "configuration": {"api_key": "s", "endpoint": "https://e"},
+    }
+    assert plan.compare("p", body, LIVE, {"api_key"}, always).action == "unchanged"
+
+
+def test_secret_without_fingerprint_is_an_update_that_never_shows_values() -> None:
+    body = {"type": "openai", "configuration": {"api_key": "sk-new", "endpoint": "https://e"}}
+    p = plan.compare("p", body, LIVE, {"api_key"}, never)
+    assert p.action == "update"
+    [change] = p.changes
+    assert (
+        change.render() == "configuration.api_key: (secret) -> (secret)  [will be sent (cannot be compared)]"
+    )
+    assert change.record() == {"path": "configuration.api_key", "old": "(secret)", "new": "(secret)"}
+
+
+def test_field_changes_and_removed_keys() -> None:
+    body = {"description": "new", "enabled": False, "configuration": {"api_key": "s"}}
+    p = plan.compare("p", body, LIVE, {"api_key"}, always)
+    assert [c.render() for c in p.changes] == [
+        "description: d -> new",
+        "enabled: true -> false",
+        "configuration.endpoint: https://e -> (none)",
+    ]
+
+
+def test_fields_not_given_are_not_compared() -> None:
+    assert plan.compare("p", {"type": "openai"}, LIVE, set(), never).action == "unchanged"
+
+
+def test_type_change_is_its_own_action() -> None:
+    p = plan.compare("p", {"type": "anthropic"}, LIVE, set(), never)
+    assert (p.action, p.live_type) == ("type-change", "openai")
+
+
+def test_masked_unknown_key_is_treated_as_secret() -> None:
+    live = {**LIVE, "configuration": {"customToken": "xxxxxxxxxx"}}
+    assert plan.live_secret_keys(live) == {"customToken"}
+
+
+def test_fingerprints_round_trip_and_file_mode(tmp_path: Path) -> None:
+    path = tmp_path / "state" / state.FILE_NAME
+    fp = state.Fingerprints(path, "http://s1")
+    fp.record("p", {"api_key": "sk-1", "endpoint": "e"}, {"api_key"})
+    fp.save()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "sk-1" not in path.read_text()
+    again = state.Fingerprints(path, "http://s1")
+    assert again.matches("p", "api_key", "sk-1")
+    assert not again.matches("p", "api_key", "sk-2")
+    assert not again.matches("p", "endpoint", "e")
+    assert not state.Fingerprints(path, "http://other").matches("p", "api_key", "sk-1")
+    again.forget("p")
+    again.save()
+    assert not state.Fingerprints(path, "http://s1").matches("p", "api_key", "sk-1")
+
+
+def test_corrupt_state_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / state.FILE_NAME
+    path.write_text("{not json")
+    assert not state.Fingerprints(path, "s").matches("p", "k", "v")
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("keyring", "${keyring}"), ("env", "${env:OPENAI_PROD_API_KEY}")]
+)
+def test_export_document_never_writes_secrets(mode: str, expected: str) -> None:
+    live: dict[str, Any] = {**LIVE, "name": "openai-prod", "description": "uses ${x}"}
+    doc = export.document(live, mode)
+    assert doc == {
+        "name": "openai-prod",
+        "type": "openai",
+        "category": "AI_MODEL",
+        "description": "uses $${x}",
+        "enabled": True,
+        "configuration": {"api_key": expected, "endpoint": "https://e"},
+    }
