@@ -1,1 +1,84 @@
-"""The built-in Conductor-compatible sandbox server for the integrations API."""
+"""The built-in Conductor-compatible sandbox server for the integrations API.
+
+``integ server`` runs it in the foreground; ``--server local`` runs it in-process for the
+length of one command through ``serve_in_background``. Importing this package is cheap: the
+HTTP layer and the store are imported when a sandbox starts.
+
+Modules: ``server`` (HTTP layer), ``routes`` (the endpoints and their rules), ``shapes``
+(request bodies and JSON shapes, secret masking), ``store`` (SQLite), ``auth`` (keys and
+tokens), ``defs`` (``/api/integrations/def`` from the embedded type table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from conductor_integrations.sandbox.auth import ApiKey
+    from conductor_integrations.sandbox.errors import SandboxError
+    from conductor_integrations.sandbox.server import RunningSandbox
+
+__all__ = [
+    "DEFAULT_DATA_FILE",
+    "ApiKey",
+    "RunningSandbox",
+    "SandboxError",
+    "default_data_path",
+    "serve_in_background",
+]
+
+#: The sandbox's SQLite file inside the user's data folder.
+DEFAULT_DATA_FILE = "sandbox.db"
+DEFAULT_TOKEN_TTL = 3600.0
+
+
+def default_data_path() -> Path:
+    """``sandbox.db`` in the user's data folder (``config.data_dir()``)."""
+    from conductor_integrations import config
+
+    return config.data_dir() / DEFAULT_DATA_FILE
+
+
+def serve_in_background(
+    data_path: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    auth: Sequence[str | ApiKey] = (),
+    *,
+    token_ttl: float = DEFAULT_TOKEN_TTL,
+    log: TextIO | None = None,
+) -> RunningSandbox:
+    """Start a sandbox in a background thread of this process and return once it listens.
+
+    ``data_path`` None: the default file in the user's data folder, so consecutive
+    commands see each other's work. ``port`` 0: a free port. ``auth``: application keys,
+    ``"KEY_ID:SECRET"`` or ``"KEY_ID:SECRET:read"`` (or ``ApiKey``); empty: no auth at all.
+    ``token_ttl``: seconds a token lives. ``log``: a stream for the access log (None: quiet).
+
+    The result has ``.url`` (``http://127.0.0.1:PORT``, without ``/api``) and ``.stop()``,
+    and is a context manager. Raises ``SandboxError`` when the port is taken or the data
+    file cannot be used, ValueError for a malformed ``auth`` entry.
+    """
+    from conductor_integrations.sandbox.server import start
+
+    path = default_data_path() if data_path is None else Path(data_path)
+    return start(path, host, port, auth, token_ttl=token_ttl, log=log)
+
+
+def __getattr__(name: str) -> Any:
+    # The classes are importable from here without importing the HTTP layer up front.
+    if name == "RunningSandbox":
+        from conductor_integrations.sandbox.server import RunningSandbox
+
+        return RunningSandbox
+    if name == "ApiKey":
+        from conductor_integrations.sandbox.auth import ApiKey
+
+        return ApiKey
+    if name == "SandboxError":
+        from conductor_integrations.sandbox.errors import SandboxError
+
+        return SandboxError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,226 @@
+"""Request bodies in, Conductor JSON shapes out.
+
+Reading: ``IntegrationUpdate``, ``IntegrationApiUpdate`` and ``Tag[]`` bodies are checked
+field by field, and every problem is reported at once in ``validationErrors``.
+
+Writing: ``Integration`` and ``IntegrationApi`` objects with the audit fields Orkes sends
+(``createTime``/``updateTime`` in epoch ms, ``createdBy``/``updatedBy``), ``tags`` and
+``modelsCount``. Secret configuration values (``provider_types.is_secret_key``) are stored
+as given but always read back as ``MASK``, as Orkes does. Because a client may send back
+what it read, a write whose value for a secret key is exactly ``MASK`` keeps the value
+already stored for that key instead of overwriting the secret with the mask.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from conductor_integrations import provider_types
+from conductor_integrations.sandbox.errors import ApiError, FieldError
+from conductor_integrations.sandbox.store import ModelRow, ProviderRow, Tag
+
+#: What a secret configuration value reads back as (the Orkes mask).
+MASK = "xxxxxxxxxx"
+
+
+def parse_json(body: bytes) -> Any:
+    """The JSON document in ``body``; a 400 when it is missing or malformed."""
+    if not body.strip():
+        raise ApiError(400, "Required request body is missing")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"Malformed JSON request body: {exc}") from None
+
+
+def parse_object(body: bytes, shape: str) -> dict[str, Any]:
+    data = parse_json(body)
+    if not isinstance(data, dict):
+        raise ApiError(400, f"Malformed request body: expected a JSON object ({shape})")
+    return data
+
+
+def parse_bool(value: str | None, name: str, default: bool) -> bool:
+    """A query parameter such as ``activeOnly=false``."""
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise ApiError.invalid([FieldError(name, "must be true or false", value)])
+
+
+def parse_category(value: str | None, path: str = "category") -> str | None:
+    """A category value (any case), or None; a 400 for one no Conductor server knows."""
+    if value is None or value == "":
+        return None
+    known = provider_types.table().known_categories
+    upper = value.strip().upper()
+    if upper not in known:
+        raise ApiError.invalid([FieldError(path, "must be one of " + ", ".join(known), value)])
+    return upper
+
+
+@dataclass
+class Update:
+    """The fields of an IntegrationUpdate / IntegrationApiUpdate body; None = not sent."""
+
+    type: str | None = None
+    category: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    configuration: dict[str, Any] | None = None
+    max_tokens: int | None = None
+
+
+def _enabled(value: Any, problems: list[FieldError]) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    problems.append(FieldError("enabled", "must be a boolean", value))
+    return None
+
+
+def _text(body: dict[str, Any], key: str, problems: list[FieldError]) -> str | None:
+    value = body.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    problems.append(FieldError(key, "must be a string", value))
+    return None
+
+
+def _configuration(body: dict[str, Any], problems: list[FieldError]) -> dict[str, Any] | None:
+    value = body.get("configuration")
+    if value is None or isinstance(value, dict):
+        return value
+    problems.append(FieldError("configuration", "must be an object of key to value", value))
+    return None
+
+
+def parse_integration_update(body: dict[str, Any]) -> Update:
+    """An IntegrationUpdate body (``name`` comes from the path and is ignored here)."""
+    problems: list[FieldError] = []
+    update = Update(
+        type=_text(body, "type", problems),
+        description=_text(body, "description", problems),
+        enabled=_enabled(body.get("enabled"), problems),
+        configuration=_configuration(body, problems),
+    )
+    category = _text(body, "category", problems)
+    try:
+        update.category = parse_category(category)
+    except ApiError as exc:
+        problems.extend(exc.validation_errors)
+    if update.type is not None and not update.type.strip():
+        problems.append(FieldError("type", "must not be blank", update.type))
+    if problems:
+        raise ApiError.invalid(problems)
+    return update
+
+
+def parse_api_update(body: dict[str, Any]) -> Update:
+    """An IntegrationApiUpdate body: description, enabled, configuration, maxTokens."""
+    problems: list[FieldError] = []
+    update = Update(
+        description=_text(body, "description", problems),
+        enabled=_enabled(body.get("enabled"), problems),
+        configuration=_configuration(body, problems),
+    )
+    max_tokens = body.get("maxTokens")
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)):
+        problems.append(FieldError("maxTokens", "must be an integer", max_tokens))
+    else:
+        update.max_tokens = max_tokens
+    if problems:
+        raise ApiError.invalid(problems)
+    return update
+
+
+def parse_tags(body: bytes, *, for_delete: bool = False) -> list[tuple[str, str | None]]:
+    """A ``Tag[]`` body: ``[{"key": ..., "value": ...}]``. Values that are not strings are
+    kept as their JSON text. On delete a tag without ``value`` matches any value."""
+    data = parse_json(body)
+    if not isinstance(data, list):
+        raise ApiError(400, "Malformed request body: expected a JSON array of tags [{key, value}]")
+    problems: list[FieldError] = []
+    tags: list[tuple[str, str | None]] = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
+            problems.append(FieldError(f"[{i}].key", "must be a non-empty string", item))
+            continue
+        value = item.get("value")
+        if value is None and not for_delete:
+            problems.append(FieldError(f"[{i}].value", "must not be null", value))
+            continue
+        if value is not None and not isinstance(value, str):
+            value = json.dumps(value)
+        tags.append((item["key"], value))
+    if problems:
+        raise ApiError.invalid(problems)
+    return tags
+
+
+def merge_configuration(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """The configuration to store: ``new`` replaces ``old`` as a whole, except that a secret
+    key sent as ``MASK`` keeps its stored value (a client echoing what it read does not
+    overwrite the secret with the mask)."""
+    out = dict(new)
+    for key, value in new.items():
+        if value == MASK and provider_types.is_secret_key(key) and old and key in old:
+            out[key] = old[key]
+    return out
+
+
+def masked(configuration: dict[str, Any]) -> dict[str, Any]:
+    """``configuration`` as it reads back: non-empty secret values become ``MASK``."""
+    return {
+        key: MASK if provider_types.is_secret_key(key) and value not in (None, "") else value
+        for key, value in configuration.items()
+    }
+
+
+def tags_json(tags: list[Tag]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in tags]
+
+
+def integration_json(row: ProviderRow, apis: list[ModelRow] | None = None) -> dict[str, Any]:
+    """The ``Integration`` object (``apis`` only for ``GET /api/integrations/``)."""
+    out: dict[str, Any] = {
+        "createTime": row.audit.create_time,
+        "updateTime": row.audit.update_time,
+        "createdBy": row.audit.created_by,
+        "updatedBy": row.audit.updated_by,
+        "name": row.name,
+        "type": row.type,
+        "category": row.category,
+        "description": row.description,
+        "configuration": masked(row.configuration),
+        "enabled": row.enabled,
+        "tags": tags_json(row.tags),
+        "modelsCount": row.models_count,
+    }
+    if apis is not None:
+        out["apis"] = [integration_api_json(m) for m in apis]
+    return out
+
+
+def integration_api_json(row: ModelRow) -> dict[str, Any]:
+    """The ``IntegrationApi`` object of one model."""
+    out: dict[str, Any] = {
+        "createTime": row.audit.create_time,
+        "updateTime": row.audit.update_time,
+        "createdBy": row.audit.created_by,
+        "updatedBy": row.audit.updated_by,
+        "integrationName": row.provider,
+        "api": row.api,
+        "description": row.description,
+        "configuration": masked(row.configuration),
+        "enabled": row.enabled,
+        "tags": tags_json(row.tags),
+    }
+    if row.max_tokens is not None:
+        out["maxTokens"] = row.max_tokens
+    return out

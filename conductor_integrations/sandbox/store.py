@@ -1,0 +1,454 @@
+"""The sandbox's state: providers, their models and tags, in one SQLite file.
+
+Concurrency, written once here:
+
+- the file is in WAL mode, so readers never block the writer and the writer never blocks
+  readers, across threads and across processes (an ``integ server`` and a ``--server local``
+  command may share the default file);
+- every request thread borrows its own connection from a small pool (a connection is never
+  used by two threads at once);
+- every change is one short ``BEGIN IMMEDIATE`` transaction: it takes the write lock before
+  reading, so a read-modify-write (the type-change check, the kept secrets) cannot
+  interleave with another writer; writers queue on the lock through the busy timeout instead
+  of failing.
+
+The store knows nothing of HTTP: a missing provider or model is a ``Missing`` error, and the
+builder callbacks of the upserts may raise whatever the caller wants to see come out.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conductor_integrations.sandbox.errors import SandboxError
+
+SCHEMA_VERSION = 1
+#: How long a writer waits for the write lock before giving up (ms).
+BUSY_TIMEOUT_MS = 15_000
+#: Idle connections kept for reuse; more are closed when returned.
+POOL_SIZE = 16
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS provider (
+    name TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    category TEXT NOT NULL,
+    description TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    configuration TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    update_time INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS model (
+    provider TEXT NOT NULL,
+    api TEXT NOT NULL,
+    description TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    configuration TEXT NOT NULL,
+    max_tokens INTEGER,
+    create_time INTEGER NOT NULL,
+    update_time INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (provider, api)
+);
+CREATE TABLE IF NOT EXISTS tag (
+    provider TEXT NOT NULL,
+    api TEXT NOT NULL,  -- '' for the provider's own tags
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (provider, api, key)
+);
+"""
+
+
+class StoreError(SandboxError):
+    """Raised when the data file cannot be opened or used (not a database, made by a newer
+    version, unwritable folder)."""
+
+
+class Missing(LookupError):
+    """Raised when the provider (or model) an operation needs does not exist."""
+
+    def __init__(self, what: str, name: str):
+        super().__init__(f"{what} {name!r} not found")
+        self.what = what
+        self.name = name
+
+
+Tag = tuple[str, str]
+
+
+@dataclass
+class Audit:
+    create_time: int
+    update_time: int
+    created_by: str
+    updated_by: str
+
+
+@dataclass
+class ProviderRow:
+    name: str
+    type: str
+    category: str
+    description: str
+    enabled: bool
+    configuration: dict[str, Any]
+    audit: Audit
+    tags: list[Tag] = field(default_factory=list)
+    models_count: int = 0
+
+
+@dataclass
+class ModelRow:
+    provider: str
+    api: str
+    description: str
+    enabled: bool
+    configuration: dict[str, Any]
+    max_tokens: int | None
+    audit: Audit
+    tags: list[Tag] = field(default_factory=list)
+
+
+_PROVIDER_COLUMNS = (
+    "name, type, category, description, enabled, configuration, "
+    "create_time, update_time, created_by, updated_by"
+)
+_MODEL_COLUMNS = (
+    "provider, api, description, enabled, configuration, max_tokens, "
+    "create_time, update_time, created_by, updated_by"
+)
+
+
+def _provider(row: sqlite3.Row | tuple[Any, ...], models_count: int = 0) -> ProviderRow:
+    return ProviderRow(
+        name=row[0],
+        type=row[1],
+        category=row[2],
+        description=row[3],
+        enabled=bool(row[4]),
+        configuration=json.loads(row[5]),
+        audit=Audit(row[6], row[7], row[8], row[9]),
+        models_count=models_count,
+    )
+
+
+def _model(row: sqlite3.Row | tuple[Any, ...]) -> ModelRow:
+    return ModelRow(
+        provider=row[0],
+        api=row[1],
+        description=row[2],
+        enabled=bool(row[3]),
+        configuration=json.loads(row[4]),
+        max_tokens=row[5],
+        audit=Audit(row[6], row[7], row[8], row[9]),
+    )
+
+
+class Store:
+    """Providers, models and tags in the SQLite file at ``path`` (created with its folder
+    when missing). Safe to share between threads; ``close()`` when done."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect()
+            try:
+                self._migrate(conn)
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{self.path}: cannot use the sandbox data file: {exc}") from exc
+
+    # -- connections -------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE for writes
+            check_same_thread=False,  # pooled: used by one thread at a time, never two
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA synchronous = NORMAL")  # durable across process restarts in WAL
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self.path}: cannot switch the file to WAL mode (got {mode})")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer integ (schema {version}); "
+                    "upgrade integ or pass another --data file"
+                )
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the sandbox is stopping")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            with self._lock:
+                keep = not self._closed and len(self._idle) < POOL_SIZE
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, holding the write lock from its first statement."""
+        with self._borrow() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query in it sees the same snapshot."""
+        with self._borrow() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the pooled connections; connections in use close when returned."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    # -- tags --------------------------------------------------------------------------
+
+    @staticmethod
+    def _tags(
+        conn: sqlite3.Connection, provider: str | None, api: str = ""
+    ) -> dict[tuple[str, str], list[Tag]]:
+        sql = "SELECT provider, api, key, value FROM tag"
+        args: tuple[Any, ...] = ()
+        if provider is not None:
+            sql += " WHERE provider = ?"
+            args = (provider,)
+        out: dict[tuple[str, str], list[Tag]] = {}
+        for prov, owner, key, value in conn.execute(sql + " ORDER BY rowid", args):
+            out.setdefault((prov, owner), []).append((key, value))
+        return out
+
+    def get_tags(self, provider: str, api: str = "") -> list[Tag]:
+        """The tags of a provider (``api`` empty) or of one of its models."""
+        with self._read() as conn:
+            self._require(conn, provider, api)
+            return self._tags(conn, provider).get((provider, api), [])
+
+    def put_tags(self, provider: str, api: str, tags: list[Tag]) -> None:
+        """Add tags; a tag whose key is already there gets the new value."""
+        with self._write() as conn:
+            self._require(conn, provider, api)
+            conn.executemany(
+                "INSERT INTO tag (provider, api, key, value) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (provider, api, key) DO UPDATE SET value = excluded.value",
+                [(provider, api, k, v) for k, v in tags],
+            )
+
+    def delete_tags(self, provider: str, api: str, tags: list[tuple[str, str | None]]) -> None:
+        """Remove the tags that match key and value (value None: any value)."""
+        with self._write() as conn:
+            self._require(conn, provider, api)
+            for key, value in tags:
+                conn.execute(
+                    "DELETE FROM tag WHERE provider = ? AND api = ? AND key = ? AND (? IS NULL OR value = ?)",
+                    (provider, api, key, value, value),
+                )
+
+    @staticmethod
+    def _require(conn: sqlite3.Connection, provider: str, api: str = "") -> None:
+        if conn.execute("SELECT 1 FROM provider WHERE name = ?", (provider,)).fetchone() is None:
+            raise Missing("integration provider", provider)
+        if (
+            api
+            and conn.execute("SELECT 1 FROM model WHERE provider = ? AND api = ?", (provider, api)).fetchone()
+            is None
+        ):
+            raise Missing("integration", f"{provider}/{api}")
+
+    # -- providers ---------------------------------------------------------------------
+
+    def get_provider(self, name: str) -> ProviderRow | None:
+        with self._read() as conn:
+            found = self._providers(conn, "WHERE name = ?", (name,))
+            return found[0] if found else None
+
+    def list_providers(self, category: str | None = None, active_only: bool = False) -> list[ProviderRow]:
+        where, args = self._filter(category, active_only)
+        with self._read() as conn:
+            return self._providers(conn, where, args)
+
+    @staticmethod
+    def _filter(category: str | None, active_only: bool) -> tuple[str, tuple[Any, ...]]:
+        clauses, args = [], []
+        if category is not None:
+            clauses.append("category = ?")
+            args.append(category)
+        if active_only:
+            clauses.append("enabled = 1")
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+
+    def _providers(self, conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[ProviderRow]:
+        rows = conn.execute(
+            f"SELECT {_PROVIDER_COLUMNS}, "
+            "(SELECT COUNT(*) FROM model m WHERE m.provider = provider.name) "
+            f"FROM provider {where} ORDER BY name",
+            args,
+        ).fetchall()
+        if not rows:
+            return []
+        tags = self._tags(conn, rows[0][0] if len(rows) == 1 else None)
+        out = []
+        for row in rows:
+            prov = _provider(row, models_count=row[10])
+            prov.tags = tags.get((prov.name, ""), [])
+            out.append(prov)
+        return out
+
+    def upsert_provider(
+        self, name: str, build: Callable[[ProviderRow | None], ProviderRow]
+    ) -> tuple[ProviderRow, bool]:
+        """Create or update ``name``: ``build`` gets the stored provider (None when new) inside
+        the write transaction and returns the one to save; whatever it raises rolls back.
+        Returns the saved provider (with tags and models count) and whether it was created."""
+        with self._write() as conn:
+            found = self._providers(conn, "WHERE name = ?", (name,))
+            existing = found[0] if found else None
+            row = build(existing)
+            conn.execute(
+                f"INSERT OR REPLACE INTO provider ({_PROVIDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    name,
+                    row.type,
+                    row.category,
+                    row.description,
+                    int(row.enabled),
+                    json.dumps(row.configuration),
+                    row.audit.create_time,
+                    row.audit.update_time,
+                    row.audit.created_by,
+                    row.audit.updated_by,
+                ),
+            )
+            saved = self._providers(conn, "WHERE name = ?", (name,))[0]
+            return saved, existing is None
+
+    def delete_provider(self, name: str) -> bool:
+        """Delete a provider with its models and every tag; False when there was none."""
+        with self._write() as conn:
+            gone = conn.execute("DELETE FROM provider WHERE name = ?", (name,)).rowcount
+            conn.execute("DELETE FROM model WHERE provider = ?", (name,))
+            conn.execute("DELETE FROM tag WHERE provider = ?", (name,))
+            return gone > 0
+
+    # -- models ------------------------------------------------------------------------
+
+    def _models(self, conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[ModelRow]:
+        rows = conn.execute(f"SELECT {_MODEL_COLUMNS} FROM model {where} ORDER BY provider, api", args)
+        models = [_model(r) for r in rows.fetchall()]
+        if models:
+            provider = models[0].provider if all(m.provider == models[0].provider for m in models) else None
+            tags = self._tags(conn, provider)
+            for m in models:
+                m.tags = tags.get((m.provider, m.api), [])
+        return models
+
+    def get_model(self, provider: str, api: str) -> ModelRow:
+        with self._read() as conn:
+            self._require(conn, provider, api)
+            return self._models(conn, "WHERE provider = ? AND api = ?", (provider, api))[0]
+
+    def list_models(self, provider: str | None, active_only: bool = False) -> list[ModelRow]:
+        """The models of ``provider`` (None: of every provider)."""
+        clauses, args = [], []
+        if provider is not None:
+            clauses.append("provider = ?")
+            args.append(provider)
+        if active_only:
+            clauses.append("enabled = 1")
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        with self._read() as conn:
+            if provider is not None:
+                self._require(conn, provider)
+            return self._models(conn, where, tuple(args))
+
+    def upsert_model(
+        self, provider: str, api: str, build: Callable[[ModelRow | None], ModelRow]
+    ) -> tuple[ModelRow, bool]:
+        """Create or update one model of ``provider`` (``Missing`` when the provider is not
+        there); ``build`` works as in ``upsert_provider``."""
+        with self._write() as conn:
+            self._require(conn, provider)
+            found = self._models(conn, "WHERE provider = ? AND api = ?", (provider, api))
+            existing = found[0] if found else None
+            row = build(existing)
+            conn.execute(
+                f"INSERT OR REPLACE INTO model ({_MODEL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    provider,
+                    api,
+                    row.description,
+                    int(row.enabled),
+                    json.dumps(row.configuration),
+                    row.max_tokens,
+                    row.audit.create_time,
+                    row.audit.update_time,
+                    row.audit.created_by,
+                    row.audit.updated_by,
+                ),
+            )
+            saved = self._models(conn, "WHERE provider = ? AND api = ?", (provider, api))[0]
+            return saved, existing is None
+
+    def delete_model(self, provider: str, api: str) -> None:
+        """Delete one model and its tags (``Missing`` when the provider or model is not there)."""
+        with self._write() as conn:
+            self._require(conn, provider, api)
+            conn.execute("DELETE FROM model WHERE provider = ? AND api = ?", (provider, api))
+            conn.execute("DELETE FROM tag WHERE provider = ? AND api = ?", (provider, api))
