@@ -79,9 +79,7 @@ def apply(
 ) -> Report:
     """Apply ``payloads`` (already validated). ``on_sent`` is called (in this thread) for
     each provider the server accepted; ``on_done`` for every outcome as it is known."""
-    live = {
-        str(p.get("name")): p for p in client.list_providers(active_only=False) if isinstance(p, dict)
-    }
+    live = {str(p.get("name")): p for p in client.list_providers(active_only=False) if isinstance(p, dict)}
     plans = plan_all(payloads, live, secret_matches)
     outcomes: list[Outcome | None] = [None] * len(payloads)
     stop = threading.Event()
@@ -98,6 +96,8 @@ def apply(
         try:
             client.put_provider(p.name, p.body)
         except IntegError as exc:
+            if fail_fast:
+                stop.set()  # before this worker can take the next provider
             return Outcome(p.name, pl.type, "failed", exc.message, int(exc.exit_code), pl.changes)
         return Outcome(
             p.name, pl.type, "created" if pl.action == "create" else "updated", None, 0, pl.changes

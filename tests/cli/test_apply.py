@@ -1,0 +1,206 @@
+"""`integ provider apply|diff|export` against a real sandbox on loopback, and against
+shaped replies (`responses`) where a server must misbehave for one provider only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from conductor_integrations.sandbox import serve_in_background
+
+FLEET = """\
+name: openai-a
+type: openai
+configuration:
+  api_key: ${env:TEST_KEY_A}
+---
+- name: anth-b
+  type: anthropic
+  description: claude
+  configuration: {api_key: "${env:TEST_KEY_A}", endpoint: "https://api.anthropic.com/v1"}
+- name: kafka-c
+  type: kafka
+  enabled: false
+  configuration: {endpoint: "k:9092", connectionType: PLAINTEXT, protocol: plaintext, groupId: 7}
+"""
+SECRET = "sk-apply-secret-0451"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[str]:
+    with serve_in_background(tmp_path / "sandbox.db") as running:
+        yield running.url
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TEST_KEY_A", SECRET)
+    f = tmp_path / "fleet.yaml"
+    f.write_text(FLEET)
+    return f
+
+
+def names_on(integ: Any, server: str) -> list[str]:
+    r = integ("provider", "list", "--server", server, "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    return sorted(p["name"] for p in r.json())
+
+
+def test_apply_creates_then_is_unchanged_then_updates(integ: Any, sandbox: str, fleet: Path) -> None:
+    r = integ("provider", "apply", "-f", str(fleet), "--server", sandbox, "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json() == [
+        {"name": "openai-a", "type": "openai", "action": "created", "error": None},
+        {"name": "anth-b", "type": "anthropic", "action": "created", "error": None},
+        {"name": "kafka-c", "type": "kafka", "action": "created", "error": None},
+    ]
+    assert names_on(integ, sandbox) == ["anth-b", "kafka-c", "openai-a"]
+    again = integ("provider", "apply", "-f", str(fleet), "--server", sandbox, "-o", "json")
+    assert [x["action"] for x in again.json()] == ["unchanged"] * 3
+    fleet.write_text(FLEET.replace("description: claude", "description: claude v2"))
+    third = integ("provider", "apply", "-f", str(fleet), "--server", sandbox, "-o", "json")
+    assert [x["action"] for x in third.json()] == ["unchanged", "updated", "unchanged"]
+    for result in (r, again, third):
+        assert SECRET not in result.output
+
+
+def test_changed_secret_is_sent_and_reported_updated(
+    integ: Any, sandbox: str, fleet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert integ("provider", "apply", "-f", str(fleet), "--server", sandbox).exit_code == 0
+    monkeypatch.setenv("TEST_KEY_A", "sk-rotated-9911")
+    r = integ("provider", "apply", "-f", str(fleet), "--server", sandbox, "-o", "json")
+    assert [x["action"] for x in r.json()] == ["updated", "updated", "unchanged"]
+
+
+def test_diff_shows_fields_and_never_secrets(integ: Any, sandbox: str, fleet: Path) -> None:
+    r = integ("provider", "diff", "-f", str(fleet), "--server", sandbox)
+    assert r.exit_code == 1
+    assert "+ openai-a (openai): will be created" in r.stdout
+    assert "    configuration.api_key: (none) -> (secret)  [set]" in r.stdout
+    assert SECRET not in r.output
+    integ("provider", "apply", "-f", str(fleet), "--server", sandbox)
+    assert integ("provider", "diff", "-f", str(fleet), "--server", sandbox).exit_code == 0
+    fleet.write_text(FLEET.replace("k:9092", "k2:9092"))
+    changed = integ("provider", "diff", "-f", str(fleet), "--server", sandbox, "-o", "json")
+    assert changed.exit_code == 1
+    [kafka] = [p for p in changed.json() if p["action"] != "unchanged"]
+    assert kafka == {
+        "name": "kafka-c",
+        "type": "kafka",
+        "action": "update",
+        "changes": [{"path": "configuration.endpoint", "old": "k:9092", "new": "k2:9092"}],
+    }
+
+
+def test_invalid_document_means_nothing_sent(integ: Any, sandbox: str, fleet: Path) -> None:
+    fleet.write_text(FLEET + "---\nname: bad\ntype: openai\nconfiguration: {apiKey: x, api_key: ''}\n")
+    r = integ("provider", "apply", "-f", str(fleet), "--server", sandbox)
+    assert r.exit_code == 3
+    assert "openai requires 'api_key'" in r.stderr
+    assert names_on(integ, sandbox) == []
+
+
+def test_duplicate_names_mean_nothing_sent(integ: Any, sandbox: str, fleet: Path, tmp_path: Path) -> None:
+    other = tmp_path / "more"
+    other.mkdir()
+    (other / "dup.yaml").write_text("name: openai-a\ntype: grok\nconfiguration: {api_key: k}\n")
+    r = integ("provider", "apply", "-f", str(fleet), "-f", str(other), "--server", sandbox)
+    assert r.exit_code == 3
+    assert "'openai-a' is defined twice" in r.stderr
+    assert names_on(integ, sandbox) == []
+
+
+def test_type_change_is_refused_for_that_provider(integ: Any, sandbox: str, fleet: Path) -> None:
+    integ("provider", "apply", "-f", str(fleet), "--server", sandbox)
+    fleet.write_text(FLEET.replace("type: openai", "type: grok").replace("claude", "claude v3"))
+    r = integ("provider", "apply", "-f", str(fleet), "--server", sandbox, "-o", "json")
+    assert r.exit_code == 6
+    assert [x["action"] for x in r.json()] == ["failed", "updated", "unchanged"]
+    assert "type cannot be changed from openai to grok" in r.json()[0]["error"]
+    got = integ("provider", "get", "openai-a", "--server", sandbox, "-o", "json")
+    assert got.json()["type"] == "openai"
+
+
+def test_export_apply_to_fresh_server_then_diff_is_empty(
+    integ: Any, sandbox: str, fleet: Path, tmp_path: Path, memory_keyring: Any
+) -> None:
+    assert integ("provider", "apply", "-f", str(fleet), "--server", sandbox).exit_code == 0
+    exported = integ("provider", "export", "--server", sandbox)
+    assert exported.exit_code == 0
+    assert SECRET not in exported.output
+    assert "api_key: ${keyring}" in exported.stdout
+    dump = tmp_path / "export.yaml"
+    dump.write_text(exported.stdout)
+    for name in ("openai-a", "anth-b"):
+        assert integ("secret", "set", name, "api_key", input=SECRET + "\n").exit_code == 0
+    with serve_in_background(tmp_path / "fresh.db") as fresh:
+        applied = integ("provider", "apply", "-f", str(dump), "--server", fresh.url, "-o", "json")
+        assert applied.exit_code == 0, applied.stderr
+        assert {x["action"] for x in applied.json()} == {"created"}
+        assert integ("provider", "diff", "-f", str(dump), "--server", fresh.url).exit_code == 0
+        assert integ("provider", "diff", "-f", str(fleet), "--server", fresh.url).exit_code == 0
+
+
+def test_export_with_env_secrets_and_json(integ: Any, sandbox: str, fleet: Path) -> None:
+    integ("provider", "apply", "-f", str(fleet), "--server", sandbox)
+    r = integ("provider", "export", "openai-a", "--secrets", "env", "--server", sandbox, "-o", "json")
+    assert r.json()[0]["configuration"] == {"api_key": "${env:OPENAI_A_API_KEY}"}
+    missing = integ("provider", "export", "nope", "--server", sandbox)
+    assert missing.exit_code == 5
+
+
+def test_dry_run_needs_no_server_and_masks(integ: Any, fleet: Path) -> None:
+    r = integ("provider", "apply", "-f", str(fleet), "--dry-run", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    requests_ = r.json()
+    assert [x["url"] for x in requests_] == [
+        "{server}/api/integrations/provider/openai-a",
+        "{server}/api/integrations/provider/anth-b",
+        "{server}/api/integrations/provider/kafka-c",
+    ]
+    assert requests_[0]["body"]["configuration"]["api_key"] == "********"
+    assert requests_[2]["body"]["configuration"]["groupId"] == "7"
+    assert SECRET not in r.output
+
+
+def test_no_paths_is_usage(integ: Any) -> None:
+    assert integ("provider", "apply", "--server", "http://127.0.0.1:9").exit_code == 2
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_403_on_one_provider_is_reported_and_others_applied(integ: Any, fleet: Path) -> None:
+    base = "http://conductor.test/api/integrations/provider"
+    responses.get(base, json=[], match=[responses.matchers.query_param_matcher({"activeOnly": "false"})])
+    responses.post(f"{base}/openai-a", json={})
+    responses.post(f"{base}/anth-b", status=403, json={"status": 403, "message": "no UPDATE on anth-b"})
+    responses.post(f"{base}/kafka-c", json={})
+    r = integ("provider", "apply", "-f", str(fleet), "--server", "http://conductor.test", "-o", "json")
+    assert r.exit_code == 4
+    assert [(x["name"], x["action"]) for x in r.json()] == [
+        ("openai-a", "created"),
+        ("anth-b", "failed"),
+        ("kafka-c", "created"),
+    ]
+    assert "no UPDATE on anth-b" in r.json()[1]["error"]
+    assert "anth-b: " in r.stderr
+    sent = [json.loads(c.request.body) for c in responses.calls if c.request.method == "POST"]
+    assert all("name" not in body for body in sent)
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_fail_fast_stops_sending(integ: Any, fleet: Path) -> None:
+    base = "http://conductor.test/api/integrations/provider"
+    responses.get(base, json=[])
+    responses.post(f"{base}/openai-a", status=403, json={"message": "denied"})
+    r = integ(
+        "provider", "apply", "-f", str(fleet), "--server", "http://conductor.test",
+        "--fail-fast", "--concurrency", "1", "-o", "json",
+    )  # fmt: skip
+    assert r.exit_code == 4
+    assert [x["action"] for x in r.json()] == ["failed", "skipped", "skipped"]
