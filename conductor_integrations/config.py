@@ -237,3 +237,24 @@ def normalize_server(url: str) -> str:
     if url.endswith("/api"):
         url = url[: -len("/api")]
     return url.rstrip("/")
+
+
+def is_local(server: str | None) -> bool:
+    """True when ``server`` names the built-in sandbox (``--server local``)."""
+    return bool(server) and str(server).strip().lower() == LOCAL
+
+
+def server_root(url: str) -> str:
+    """The normalized server root of ``url`` (see ``normalize_server``), or a usage error
+    when it is not an ``http://`` or ``https://`` URL with a host. Never guesses a scheme."""
+    from urllib.parse import urlsplit
+
+    root = normalize_server(url)
+    parts = urlsplit(root)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        hints = ["give the full URL, for example --server https://play.orkes.io"]
+        if "://" not in root and root:
+            hints.insert(0, f"did you mean https://{root}?")
+        hints.append("or --server local for the built-in sandbox")
+        raise UsageError(f"server URL {url!r} is not an http:// or https:// URL", hints=hints)
+    return root

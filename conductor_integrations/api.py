@@ -1,0 +1,395 @@
+"""The Conductor client: one ``requests.Session`` per command, auth, retries and the
+mapping of replies to typed errors. The only module that imports requests.
+
+How a request is made (written once, here):
+
+1. URL: the server root (given with or without ``/api``) + ``/api`` + the path; names in
+   paths are percent-encoded by the callers (``quote(name, safe="")``).
+2. Auth, the first that applies: a ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) sent
+   as it is in ``X-Authorization`` (no "Bearer"); else an application key id with its secret
+   (``CONDUCTOR_AUTH_SECRET``, else the keyring) exchanged at ``POST /api/token``, where a 404
+   means the server has no auth; else no header.
+3. Connection errors, timeouts, 429, 502, 503 and 504 are retried (``--retries``, default 3)
+   with exponential backoff and jitter, honouring ``Retry-After``; other 4xx never are.
+4. A 401/403 whose body's ``error`` is ``EXPIRED_TOKEN`` or ``INVALID_TOKEN``: a new token is
+   minted once and the request retried once (when there is a key to mint it with).
+5. Any other error status becomes ``errors.ServerError.from_status`` with the server's
+   ``message`` and ``validationErrors``; a reply that is not what the API returns is exit 7.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from conductor_integrations import __version__, config, connection, http_log, redact, replies
+from conductor_integrations.errors import (
+    InputError,
+    NotFoundError,
+    ServerError,
+    ServerUnavailable,
+    UsageError,
+)
+
+USER_AGENT = f"integ/{__version__}"
+#: The reference page's curl examples send ``accept: */*``; so does integ.
+ACCEPT = "*/*"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+TOKEN_ERRORS = replies.TOKEN_ERRORS
+#: Longest wait a ``Retry-After`` may ask for; a CLI does not sleep for minutes.
+MAX_RETRY_AFTER = 60.0
+
+
+def sleep(seconds: float) -> None:
+    """The pause between retries (tests replace it to run without waiting)."""
+    time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: attempt ``n`` waits between half and all of
+    ``min(cap, base * 2**n)``; a ``Retry-After`` from the server wins (up to a minute)."""
+
+    base: float = 0.5
+    cap: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
+        ceiling = min(self.cap, self.base * 2.0**attempt)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def provider_path(name: str) -> str:
+    return "/integrations/provider/" + quote(name, safe="")
+
+
+class Client:
+    """A Conductor server reached through one ``requests.Session``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: requests.Session | None = None,
+        token: str | None = None,
+        key_id: str | None = None,
+        key_secret: Callable[[], str | None] | str | None = None,
+        timeout: float = 10.0,
+        retries: int = 3,
+        verify: bool | str = True,
+        backoff: Backoff | None = None,
+    ):
+        #: the server root, without ``/api``
+        self.base_url = config.normalize_server(base_url)
+        self.api_url = self.base_url + "/api"
+        self.session = session or new_session()
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.verify = verify
+        self.backoff = backoff or Backoff()
+        self.key_id = key_id
+        self._key_secret = key_secret
+        self._token = token
+        self._token_ready = token is not None or key_id is None
+        self._lock = threading.Lock()
+        redact.register(token, key_secret if isinstance(key_secret, str) else None)
+
+    # -- the integrations API ---------------------------------------------------------
+
+    def get_provider(self, name: str) -> dict[str, Any] | None:
+        """The provider called ``name``, or None when the server answers 404."""
+        try:
+            found = self.request("GET", provider_path(name))
+        except NotFoundError:
+            return None
+        if not isinstance(found, dict):
+            raise self._not_the_api("GET", provider_path(name), "expected a provider object")
+        return found
+
+    def list_providers(self, category: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
+        """Every provider (``activeOnly`` is always sent: the server's default is true)."""
+        params: dict[str, str] = {"activeOnly": "true" if active_only else "false"}
+        if category:
+            params["category"] = category
+        found = self.request("GET", "/integrations/provider", params=params)
+        if found is None:
+            return []
+        if not isinstance(found, list) or not all(isinstance(p, dict) for p in found):
+            raise self._not_the_api("GET", "/integrations/provider", "expected a list of providers")
+        return found
+
+    def put_provider(self, name: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Create or update (the server upserts); the saved provider when the server sends it."""
+        saved = self.request("POST", provider_path(name), json=body)
+        return saved if isinstance(saved, dict) else None
+
+    def delete_provider(self, name: str) -> None:
+        """Delete ``name``; ``NotFoundError`` when there is no such provider."""
+        self.request("DELETE", provider_path(name))
+
+    # -- auth --------------------------------------------------------------------------
+
+    def mint_token(self, key_id: str, key_secret: str) -> str | None:
+        """A token for the application key, or None when the server has no auth (404)."""
+        redact.register(key_secret)
+        body = {"keyId": key_id, "keySecret": key_secret}
+        response, retries = self._send("POST", "/token", json=body, token=None)
+        if response.status_code == 404:
+            http_log.log("POST /api/token answered 404: the server has no auth; going on without a token")
+            return None
+        if response.status_code in (401, 403):
+            error = self._error("POST", "/token", response, retries)
+            error.hints = [
+                f"the server refused application key {key_id}: check the key id and its secret",
+                f"store the secret again with `integ auth login --key-id {key_id}`, "
+                "or set CONDUCTOR_AUTH_SECRET",
+            ]
+            raise error
+        data = self._result("POST", "/token", response, retries)
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise self._not_the_api("POST", "/token", 'expected {"token": ...}')
+        redact.register(token)
+        return token
+
+    def _secret(self) -> str | None:
+        secret = self._key_secret() if callable(self._key_secret) else self._key_secret
+        redact.register(secret)
+        return secret
+
+    def _ensure_token(self) -> None:
+        if self._token_ready:
+            return
+        with self._lock:
+            if self._token_ready:
+                return
+            self._token = self._mint()
+            self._token_ready = True
+
+    def _mint(self) -> str | None:
+        assert self.key_id is not None
+        secret = self._secret()
+        if not secret:
+            raise InputError(
+                f"no secret for application key {self.key_id}; nothing was sent",
+                hints=[
+                    f"run `integ auth login --key-id {self.key_id}` to store it in the keyring",
+                    "or set CONDUCTOR_AUTH_SECRET, or pass a ready token in CONDUCTOR_AUTH_TOKEN",
+                ],
+            )
+        return self.mint_token(self.key_id, secret)
+
+    def _refresh(self, rejected: str | None) -> bool:
+        """Mint a new token after ``rejected`` was refused; False when there is no key."""
+        if self.key_id is None:
+            return False
+        with self._lock:
+            if self._token != rejected:  # another thread already refreshed it
+                return True
+            http_log.log("the token expired or is invalid: minting a new one")
+            self._token = self._mint()
+            self._token_ready = True
+        return True
+
+    # -- requests ------------------------------------------------------------------------
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
+    ) -> Any:
+        """Send ``method`` to ``/api`` + ``path``: the reply's JSON, or None for an empty body."""
+        self._ensure_token()
+        refreshed = False
+        while True:
+            token = self._token
+            response, retries = self._send(method, path, json=json, params=params, token=token)
+            if (
+                response.status_code in (401, 403)
+                and not refreshed
+                and replies.error_body(_text(response)).error in TOKEN_ERRORS
+                and self._refresh(token)
+            ):
+                refreshed = True
+                continue
+            return self._result(method, path, response, retries)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        token: str | None,
+    ) -> tuple[requests.Response, int]:
+        """One request with its retries: the last response, whatever its status, and the
+        number of retries it took."""
+        headers = {"X-Authorization": token} if token else {}
+        request = requests.Request(method, self.api_url + path, headers=headers, json=json, params=params)
+        prepared = self.session.prepare_request(request)
+        url = prepared.url or self.api_url + path
+        env = self.session.merge_environment_settings(url, {}, None, self.verify, None)
+        attempt = 0
+        while True:
+            http_log.log_request(method, url, prepared.headers, prepared.body)
+            started = time.monotonic()
+            try:
+                response = self.session.send(prepared, timeout=(self.timeout, self.timeout), **env)
+            except requests.exceptions.SSLError as exc:
+                raise ServerUnavailable(
+                    f"TLS error talking to {self.base_url}: {_reason(exc)}",
+                    0,
+                    hints=[
+                        "give the server's CA certificates with --ca-bundle PATH (or REQUESTS_CA_BUNDLE)",
+                        "or, only for a server you trust, --insecure",
+                    ],
+                ) from None
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                if attempt < self.retries:
+                    self._pause(attempt, None, f"{method} {url}: {_reason(exc)}")
+                    attempt += 1
+                    continue
+                raise self._unreachable(exc, attempt) from None
+            except requests.exceptions.InvalidHeader:
+                raise UsageError(
+                    "the token holds characters that cannot be sent in a header",
+                    hints=["check CONDUCTOR_AUTH_TOKEN or --token"],
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                raise ServerUnavailable(f"request to {url} failed: {_reason(exc)}", 0) from None
+            elapsed = (time.monotonic() - started) * 1000
+            http_log.log_response(
+                response.status_code, response.reason or "", response.headers, response.content, elapsed
+            )
+            if response.status_code in RETRY_STATUSES and attempt < self.retries:
+                wait = replies.retry_after_seconds(response.headers.get("Retry-After"))
+                self._pause(attempt, wait, f"{method} {url}: HTTP {response.status_code}")
+                attempt += 1
+                continue
+            return response, attempt
+
+    def _pause(self, attempt: int, retry_after: float | None, why: str) -> None:
+        delay = self.backoff.delay(attempt, retry_after)
+        http_log.log(f"{why}; retry {attempt + 1} of {self.retries} in {delay:.1f} s")
+        sleep(delay)
+
+    def _unreachable(self, exc: Exception, retries: int) -> ServerUnavailable:
+        after = replies.plural_retries(retries)
+        if isinstance(exc, requests.exceptions.Timeout):
+            message = f"no reply from {self.base_url} within {self.timeout:g} s{after}"
+            hints = ["check the server is up, or give it longer with --timeout S"]
+        else:
+            message = f"cannot reach the server at {self.base_url}: {_reason(exc)}{after}"
+            hints = [
+                "check the URL (`integ config show`) and your network",
+                "or try the built-in sandbox with --server local",
+            ]
+        return ServerUnavailable(message, 0, hints=hints)
+
+    def _result(self, method: str, path: str, response: requests.Response, retries: int = 0) -> Any:
+        if not response.ok:
+            raise self._error(method, path, response, retries)
+        text = _text(response)
+        if not text.strip():
+            return None
+        try:
+            return jsonlib.loads(text)
+        except ValueError:
+            content_type = response.headers.get("Content-Type", "")
+            if method == "GET" or replies.is_html(content_type, text):
+                raise self._not_the_api(method, path, replies.kind(content_type, text)) from None
+            return None
+
+    def _error(self, method: str, path: str, response: requests.Response, retries: int = 0) -> ServerError:
+        status = response.status_code
+        text = _text(response)
+        content_type = response.headers.get("Content-Type", "")
+        body = replies.error_body(text)
+        message = replies.error_message(status, response.reason or "", content_type, text, body)
+        after = replies.plural_retries(retries)
+        error = ServerError.from_status(
+            status, f"HTTP {status} from {method} {self.api_url}{path}: {message}{after}", body
+        )
+        html = not body.message and replies.is_html(content_type, text)
+        error.hints = replies.status_hints(status, body, self.key_id is not None, html)
+        return error
+
+    def _not_the_api(self, method: str, path: str, what: str) -> ServerUnavailable:
+        return ServerUnavailable(
+            f"the reply to {method} {self.api_url}{path} is not what the Conductor API returns ({what})",
+            200,
+            hints=["check that --server is the Conductor server's URL (`integ config show`)"],
+        )
+
+
+def _text(response: requests.Response) -> str:
+    return (response.content or b"").decode("utf-8", "replace")
+
+
+def _reason(exc: BaseException) -> str:
+    return replies.connection_reason(str(exc), type(exc).__name__)
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = ACCEPT
+    return session
+
+
+def client_for(settings: config.Settings, url: str, *, local: bool = False) -> Client:
+    """A client for ``url`` with the auth, timeout, retries and TLS of ``settings``.
+    The sandbox started for ``--server local`` needs no auth, TLS or proxy."""
+    root = config.server_root(url)
+    session = new_session()
+    token = key_id = None
+    verify: bool | str = True
+    if local:
+        session.trust_env = False  # loopback: no proxy from the environment
+    else:
+        verify = connection.tls_verify(settings)
+        token = settings.get("token") or None
+        key_id = settings.get("key_id") or None
+    return Client(
+        root,
+        session=session,
+        token=token,
+        key_id=key_id,
+        key_secret=connection.key_secret_lookup(root, key_id) if key_id else None,
+        timeout=float(settings.get("timeout") or 10.0),
+        retries=int(settings.get("retries") if settings.get("retries") is not None else 3),
+        verify=verify,
+    )
+
+
+@contextmanager
+def connect(settings: config.Settings) -> Iterator[Client]:
+    """The client of one command. ``--server local`` starts the built-in sandbox for the
+    length of the command (state in the data folder) and stops it afterwards."""
+    server = config.require_server(settings)
+    if config.is_local(server):
+        with connection.start_sandbox() as running:
+            client = client_for(settings, running.url, local=True)
+            try:
+                yield client
+            finally:
+                client.session.close()
+        return
+    client = client_for(settings, server)
+    try:
+        yield client
+    finally:
+        client.session.close()

@@ -1,0 +1,150 @@
+"""Reading what a server sent back: Conductor error bodies, HTML pages where JSON was
+expected, ``Retry-After``, and the hints that go with each status.
+
+Pure functions over status, headers and text, so the client in ``api`` stays small and
+these are tested with plain tables.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+
+from conductor_integrations import provider_types
+from conductor_integrations.errors import ServerErrorBody
+
+TOKEN_ERRORS = frozenset({"EXPIRED_TOKEN", "INVALID_TOKEN"})
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def looks_json(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def is_html(content_type: str, text: str) -> bool:
+    if "html" in content_type.lower():
+        return True
+    return text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+
+
+def kind(content_type: str, text: str) -> str:
+    """What a reply that is not JSON looks like, for an error message."""
+    if is_html(content_type, text):
+        return "an HTML page"
+    bare = content_type.split(";")[0].strip()
+    return f"not JSON ({bare})" if bare else "not JSON"
+
+
+def error_body(text: str) -> ServerErrorBody:
+    """The useful part of a Conductor error body (``message``, ``validationErrors``,
+    ``error``); empty for a body that is not one (empty, HTML, plain text)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ServerErrorBody()
+    if not isinstance(data, dict):
+        return ServerErrorBody()
+    message = data.get("message")
+    error = data.get("error")
+    details: list[str] = []
+    raw = data.get("validationErrors")
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, dict):
+            where = str(item.get("path") or "").strip()
+            what = str(item.get("message") or "").strip()
+            line = f"{where}: {what}" if where and what else where or what
+            value = item.get("invalidValue")
+            if line and value not in (None, "") and not _secret_path(where):
+                line += f" (got {value!r})"
+            if line:
+                details.append(line)
+        elif item:
+            details.append(str(item))
+    return ServerErrorBody(
+        message=" ".join(str(message).split()) if message else "",
+        validation_errors=details,
+        error=str(error) if error else "",
+    )
+
+
+def _secret_path(path: str) -> bool:
+    """True when a validation error's path points at a secret (its value is not shown)."""
+    last = path.replace("[", ".").replace("]", "").split(".")[-1]
+    lowered = path.lower()
+    return provider_types.is_secret_key(last) or "secret" in lowered or "password" in lowered
+
+
+def error_message(status: int, reason: str, content_type: str, text: str, body: ServerErrorBody) -> str:
+    """The server's message, else a line of its plain-text body, else the reason phrase."""
+    if body.message:
+        return body.message
+    if text.strip() and not is_html(content_type, text) and not looks_json(text):
+        return " ".join(text.split())[:300]
+    return reason or f"HTTP {status}"
+
+
+def status_hints(status: int, body: ServerErrorBody, can_mint: bool, html: bool) -> list[str]:
+    """The next steps for an error status."""
+    hints: list[str] = []
+    if html:
+        hints.append("the reply was an HTML page: is --server the Conductor server (not its UI or a proxy)?")
+    if status in (401, 403) and body.error in TOKEN_ERRORS:
+        if can_mint:
+            hints.append("a fresh token was refused too: check the application key (`integ auth status`)")
+        else:
+            hints.append(
+                "the token expired or is not valid: get a new one, or use an application key "
+                "(--key-id with CONDUCTOR_AUTH_SECRET, or `integ auth login`)"
+            )
+    elif status == 401:
+        hints.append("the server wants credentials: `integ auth login`, or set CONDUCTOR_AUTH_TOKEN")
+    elif status == 403:
+        hints.append(
+            "the credentials lack permission for this (the application needs access to "
+            "integration providers); ask an administrator, or check `integ auth status`"
+        )
+    elif status == 429 or status >= 500:
+        hints.append("the server is failing or overloaded; try again later, or raise --retries")
+    return hints
+
+
+def connection_reason(text: str, fallback: str) -> str:
+    """A short reason for a connection failure instead of urllib3's nested repr."""
+    for needle, reason in (
+        ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"),
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host not found"),
+        ("nodename nor servname", "host not found"),
+        ("getaddrinfo failed", "host not found"),
+        ("Temporary failure in name resolution", "host not found"),
+        ("No route to host", "no route to host"),
+        ("Network is unreachable", "network unreachable"),
+        ("Connection reset", "connection reset"),
+        ("RemoteDisconnected", "the server closed the connection"),
+        ("timed out", "timed out"),
+    ):
+        if needle in text:
+            return reason
+    return text.splitlines()[0][:200] if text else fallback
+
+
+def plural_retries(retries: int) -> str:
+    return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
