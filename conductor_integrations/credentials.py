@@ -1,42 +1,542 @@
-"""Secrets in the OS keyring: the only module that imports keyring.
+"""Secrets in the OS keyring, without hangs and without silent plain text; the only module
+that imports keyring.
 
-Service names: ``conductor-integrations`` for provider secrets (username
-``PROVIDER/KEY``) and ``conductor-integrations:auth`` for application key secrets
-(username ``SERVER|KEY_ID``).
+Where ``integ`` keeps what:
+
+- provider secrets (``integ secret set PROVIDER KEY``): keyring service
+  ``conductor-integrations``, username ``PROVIDER/KEY``; their *names* (never values) are
+  listed in ``secret-names.json`` in the data folder, because keyrings cannot enumerate;
+- application key secrets (``integ auth login``): service ``conductor-integrations:auth``,
+  username ``SERVER|KEY_ID`` (SERVER without ``/api``);
+- minted tokens, if the client caches them: ``tokens.json`` in the data folder, mode 0600,
+  keyed by server and key id (``cached_token`` / ``store_token``).
+
+Rules, all enforced here:
+
+1. Every keyring call runs in a worker thread under a deadline (``INTEG_KEYRING_TIMEOUT``
+   seconds; default 3, or 30 for a command waiting on a person at a terminal, who may have an
+   unlock dialog to answer). A call that misses it raises ``KeyringUnavailable``, and the
+   keyring is not touched again by this process.
+2. No backend (``NoKeyringError``), a locked keyring or a backend error raises
+   ``KeyringUnavailable`` (exit 3) naming the alternatives: ``${env:VAR}``, ``-c KEY=@file``,
+   ``CONDUCTOR_AUTH_SECRET``. Nothing ever falls back to plain-text storage; when the active
+   backend itself is plain text (keyrings.alt's ``PlaintextKeyring``) every write says so.
+3. ``PYTHON_KEYRING_BACKEND`` and ``keyringrc.cfg`` choose the backend (keyring does that
+   itself). The null backend stores nothing, so writes to it are refused.
+4. With ``INTEG_NO_KEYRING`` or ``CI`` set to a true value the keyring is not touched at all:
+   reads find nothing, writes and deletes fail with a message. ``INTEG_NO_KEYRING=0`` uses the
+   keyring even when ``CI`` is set.
+
+Every value read or written here is registered with ``redact`` so it is never printed.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from conductor_integrations import config, output, redact
+from conductor_integrations.errors import ExitCode, InputError, IntegError, UsageError
+
 SERVICE = "conductor-integrations"
 AUTH_SERVICE = "conductor-integrations:auth"
+#: Seconds a keyring call may take before the command gives up on the keyring.
+DEFAULT_TIMEOUT = 3.0
+#: The same when a person at a terminal is waiting (an unlock dialog may need answering).
+INTERACTIVE_TIMEOUT = 30.0
+TIMEOUT_ENV = "INTEG_KEYRING_TIMEOUT"
+INDEX_FILE = "secret-names.json"
+TOKEN_FILE = "tokens.json"
+#: A cached token is not used in its last minute; one without an ``exp`` lives this long.
+TOKEN_MARGIN = 60.0
+TOKEN_TTL = 45 * 60.0
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+#: What to do without the keyring, for provider secrets and for the application key secret.
+PROVIDER_ALTERNATIVES = (
+    "without the keyring: reference an environment variable (`api_key: ${env:VAR}` in the file, "
+    "or -c 'api_key=${env:VAR}'), or read the value from a file (-c api_key=@file)",
+)
+AUTH_ALTERNATIVES = (
+    "without the keyring: set CONDUCTOR_AUTH_KEY and CONDUCTOR_AUTH_SECRET (or CONDUCTOR_AUTH_TOKEN)",
+)
+ALTERNATIVES = PROVIDER_ALTERNATIVES + AUTH_ALTERNATIVES
+
+T = TypeVar("T")
 
 
-def get_secret(provider: str, key: str) -> str | None:
-    """The stored secret for ``provider``/``key``, or None."""
-    import keyring
+class KeyringUnavailable(InputError):
+    """Raised when the keyring cannot be used for a read, write or delete: no backend
+    (``NoKeyringError``), no answer within the deadline (a locked keyring), the keyring turned
+    off (``CI``, ``INTEG_NO_KEYRING``, the null backend) for a write or delete, or an error of
+    the backend. Exit 3. The hints name the ways to do without the keyring."""
 
-    return keyring.get_password(SERVICE, f"{provider}/{key}")
+    def __init__(
+        self,
+        what: str,
+        reason: str,
+        hints: tuple[str, ...] = (),
+        alternatives: tuple[str, ...] = ALTERNATIVES,
+    ):
+        super().__init__(f"cannot {what}: {reason}", hints=[*hints, *alternatives])
+        self.reason = reason
 
 
-def set_secret(provider: str, key: str, value: str) -> None:
-    import keyring
+class SecretNotFound(IntegError):
+    """Raised by ``integ secret delete`` when nothing is stored under that name (exit 5)."""
 
-    keyring.set_password(SERVICE, f"{provider}/{key}", value)
+    exit_code = ExitCode.NOT_FOUND
 
 
-def delete_secret(provider: str, key: str) -> bool:
-    import keyring
+@dataclass(frozen=True)
+class Backend:
+    """The keyring backend that took a write: its name, and where it keeps a plain-text file
+    when it is one (keyrings.alt's ``PlaintextKeyring``)."""
+
+    name: str
+    plaintext_file: str | None = None
+
+
+# -- when and how long -------------------------------------------------------------------
+
+
+def disabled_reason(env: Mapping[str, str] | None = None) -> str | None:
+    """Why the keyring is off in this environment, or None when it may be used."""
+    env = os.environ if env is None else env
+    flag = env.get("INTEG_NO_KEYRING", "").strip().lower()
+    if flag in _FALSE:
+        return None
+    if flag:
+        return "the keyring is turned off (INTEG_NO_KEYRING is set)"
+    ci = env.get("CI", "").strip().lower()
+    if ci and ci not in _FALSE:
+        return "the keyring is turned off in CI (CI is set; INTEG_NO_KEYRING=0 turns it back on)"
+    return None
+
+
+def deadline(interactive: bool = False) -> float:
+    """Seconds a keyring call may take: ``INTEG_KEYRING_TIMEOUT``, else 3 (30 when a person
+    at a terminal is waiting)."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not value > 0:
+            raise UsageError(f"{TIMEOUT_ENV} must be a positive number of seconds, not {raw!r}")
+        return value
+    return INTERACTIVE_TIMEOUT if interactive else DEFAULT_TIMEOUT
+
+
+_stuck_reason: str | None = None
+
+
+def reset() -> None:
+    """Forget that a keyring call timed out earlier in this process (tests)."""
+    global _stuck_reason
+    _stuck_reason = None
+
+
+def _call(
+    op: Callable[[Any], T],
+    what: str,
+    *,
+    interactive: bool = False,
+    alternatives: tuple[str, ...] = ALTERNATIVES,
+) -> T:
+    """Run ``op(keyring_module)`` in a worker thread and wait at most ``deadline()``."""
+    global _stuck_reason
+    if _stuck_reason is not None:
+        raise KeyringUnavailable(what, _stuck_reason, alternatives=alternatives)
+    limit = deadline(interactive)
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            import keyring
+
+            box["value"] = op(keyring)
+        except BaseException as exc:  # handed over to the waiting thread below
+            box["error"] = exc
+
+    # A daemon thread, not an executor: a keyring stuck forever must not block the exit.
+    worker = threading.Thread(target=work, name="integ-keyring", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        _stuck_reason = (
+            f"the keyring did not answer within {limit:g} s (a locked keyring waits for an "
+            "unlock prompt that may never appear)"
+        )
+        raise KeyringUnavailable(
+            what,
+            _stuck_reason,
+            hints=(
+                f"unlock the keyring and run the command again, or allow more time with {TIMEOUT_ENV}=30",
+            ),
+            alternatives=alternatives,
+        )
+    if "error" in box:
+        error = box["error"]
+        if not isinstance(error, Exception):
+            raise error
+        raise _translate(error, what, alternatives) from None
+    return box["value"]  # type: ignore[no-any-return]
+
+
+class _Refused(Exception):
+    """Raised inside a keyring operation that must not go ahead (the null backend)."""
+
+
+def _translate(exc: Exception, what: str, alternatives: tuple[str, ...]) -> KeyringUnavailable:
+    reason, hints = _explain(exc)
+    return KeyringUnavailable(what, reason, hints, alternatives)
+
+
+def _explain(exc: Exception) -> tuple[str, tuple[str, ...]]:
+    """Why a keyring call failed, and what to do about it."""
     import keyring.errors
 
+    if isinstance(exc, _Refused):
+        return str(exc), (
+            "unset PYTHON_KEYRING_BACKEND (or undo `keyring --disable`), or choose a backend that "
+            "stores secrets",
+        )
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return (
+            "no keyring backend is available on this machine (no Secret Service, Keychain or "
+            "Credential Manager was found)",
+            (
+                "on a desktop, start and unlock a keyring (GNOME Keyring, KWallet); "
+                "PYTHON_KEYRING_BACKEND chooses another backend, e.g. keyrings.cryptfile",
+            ),
+        )
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        return "the keyring is locked", ("unlock it and run the command again",)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"the keyring backend failed ({type(exc).__name__}{': ' + detail if detail else ''})", ()
+
+
+def _active(kr: Any) -> Any:
+    """The backend that a write goes to (the first of a chain)."""
+    from keyring.backends.chainer import ChainerBackend
+
+    backend = kr.get_keyring()
+    if isinstance(backend, ChainerBackend):
+        chain = list(backend.backends)
+        if chain:
+            return chain[0]
+    return backend
+
+
+def _checked_backend(kr: Any) -> Backend:
+    """The active backend, refused when it stores nothing (the null backend)."""
+    import keyring.errors
+    from keyring.backends import fail, null
+
+    backend = _active(kr)
+    if isinstance(backend, fail.Keyring):
+        raise keyring.errors.NoKeyringError()
+    if isinstance(backend, null.Keyring):
+        raise _Refused(
+            "the keyring is turned off by its null backend (PYTHON_KEYRING_BACKEND or "
+            "`keyring --disable`), which stores nothing"
+        )
+    cls = type(backend)
+    plaintext = cls.__name__ == "PlaintextKeyring" or (
+        cls.__module__.startswith("keyrings.alt") and "Plaintext" in cls.__name__
+    )
+    name = str(getattr(backend, "name", "") or f"{cls.__module__}.{cls.__name__}")
+    where = str(getattr(backend, "file_path", "") or "a file") if plaintext else None
+    return Backend(name, where)
+
+
+def _warn_plaintext(backend: Backend) -> None:
+    if backend.plaintext_file:
+        output.warning(
+            f"the active keyring backend ({backend.name}) keeps secrets in a plain-text file "
+            f"({backend.plaintext_file}), only base64-encoded: anyone who can read that file has "
+            "them; choose another backend with PYTHON_KEYRING_BACKEND"
+        )
+
+
+def _alternatives(service: str) -> tuple[str, ...]:
+    return AUTH_ALTERNATIVES if service == AUTH_SERVICE else PROVIDER_ALTERNATIVES
+
+
+def require_enabled(what: str, service: str = SERVICE) -> None:
+    """Raise ``KeyringUnavailable`` when the keyring is turned off here (``CI``,
+    ``INTEG_NO_KEYRING``): for commands that must not ask for a value they cannot store."""
+    reason = disabled_reason()
+    if reason:
+        raise KeyringUnavailable(what, reason, alternatives=_alternatives(service))
+
+
+def _check_name(provider: str, key: str) -> None:
+    if not provider.strip() or not key.strip():
+        raise UsageError("the provider name and the key must not be empty")
+    if "/" in key:
+        raise UsageError(f"a configuration key cannot contain '/': {key!r}")
+    if any(ord(c) < 32 for c in provider + key):
+        raise UsageError("the provider name and the key must not contain control characters")
+
+
+# -- reads, writes and deletes -----------------------------------------------------------
+
+
+def _get(service: str, user: str, what: str, interactive: bool) -> str | None:
+    if disabled_reason():
+        return None
+    value = _call(
+        lambda kr: kr.get_password(service, user),
+        what,
+        interactive=interactive,
+        alternatives=_alternatives(service),
+    )
+    if not isinstance(value, str):
+        return None
+    redact.register(value)
+    return value
+
+
+def _set(service: str, user: str, value: str, what: str, interactive: bool) -> Backend:
+    redact.register(value)
+    require_enabled(what, service)
+
+    def op(kr: Any) -> Backend:
+        backend = _checked_backend(kr)
+        kr.set_password(service, user, value)
+        return backend
+
+    backend = _call(op, what, interactive=interactive, alternatives=_alternatives(service))
+    _warn_plaintext(backend)
+    return backend
+
+
+def _delete(service: str, user: str, what: str, interactive: bool) -> bool:
+    require_enabled(what, service)
+
+    def op(kr: Any) -> bool:
+        import keyring.errors
+
+        _checked_backend(kr)
+        try:
+            kr.delete_password(service, user)
+        except keyring.errors.PasswordDeleteError:
+            return False
+        return True
+
+    return _call(op, what, interactive=interactive, alternatives=_alternatives(service))
+
+
+def get_secret(provider: str, key: str, *, interactive: bool = False) -> str | None:
+    """The stored secret for ``provider``/``key``; None when there is none or the keyring is
+    turned off. Raises ``KeyringUnavailable`` when the keyring fails or does not answer."""
+    return _get(SERVICE, f"{provider}/{key}", f"read {provider}/{key} from the keyring", interactive)
+
+
+def set_secret(provider: str, key: str, value: str, *, interactive: bool = False) -> Backend:
+    """Store a provider secret in the keyring and its name in the index; returns the backend
+    that took it (a plain-text backend is warned about)."""
+    _check_name(provider, key)
+    what = f"store {provider}/{key} in the keyring"
+    backend = _set(SERVICE, f"{provider}/{key}", value, what, interactive)
+    _index_update(provider, key, add=True)
+    return backend
+
+
+def delete_secret(provider: str, key: str, *, interactive: bool = False) -> bool:
+    """Remove a provider secret (and its name from the index); False when none was stored."""
+    what = f"delete {provider}/{key} from the keyring"
+    deleted = _delete(SERVICE, f"{provider}/{key}", what, interactive)
+    _index_update(provider, key, add=False)
+    return deleted
+
+
+def _auth_user(server: str, key_id: str) -> str:
+    return f"{config.normalize_server(server)}|{key_id}"
+
+
+def get_key_secret(server: str, key_id: str, *, interactive: bool = False) -> str | None:
+    """The application key secret stored by ``integ auth login`` for ``server`` (with or
+    without ``/api``) and ``key_id``; None when there is none or the keyring is turned off.
+    Raises ``KeyringUnavailable`` when the keyring fails or does not answer in time."""
+    what = f"read the secret of key {key_id} from the keyring"
+    return _get(AUTH_SERVICE, _auth_user(server, key_id), what, interactive)
+
+
+def set_key_secret(server: str, key_id: str, secret: str, *, interactive: bool = False) -> Backend:
+    """Store the application key secret for ``server``/``key_id`` (``integ auth login``)."""
+    what = f"store the secret of key {key_id} in the keyring"
+    return _set(AUTH_SERVICE, _auth_user(server, key_id), secret, what, interactive)
+
+
+def delete_key_secret(server: str, key_id: str, *, interactive: bool = False) -> bool:
+    """Remove the stored application key secret; False when none was stored."""
+    what = f"delete the secret of key {key_id} from the keyring"
+    return _delete(AUTH_SERVICE, _auth_user(server, key_id), what, interactive)
+
+
+def backend_name() -> str:
+    """A short description of where secrets go, for ``auth status`` (never raises)."""
+    reason = disabled_reason()
+    if reason:
+        return reason
     try:
-        keyring.delete_password(SERVICE, f"{provider}/{key}")
-    except keyring.errors.PasswordDeleteError:
-        return False
-    return True
+        backend = _call(_checked_backend, "use the keyring")
+    except KeyringUnavailable as exc:
+        return exc.reason
+    return backend.name + (f" (plain-text file {backend.plaintext_file})" if backend.plaintext_file else "")
 
 
-def get_key_secret(server: str, key_id: str) -> str | None:
-    """The application key secret stored by ``integ auth login`` for ``server``/``key_id``."""
-    import keyring
+# -- private files: the name index and the token cache ------------------------------------
 
-    return keyring.get_password(AUTH_SERVICE, f"{server}|{key_id}")
+
+def _read_private(path: Path) -> dict[str, Any]:
+    """A JSON object from a file of ours; {} when it is missing, unreadable, or readable by
+    others (a token file must be 0600)."""
+    try:
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            return {}
+        loaded = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _write_private(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` as JSON with mode 0600, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def index_path() -> Path:
+    """The file that lists the names of stored provider secrets (never their values)."""
+    return config.data_dir() / INDEX_FILE
+
+
+def _index_update(provider: str, key: str, *, add: bool) -> None:
+    raw = _read_private(index_path()).get("secrets")
+    secrets: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    keys = {str(k) for k in secrets.get(provider) or () if isinstance(k, str)}
+    if add:
+        keys.add(key)
+    elif key not in keys:
+        return
+    else:
+        keys.discard(key)
+    if keys:
+        secrets[provider] = sorted(keys)
+    else:
+        secrets.pop(provider, None)
+    _write_private(index_path(), {"version": 1, "secrets": secrets})
+
+
+def list_secrets(provider: str | None = None) -> list[tuple[str, str]]:
+    """``(provider, key)`` of the secrets stored with ``integ`` (from the index; the keyring
+    is not touched)."""
+    secrets = _read_private(index_path()).get("secrets")
+    if not isinstance(secrets, dict):
+        return []
+    found = [
+        (str(p), str(k))
+        for p, keys in secrets.items()
+        if isinstance(keys, list) and (provider is None or p == provider)
+        for k in keys
+    ]
+    return sorted(found)
+
+
+def token_path() -> Path:
+    return config.data_dir() / TOKEN_FILE
+
+
+def _token_key(server: str, key_id: str) -> str:
+    return _auth_user(server, key_id)
+
+
+def _token_expiry(token: str, now: float) -> float:
+    """The JWT ``exp`` claim when the token has one, else ``now + TOKEN_TTL``."""
+    parts = token.split(".")
+    if len(parts) == 3:
+        try:
+            padded = parts[1] + "=" * (-len(parts[1]) % 4)
+            claims = json.loads(base64.urlsafe_b64decode(padded))
+            exp = claims.get("exp") if isinstance(claims, dict) else None
+            if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+                return float(exp)
+        except (ValueError, TypeError):
+            pass
+    return now + TOKEN_TTL
+
+
+def cached_token(server: str, key_id: str, *, now: float | None = None) -> str | None:
+    """A token minted earlier for ``server``/``key_id`` that is still good for at least a
+    minute, or None. For the client: try it before ``POST /api/token``; on an
+    ``EXPIRED_TOKEN``/``INVALID_TOKEN`` answer call ``forget_tokens(server, key_id)`` and mint."""
+    now = time.time() if now is None else now
+    entry = _read_private(token_path()).get(_token_key(server, key_id))
+    if not isinstance(entry, dict):
+        return None
+    token, expires = entry.get("token"), entry.get("expires")
+    if not isinstance(token, str) or not token or not isinstance(expires, (int, float)):
+        return None
+    if expires - TOKEN_MARGIN <= now:
+        return None
+    redact.register(token)
+    return token
+
+
+def store_token(server: str, key_id: str, token: str, *, now: float | None = None) -> None:
+    """Cache a freshly minted token (file mode 0600; expired entries are dropped)."""
+    now = time.time() if now is None else now
+    redact.register(token)
+    expires = _token_expiry(token, now)
+    if expires - TOKEN_MARGIN <= now:
+        return
+    data = {
+        k: v
+        for k, v in _read_private(token_path()).items()
+        if isinstance(v, dict) and isinstance(v.get("expires"), (int, float)) and v["expires"] > now
+    }
+    data[_token_key(server, key_id)] = {"token": token, "expires": expires}
+    _write_private(token_path(), data)
+
+
+def forget_tokens(server: str | None = None, key_id: str | None = None) -> int:
+    """Drop cached tokens: those of ``server``/``key_id``, of every key of ``server``, or all.
+    Returns how many were dropped."""
+    path = token_path()
+    data = _read_private(path)
+    if server is None:
+        keep: dict[str, Any] = {}
+    elif key_id is None:
+        prefix = config.normalize_server(server) + "|"
+        keep = {k: v for k, v in data.items() if not k.startswith(prefix)}
+    else:
+        keep = {k: v for k, v in data.items() if k != _token_key(server, key_id)}
+    dropped = len(data) - len(keep)
+    if dropped or (server is None and path.exists()):
+        if keep:
+            _write_private(path, keep)
+        else:
+            path.unlink(missing_ok=True)
+    return dropped
