@@ -2,64 +2,110 @@
 
 Two mechanisms, both applied everywhere: configuration values under secret keys are
 replaced by ``MASK`` (by key), and every secret value this process has met (resolved
-references, keyring look-ups, tokens, key secrets) is replaced wherever it appears in
-text (by value): tables, JSON/YAML, ``--dry-run``, error messages, server text echoed
+references, keyring look-ups, prompts, tokens, key secrets) is replaced wherever it appears
+in text (by value): tables, JSON/YAML, ``--dry-run``, error messages, server text echoed
 back, and ``--debug`` HTTP logs.
+
+A value is also found in the forms it takes on its way out: JSON-escaped (as in a request
+body, ASCII-only or not), as Python's ``repr`` shows it, percent-encoded (URLs, forms), and
+line by line when it spans lines. Passwords in URLs (``https://user:pw@host``) are masked
+whether registered or not.
+
+For the ``--debug`` HTTP log the client calls ``mask_headers`` and ``mask_body`` (or
+``mask_json_text`` for raw text), which mask by name as well: ``X-Authorization``,
+``Authorization``, cookies, ``keySecret``, ``token``, and secret configuration keys.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "********"
 #: Values shorter than this are masked by key but not searched for in free text, where
 #: they would mangle ordinary words.
 MIN_SCRUB_LENGTH = 4
 
+#: Header names (lower case) whose values are always masked in logs.
+SECRET_HEADERS = frozenset(
+    {"x-authorization", "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+)
+#: JSON field names whose values are masked wherever they appear in a logged body.
+SECRET_FIELDS = frozenset({"keySecret", "token", "password", "secret", "accessToken", "refreshToken"})
+
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+_lock = threading.Lock()
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
+
+
+def _forms(value: str) -> set[str]:
+    """The ways ``value`` may be written in output."""
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        repr(value)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+    }
+    # A value that spans lines may be printed one line at a time.
+    if "\n" in value or "\r" in value:
+        forms.update(line.strip() for line in value.splitlines())
+    return {f for f in forms if len(f) >= MIN_SCRUB_LENGTH}
 
 
 def register(*values: str | None) -> None:
     """Remember secret values so that ``scrub`` removes them from any text."""
     global _pattern
-    added = False
-    for value in values:
-        if value and value not in _values:
-            _values.add(value)
-            added = True
-            # A value that spans lines may be printed one line at a time.
-            for line in value.splitlines():
-                if len(line.strip()) >= MIN_SCRUB_LENGTH:
-                    _values.add(line.strip())
-    if added:
-        _pattern = None
+    with _lock:
+        for value in values:
+            if value and value not in _values:
+                _values.add(value)
+                _values.update(_forms(value))
+                _pattern = None
 
 
 def registered() -> frozenset[str]:
-    return frozenset(_values)
+    with _lock:
+        return frozenset(_values)
 
 
 def forget_all() -> None:
     """Forget every registered value (tests)."""
     global _pattern
-    _values.clear()
-    _pattern = None
+    with _lock:
+        _values.clear()
+        _pattern = None
+
+
+def _compiled() -> re.Pattern[str] | None:
+    global _pattern
+    with _lock:
+        if _pattern is None:
+            candidates = sorted((v for v in _values if len(v) >= MIN_SCRUB_LENGTH), key=len, reverse=True)
+            if not candidates:
+                return None
+            # Longest first, so that a value containing another is masked whole.
+            _pattern = re.compile("|".join(re.escape(v) for v in candidates))
+        return _pattern
 
 
 def scrub(text: str) -> str:
-    """``text`` with every registered secret value replaced by ``MASK``."""
-    global _pattern
-    if not _values or not text:
+    """``text`` with every registered secret value (in any of its forms) and every password
+    in a URL replaced by ``MASK``."""
+    if not text:
         return text
-    if _pattern is None:
-        candidates = sorted((v for v in _values if len(v) >= MIN_SCRUB_LENGTH), key=len, reverse=True)
-        if not candidates:
-            return text
-        _pattern = re.compile("|".join(re.escape(v) for v in candidates))
-    return _pattern.sub(MASK, text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+    if not _values:
+        return text
+    pattern = _compiled()
+    return pattern.sub(MASK, text) if pattern is not None else text
 
 
 def mask_config(config: Any, secret_keys: Iterable[str]) -> Any:
@@ -89,3 +135,58 @@ def scrub_data(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [scrub_data(v) for v in obj]
     return obj
+
+
+# -- the --debug HTTP log -------------------------------------------------------------------
+
+
+def mask_headers(headers: Mapping[str, Any]) -> dict[str, str]:
+    """Request or response headers for the debug log: token-carrying headers masked by
+    name, every other value scrubbed."""
+    return {
+        str(name): MASK if str(name).lower() in SECRET_HEADERS else scrub(str(value))
+        for name, value in headers.items()
+    }
+
+
+def _secret_key(key: str) -> bool:
+    if key in SECRET_FIELDS:
+        return True
+    from conductor_integrations import provider_types
+
+    return provider_types.is_secret_key(key)
+
+
+def mask_body(obj: Any) -> Any:
+    """A JSON body (request or response) for the debug log: the values of ``keySecret``,
+    ``token``, secret configuration keys and the like masked at any depth, and every
+    registered value scrubbed from the rest."""
+    if isinstance(obj, dict):
+        return {
+            scrub(str(k)): (
+                MASK
+                if isinstance(k, str)
+                and _secret_key(k)
+                and v not in (None, "")
+                and not isinstance(v, (dict, list))
+                else mask_body(v)
+            )
+            for k, v in obj.items()
+        }
+    if isinstance(obj, (list, tuple)):
+        return [mask_body(v) for v in obj]
+    return scrub(obj) if isinstance(obj, str) else obj
+
+
+def mask_json_text(text: str | bytes | None) -> str:
+    """A raw body for the debug log: parsed and masked with ``mask_body`` when it is JSON,
+    else scrubbed as text."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return scrub(text)
+    return json.dumps(mask_body(parsed), ensure_ascii=False)

@@ -1,0 +1,185 @@
+"""The one masking function: properties over random secret values, and the debug-log helpers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from urllib.parse import quote, quote_plus
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conductor_integrations import redact
+from conductor_integrations.redact import MASK
+
+#: Secret values: long enough, and from an alphabet that includes characters that change
+#: when escaped (quotes, backslash, non-ASCII, percent, plus, slash), never "*".
+SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_.~!#%+/\\\"'éß€"
+secrets = st.text(alphabet=SECRET_ALPHABET, min_size=8, max_size=48)
+#: Surrounding text that cannot form a secret by itself (lower case, spaces, punctuation).
+prose = st.text(alphabet="lmnop ,:;()[]{}<>\n", max_size=40)
+
+
+def forms(value: str) -> list[str]:
+    return [
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        repr(value)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+    ]
+
+
+def leaks(text: str, value: str) -> list[str]:
+    return [f for f in forms(value) if len(f) >= redact.MIN_SCRUB_LENGTH and f in text]
+
+
+@settings(max_examples=200)
+@given(value=secrets, before=prose, after=prose)
+def test_scrub_removes_every_form_of_a_registered_value(value: str, before: str, after: str) -> None:
+    redact.forget_all()
+    redact.register(value)
+    for form in forms(value):
+        text = before + form + after
+        assert leaks(redact.scrub(text), value) == []
+
+
+@settings(max_examples=100)
+@given(value=secrets, other=secrets)
+def test_json_and_yaml_bodies_never_show_a_registered_value(value: str, other: str) -> None:
+    redact.forget_all()
+    redact.register(value)
+    body = {"type": "openai", "configuration": {"api_key": value, "note": f"x{value}y"}, "v": other}
+    for text in (
+        json.dumps(body),
+        json.dumps(body, ensure_ascii=False),
+        yaml.safe_dump(body, allow_unicode=True),
+        repr(body),
+    ):
+        assert leaks(redact.scrub(text), value) == []
+    assert leaks(json.dumps(redact.scrub_data(body)), value) == []
+
+
+@settings(max_examples=100)
+@given(text=prose)
+def test_scrub_leaves_other_text_alone(text: str) -> None:
+    redact.forget_all()
+    redact.register("ZZZZ-not-in-the-text")
+    assert redact.scrub(text) == text
+
+
+@settings(max_examples=100)
+@given(value=secrets, text=prose)
+def test_scrub_is_idempotent(value: str, text: str) -> None:
+    redact.forget_all()
+    redact.register(value)
+    once = redact.scrub(text + value + text)
+    assert redact.scrub(once) == once
+
+
+def test_a_value_containing_another_is_masked_whole() -> None:
+    redact.register("abcd1234", "xxabcd1234yy")
+    assert redact.scrub("<xxabcd1234yy>") == f"<{MASK}>"
+
+
+def test_multi_line_values_are_masked_line_by_line() -> None:
+    service_account = '{\n  "type": "service_account",\n  "private_key": "-----BEGIN KEY-----\\nMIIEabc"\n}'
+    redact.register(service_account)
+    printed = redact.scrub("line: " + service_account.replace("\n", " "))
+    assert "MIIEabc" not in printed and "service_account" not in printed
+    assert "MIIEabc" not in redact.scrub(json.dumps({"file": service_account}))
+
+
+def test_short_values_are_masked_by_key_only() -> None:
+    redact.register("ab1")
+    assert redact.scrub("lab1 grab1") == "lab1 grab1"
+    assert redact.mask_config({"password": "ab1", "host": "h"}, {"password"}) == {
+        "password": MASK,
+        "host": "h",
+    }
+
+
+def test_passwords_in_urls_are_masked_unregistered() -> None:
+    text = "GET https://user:pa55word@conductor.example.com/api and http://host:8080/x@y"
+    assert redact.scrub(text) == (
+        f"GET https://user:{MASK}@conductor.example.com/api and http://host:8080/x@y"
+    )
+
+
+def test_mask_provider_masks_secret_keys_only() -> None:
+    obj = {"name": "p", "configuration": {"api_key": "k-1234567", "endpoint": "https://e", "password": ""}}
+    assert redact.mask_provider(obj, {"api_key", "password"}) == {
+        "name": "p",
+        "configuration": {"api_key": MASK, "endpoint": "https://e", "password": ""},
+    }
+
+
+# -- the --debug HTTP log helpers ----------------------------------------------------------------
+
+
+def test_mask_headers() -> None:
+    redact.register("registered-in-a-header")
+    headers = {
+        "X-Authorization": "eyJ.unregistered.token",
+        "authorization": "Basic abc",
+        "Cookie": "session=1",
+        "Content-Type": "application/json",
+        "X-Echo": "registered-in-a-header",
+    }
+    assert redact.mask_headers(headers) == {
+        "X-Authorization": MASK,
+        "authorization": MASK,
+        "Cookie": MASK,
+        "Content-Type": "application/json",
+        "X-Echo": MASK,
+    }
+
+
+def test_mask_body_by_name_at_any_depth() -> None:
+    redact.register("registered-value-9")
+    body = {
+        "keyId": "kid",
+        "keySecret": "unregistered-secret",
+        "token": "eyJ-unregistered",
+        "configuration": {"api_key": "sk-unregistered", "endpoint": "https://e", "password": None},
+        "models": [{"configuration": {"password": "pw-unregistered"}}],
+        "message": "echo registered-value-9 back",
+    }
+    masked = redact.mask_body(body)
+    assert masked == {
+        "keyId": "kid",
+        "keySecret": MASK,
+        "token": MASK,
+        "configuration": {"api_key": MASK, "endpoint": "https://e", "password": None},
+        "models": [{"configuration": {"password": MASK}}],
+        "message": f"echo {MASK} back",
+    }
+
+
+def test_mask_json_text() -> None:
+    redact.register("registered-value-9")
+    raw = json.dumps({"keyId": "k", "keySecret": "s-unregistered"}).encode()
+    assert json.loads(redact.mask_json_text(raw)) == {"keyId": "k", "keySecret": MASK}
+    assert redact.mask_json_text("plain registered-value-9 text") == f"plain {MASK} text"
+    assert redact.mask_json_text(None) == ""
+
+
+def test_register_and_scrub_from_many_threads() -> None:
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(40):
+                redact.register(f"thread-{n}-value-{i}")
+                assert MASK in redact.scrub(f"thread-{n}-value-{i}")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
