@@ -120,8 +120,9 @@ def _supply_hint(key: str, name: str) -> str:
     if provider_types.is_secret_key(key):
         who = name or "NAME"
         return (
-            f"store it with `integ secret set {who} {key}`, reference a variable with "
-            f"`{key}: ${{env:VAR}}`, or read it from a file with -c {key}=@FILE"
+            f"store it with `integ secret set {who} {key}`, reference an environment variable "
+            f"with `{key}: ${{env:VAR}}` (or -c '{key}=${{env:VAR}}'), or read it from a file "
+            f"with -c {key}=@file"
         )
     return f"-c {key}=VALUE or `{key}:` under configuration"
 
