@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from conductor_integrations.sandbox import RunningSandbox, serve_in_background
+from conductor_integrations.sandbox.store import Store
 
 
 class Client:
@@ -90,3 +91,30 @@ OPENAI = {
     "configuration": {"api_key": "sk-secret-1", "endpoint": "https://api.openai.com/v1"},
     "enabled": True,
 }
+
+
+ERROR_KEYS = {"status", "message", "instance", "retryable"}
+
+
+def assert_error(reply: Any, status: int, *words: str) -> dict[str, Any]:
+    """The reply is ``status`` with a Conductor error body whose message has ``words``."""
+    assert reply.status_code == status, reply.text
+    assert reply.headers["Content-Type"] == "application/json"
+    body = reply.json()
+    assert set(body) >= ERROR_KEYS, body
+    assert body["status"] == status
+    assert body["retryable"] is False
+    for word in words:
+        assert word in body["message"], body["message"]
+    return body  # type: ignore[no-any-return]
+
+
+def stored_configuration(sandbox: RunningSandbox, name: str) -> dict[str, Any]:
+    """What the store really holds (reads over HTTP are masked)."""
+    store = Store(sandbox.data_path)
+    try:
+        row = store.get_provider(name)
+        assert row is not None
+        return row.configuration
+    finally:
+        store.close()
