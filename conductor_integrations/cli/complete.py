@@ -2,11 +2,24 @@
 categories, output formats, profile names and provider names known locally.
 
 No network at completion time: everything comes from the embedded table, the profiles
-file and files in the data folder.
+file and files in the data folder. These callbacks run on every TAB, so they import
+nothing heavy (no requests, no keyring) and never raise.
 """
 
+import os
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
+
+#: Provider names seen on a server, one per line, in the data folder.
+KNOWN_PROVIDERS_FILE = "known-providers"
+#: The known-providers file keeps at most this many names (the most recent ones win).
+MAX_KNOWN = 2000
+
+
+def _params(ctx: Any) -> dict[str, Any]:
+    params = getattr(ctx, "params", None)
+    return params if isinstance(params, dict) else {}
 
 
 def complete_type(ctx: Any, incomplete: str) -> list[str]:
@@ -16,27 +29,138 @@ def complete_type(ctx: Any, incomplete: str) -> list[str]:
 
 
 def complete_category(ctx: Any, incomplete: str) -> list[str]:
+    """Categories in the case the user started typing (they are accepted in either)."""
     from conductor_integrations import provider_types
 
-    return [c for c in provider_types.table().categories if c.startswith(incomplete.upper())]
+    cats = provider_types.table().categories
+    lower = incomplete != incomplete.upper()
+    return [c.lower() if lower else c for c in cats if c.startswith(incomplete.upper())]
 
 
 def complete_output(ctx: Any, incomplete: str) -> list[str]:
-    return [f for f in ("table", "json", "yaml") if f.startswith(incomplete)]
+    from conductor_integrations import output
+
+    return [f for f in output.FORMATS if f.startswith(incomplete)]
+
+
+def config_key_candidates(type_name: Optional[str], given: Iterable[str] = ()) -> list[str]:
+    """``KEY=`` for every key of ``type_name`` (in the table's order), or for every key of
+    every type (sorted) when the type is not given or not known; keys already in ``given``
+    (``KEY=VALUE`` strings) are left out."""
+    from conductor_integrations import provider_types
+
+    table = provider_types.table()
+    ptype = table.get(type_name) if type_name else None
+    if ptype is not None:
+        keys: list[str] = list(ptype.all_keys)
+    else:
+        keys = sorted({k for t in table.types.values() for k in t.all_keys})
+    used = {g.partition("=")[0] for g in given if isinstance(g, str) and "=" in g}
+    return [f"{k}=" for k in keys if k not in used]
 
 
 def complete_config_key(ctx: Any, incomplete: str) -> list[str]:
-    """``KEY=`` for the keys of the type already on the command line."""
-    return []
+    """``KEY=`` for the keys of the type already on the command line (``-t TYPE``)."""
+    if "=" in incomplete:
+        return []  # a value is being typed: nothing to offer
+    params = _params(ctx)
+    type_name = params.get("type_name")
+    given = params.get("config") or ()
+    candidates = config_key_candidates(type_name if isinstance(type_name, str) else None, given)
+    return [c for c in candidates if c.startswith(incomplete)]
 
 
 def complete_profile(ctx: Any, incomplete: str) -> list[str]:
-    return []
+    from conductor_integrations import config
+
+    try:
+        names = config.read_profiles(config.config_file())
+    except Exception:
+        return []
+    return sorted(n for n in names if n.startswith(incomplete))
 
 
 def complete_provider_name(ctx: Any, incomplete: str) -> list[str]:
-    return []
+    """Provider names seen on a server by earlier commands, and those with stored secrets."""
+    names = set(known_providers())
+    names.update(_secret_providers())
+    return sorted(n for n in names if n.startswith(incomplete))
+
+
+def _secret_providers() -> list[str]:
+    """Providers with secrets stored by ``integ secret set`` (from the name index; the
+    keyring itself is not touched)."""
+    try:
+        from conductor_integrations import credentials
+
+        return [str(p) for p, _ in credentials.list_secrets()]
+    except Exception:
+        return []
+
+
+# -- the known-providers file --------------------------------------------------------
+
+
+def _data_file(name: str) -> Optional[Path]:
+    try:
+        from conductor_integrations import config
+
+        return config.data_dir() / name
+    except Exception:
+        return None
+
+
+def _read_names(path: Optional[Path]) -> list[str]:
+    if path is None:
+        return []
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [line.strip() for line in text.splitlines() if _valid_name(line.strip())]
+
+
+def _valid_name(name: str) -> bool:
+    return bool(name) and name.isprintable() and not name.isspace() and "\t" not in name
+
+
+def known_providers() -> list[str]:
+    """The provider names recorded by ``remember_providers``, oldest first."""
+    return _read_names(_data_file(KNOWN_PROVIDERS_FILE))
+
+
+def _write_names(names: list[str]) -> None:
+    path = _data_file(KNOWN_PROVIDERS_FILE)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text("".join(f"{n}\n" for n in names), "utf-8")
+    tmp.replace(path)
 
 
 def remember_providers(names: Iterable[str]) -> None:
     """Record provider names seen on a server, for completion (best effort, never fails)."""
+    try:
+        new = [n for n in dict.fromkeys(str(n) for n in names) if _valid_name(n)]
+        if not new:
+            return
+        old = known_providers()
+        added = set(new)
+        merged = [n for n in old if n not in added] + new
+        if merged != old:
+            _write_names(merged[-MAX_KNOWN:])
+    except Exception:
+        return
+
+
+def forget_providers(names: Iterable[str]) -> None:
+    """Drop deleted provider names from the completion list (best effort, never fails)."""
+    try:
+        gone = {str(n) for n in names}
+        old = known_providers()
+        kept = [n for n in old if n not in gone]
+        if kept != old:
+            _write_names(kept)
+    except Exception:
+        return

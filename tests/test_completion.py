@@ -1,0 +1,247 @@
+"""Shell completion: the value callbacks, the engine behind ``integ __complete`` and the
+``integ completion SHELL`` command. Real shells are driven in test_completion_shells.py."""
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import pytest
+import typer
+from typer.main import get_command
+
+from conductor_integrations import config as cfg
+from conductor_integrations import provider_types
+from conductor_integrations.cli import complete, completion
+
+ANTHROPIC_KEYS = ["api_key=", "endpoint=", "completionsPath=", "version=", "betaVersion="]
+
+
+# -- configuration keys: a pure function ------------------------------------------------
+
+
+def test_keys_of_the_type_on_the_line() -> None:
+    assert complete.config_key_candidates("anthropic") == ANTHROPIC_KEYS
+
+
+def test_keys_of_openai_include_organization_id() -> None:
+    assert "organizationId=" in complete.config_key_candidates("openai")
+    assert "organizationId=" not in complete.config_key_candidates("anthropic")
+
+
+@pytest.mark.parametrize("type_name", [None, "", "no-such-type"])
+def test_without_a_known_type_every_key_once(type_name: Optional[str]) -> None:
+    table = provider_types.table()
+    every = {f"{k}=" for t in table.types.values() for k in t.all_keys}
+    found = complete.config_key_candidates(type_name)
+    assert sorted(found) == found
+    assert set(found) == every
+    assert {"organizationId=", "api_key=", "connectionType=", "queueManager="} <= set(found)
+
+
+def test_keys_already_given_are_not_offered_again() -> None:
+    found = complete.config_key_candidates("anthropic", ["api_key=@key.txt", "endpoint=https://x"])
+    assert found == ["completionsPath=", "version=", "betaVersion="]
+
+
+@pytest.mark.parametrize("type_name", sorted(provider_types.table().types))
+def test_every_type_offers_exactly_its_keys(type_name: str) -> None:
+    ptype = provider_types.table().types[type_name]
+    assert complete.config_key_candidates(type_name) == [f"{k}=" for k in ptype.all_keys]
+
+
+class _Ctx:
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+
+
+def test_config_key_callback_reads_the_type_and_keys_from_the_context() -> None:
+    ctx = _Ctx(type_name="anthropic", config=["version=1"])
+    assert complete.complete_config_key(ctx, "") == [k for k in ANTHROPIC_KEYS if k != "version="]
+    assert complete.complete_config_key(ctx, "e") == ["endpoint="]
+    assert complete.complete_config_key(ctx, "api_key=") == []
+    assert "organizationId=" in complete.complete_config_key(_Ctx(), "")
+    assert "organizationId=" in complete.complete_config_key(object(), "")
+
+
+# -- other values -------------------------------------------------------------------------
+
+
+def test_types_categories_and_formats() -> None:
+    assert complete.complete_type(None, "anth") == ["anthropic"]
+    assert "aws_bedrock_titan" in complete.complete_type(None, "aws_")
+    assert complete.complete_category(None, "VEC") == ["VECTOR_DB"]
+    assert complete.complete_category(None, "vec") == ["vector_db"]
+    assert complete.complete_category(None, "") == list(provider_types.table().categories)
+    assert complete.complete_output(None, "") == ["table", "json", "yaml"]
+    assert complete.complete_output(None, "y") == ["yaml"]
+
+
+def test_profile_names_come_from_the_profiles_file() -> None:
+    assert complete.complete_profile(None, "") == []
+    path = cfg.config_file()
+    cfg.write_profile(path, "staging", {"server": "https://staging.example"})
+    cfg.write_profile(path, "prod", {"server": "https://prod.example"})
+    cfg.write_profile(path, "default", {"server": "https://dev.example"})
+    assert complete.complete_profile(None, "") == ["default", "prod", "staging"]
+    assert complete.complete_profile(None, "s") == ["staging"]
+
+
+def test_a_broken_profiles_file_completes_nothing() -> None:
+    path = cfg.config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text("profiles: [not, a, mapping]\n")
+    assert complete.complete_profile(None, "") == []
+
+
+def test_provider_names_are_remembered_in_the_data_folder() -> None:
+    assert complete.complete_provider_name(None, "") == []
+    complete.remember_providers(["openai-prod", "anthropic-prod"])
+    complete.remember_providers(["openai-dev", "openai-prod", ""])
+    assert (cfg.data_dir() / complete.KNOWN_PROVIDERS_FILE).exists()
+    assert complete.complete_provider_name(None, "") == ["anthropic-prod", "openai-dev", "openai-prod"]
+    assert complete.complete_provider_name(None, "openai-p") == ["openai-prod"]
+    complete.forget_providers(["openai-dev"])
+    assert complete.complete_provider_name(None, "openai") == ["openai-prod"]
+
+
+def test_the_remembered_list_is_capped_keeping_the_latest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(complete, "MAX_KNOWN", 3)
+    complete.remember_providers(["a", "b", "c"])
+    complete.remember_providers(["d", "a"])
+    assert complete.known_providers() == ["c", "d", "a"]
+
+
+def test_remembering_never_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("INTEG_DATA_DIR", str(blocker / "data"))
+    complete.remember_providers(["openai-prod"])  # cannot write: no error
+    complete.forget_providers(["openai-prod"])
+    assert complete.complete_provider_name(None, "") == []
+
+
+def test_names_with_stored_secrets_are_offered() -> None:
+    from conductor_integrations import credentials
+
+    credentials.set_secret("vault-only", "api_key", "s3cret-value")
+    assert "vault-only" in complete.complete_provider_name(None, "")
+
+
+# -- the engine, on a small app shaped like `provider put` ------------------------------
+
+demo = typer.Typer()
+
+
+@demo.command("put")
+def _put(
+    name: Annotated[str, typer.Argument(autocompletion=complete.complete_provider_name)],
+    type_name: Annotated[
+        Optional[str], typer.Option("--type", "-t", autocompletion=complete.complete_type)
+    ] = None,
+    config: Annotated[
+        Optional[list[str]],
+        typer.Option("--config", "-c", autocompletion=complete.complete_config_key),
+    ] = None,
+    file: Annotated[Optional[str], typer.Option("--file", "-f")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+) -> None:
+    """Put a provider."""
+
+
+@demo.command("other")
+def _other() -> None:
+    """Another command."""
+
+
+def _demo_candidates(line: str, breaks: str = "") -> tuple[list[str], list[str]]:
+    directive, items = completion.candidates(get_command(demo), line, breaks)
+    return directive, [value for value, _ in items]
+
+
+def test_engine_offers_the_keys_of_the_type_on_the_line() -> None:
+    directive, values = _demo_candidates("integ put x -t anthropic -c ")
+    assert values == ANTHROPIC_KEYS
+    assert directive == ["nospace"]
+
+
+def test_engine_keys_follow_a_type_given_with_equals_and_skip_given_keys() -> None:
+    _, values = _demo_candidates("integ put x --type=openai -c api_key=k -c ")
+    assert values == ["endpoint=", "organizationId="]
+
+
+def test_engine_without_a_type_offers_every_key() -> None:
+    _, values = _demo_candidates("integ put x -c org")
+    assert values == ["organizationId="]
+
+
+def test_engine_types_subcommands_and_options() -> None:
+    assert _demo_candidates("integ put x -t anth")[1] == ["anthropic"]
+    assert _demo_candidates("integ ")[1] == ["put", "other"]
+    assert _demo_candidates("integ o")[1] == ["other"]
+    assert _demo_candidates("integ put x --d")[1] == ["--dry-run"]
+
+
+def test_engine_falls_back_to_files_only_for_free_values() -> None:
+    assert _demo_candidates("integ put x -f ") == (["files"], [])
+    assert _demo_candidates("integ put x -t zzz") == ([], [])
+
+
+def test_engine_answers_relative_to_the_shells_word_breaks() -> None:
+    assert _demo_candidates("integ put x --type=anth")[1] == ["--type=anthropic"]
+    assert _demo_candidates("integ put x --type=anth", completion.DEFAULT_BREAKS)[1] == ["anthropic"]
+
+
+@pytest.mark.parametrize(
+    ("line", "words", "incomplete"),
+    [
+        ("integ ", ["integ"], ""),
+        ("integ pro", ["integ"], "pro"),
+        ("integ put 'my name' -c ", ["integ", "put", "my name", "-c"], ""),
+        ("integ put 'my na", ["integ", "put"], "my na"),
+        ("integ put my\\ ", ["integ", "put"], "my "),
+        ("", [], ""),
+    ],
+)
+def test_split_line(line: str, words: list[str], incomplete: str) -> None:
+    assert completion.split_line(line) == (words, incomplete)
+
+
+# -- the commands ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_the_named_shells_script(integ: Any, shell: str) -> None:
+    result = integ("completion", shell)
+    assert result.exit_code == 0
+    assert result.stdout == completion.script(shell)
+    assert "__complete" in result.stdout
+
+
+def test_each_shell_gets_its_own_script() -> None:
+    assert "complete -o default -F _integ_completion integ" in completion.script("bash")
+    assert completion.script("zsh").startswith("#compdef integ\n")
+    assert "complete -c integ" in completion.script("fish")
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error(integ: Any) -> None:
+    result = integ("completion", "tcsh")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+def test_hidden_complete_command(integ: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(completion.LINE_VAR, "integ types show anth")
+    result = integ("__complete", "bash")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [":", "anthropic"]
+
+
+def test_hidden_complete_command_gives_help_to_zsh(integ: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(completion.LINE_VAR, "integ types list --no")
+    result = integ("__complete", "zsh")
+    assert result.stdout.splitlines() == [":", "--no-color\tNo colour (also NO_COLOR)."]
+
+
+def test_hidden_complete_command_is_not_listed(integ: Any) -> None:
+    result = integ("--help")
+    assert "__complete" not in result.stdout
+    assert "completion" in result.stdout
