@@ -1,0 +1,252 @@
+"""The prose of the man pages that is not in the command tree: examples per command,
+related pages, environment, files and exit status. ``manpage`` renders it; `code` in a
+text is set in bold.
+
+To document a new command, add its examples under its path (``"provider put"``; ``""``
+is ``integ`` itself) and run ``make docs``.
+"""
+
+from conductor_integrations.errors import ExitCode
+
+#: command path -> ((what it does, the command line), ...)
+EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "": (
+        (
+            "Try integ against the built-in sandbox, no server needed:",
+            "integ provider put openai-demo -t openai -c 'api_key=${env:OPENAI_API_KEY}' --server local\n"
+            "integ provider list --server local",
+        ),
+        (
+            "Save a server and application key once, then work without flags:",
+            "integ auth login --server https://x.orkes.io --key-id KEY_ID\ninteg provider list",
+        ),
+        (
+            "Start a document for a type, check it, apply it:",
+            "integ types show anthropic --example > anthropic.yaml\n"
+            "integ validate anthropic.yaml\n"
+            "integ provider apply -f anthropic.yaml",
+        ),
+    ),
+    "provider put": (
+        (
+            "Create or update an OpenAI provider, the key read from the environment:",
+            "integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'",
+        ),
+        (
+            "Keep the key in the keyring and refer to it:",
+            "integ secret set anthropic-prod api_key\n"
+            "integ provider put anthropic-prod -t anthropic -c endpoint=https://api.anthropic.com"
+            " -c 'api_key=${keyring}'",
+        ),
+        (
+            "Google Vertex AI, the service-account JSON read from a file:",
+            "integ provider put vertex -t vertex_ai -c projectName=my-project -c environment=us-central1"
+            " -c publisher=google -c file=@service-account.json",
+        ),
+        (
+            "From a YAML file, with a new description:",
+            "integ provider put openai-prod -f openai.yaml -d 'Production'",
+        ),
+        (
+            "Show the request, secrets masked, without sending it:",
+            "integ provider put x -t openai -c api_key=@key.txt --dry-run",
+        ),
+    ),
+    "provider get": (
+        ("A provider as YAML (secret values masked):", "integ provider get openai-prod -o yaml"),
+    ),
+    "provider list": (
+        ("Every provider:", "integ provider list"),
+        (
+            "The active AI model providers as JSON:",
+            "integ provider list --category AI_MODEL --active-only -o json",
+        ),
+    ),
+    "provider delete": (
+        ("Delete two providers without asking:", "integ provider delete old-openai old-cohere --yes"),
+        (
+            "In a script, succeed when it is already gone:",
+            "integ provider delete old-openai --yes --missing-ok",
+        ),
+    ),
+    "provider apply": (
+        ("See what applying a folder of documents would do:", "integ provider apply -f providers/ --dry-run"),
+        (
+            "Apply it, stopping at the first failure, results as JSON:",
+            "integ provider apply -f providers/ --fail-fast -o json",
+        ),
+    ),
+    "provider diff": (
+        ("Compare documents with the server; exit 1 when they differ:", "integ provider diff -f providers/"),
+    ),
+    "provider export": (
+        ("Save every provider as documents that apply accepts:", "integ provider export > providers.yaml"),
+        (
+            "One provider, secrets as environment references:",
+            "integ provider export openai-prod --secrets env",
+        ),
+    ),
+    "provider tag set": (("Tag a provider:", "integ provider tag set openai-prod team=ml env=prod"),),
+    "provider tag list": (("The tags of a provider:", "integ provider tag list openai-prod"),),
+    "provider tag remove": (("Remove a tag:", "integ provider tag remove openai-prod env=prod"),),
+    "types list": (
+        ("Every type, with its category and required keys:", "integ types list"),
+        ("Vector databases only, as JSON:", "integ types list --category VECTOR_DB -o json"),
+    ),
+    "types show": (
+        ("Which keys a type takes, which are required, which are secret:", "integ types show anthropic"),
+        ("Start a document from the example:", "integ types show pineconedb --example > pinecone.yaml"),
+    ),
+    "types diff": (
+        (
+            "Compare the embedded table with the server's types:",
+            "integ types diff --server https://x.orkes.io",
+        ),
+    ),
+    "validate": (
+        ("Check a folder of documents, offline:", "integ validate providers/"),
+        ("In CI, unknown keys are errors too:", "integ validate --strict providers/"),
+        ("From standard input:", "integ validate - < openai.yaml"),
+    ),
+    "secret set": (
+        ("Store an API key (hidden prompt on a terminal):", "integ secret set openai-prod api_key"),
+        ("From a file or a pipe:", "integ secret set openai-prod api_key < key.txt"),
+    ),
+    "secret list": (("The names of stored secrets (never their values):", "integ secret list"),),
+    "secret delete": (("Forget a stored secret:", "integ secret delete openai-prod api_key"),),
+    "auth login": (
+        (
+            "Save a server and application key in the default profile (the secret is asked for and "
+            "kept in the keyring):",
+            "integ auth login --server https://x.orkes.io --key-id KEY_ID",
+        ),
+        (
+            "In a script, the secret from standard input, into profile staging:",
+            "integ auth login --profile staging --server https://staging.orkes.io --key-id KEY_ID"
+            " --secret-stdin < secret.txt",
+        ),
+    ),
+    "auth status": (("Who am I, on which server:", "integ auth status"),),
+    "auth logout": (("Forget the stored key secret and cached token:", "integ auth logout"),),
+    "config show": (
+        ("The effective settings and where each came from:", "integ config show"),
+        ("For another profile, as JSON:", "integ config show --profile staging -o json"),
+    ),
+    "server": (
+        (
+            "Run the sandbox on port 8080 and use it from another terminal:",
+            "integ server --port 8080\ninteg provider list --server http://127.0.0.1:8080",
+        ),
+        (
+            "With authentication and a read-only key:",
+            "integ server --auth admin:s3cret --auth viewer:s3cret:read",
+        ),
+    ),
+    "model put": (("Add a model to a provider:", "integ model put openai-prod gpt-4o -d 'GPT-4o'"),),
+    "model get": (("One model:", "integ model get openai-prod gpt-4o"),),
+    "model list": (("The models of a provider:", "integ model list openai-prod"),),
+    "model delete": (("Remove a model:", "integ model delete openai-prod gpt-4o"),),
+    "completion": (
+        ("bash, for the current shell:", "source <(integ completion bash)"),
+        ("zsh, in a folder on $fpath:", "integ completion zsh > ~/.zfunc/_integ"),
+        ("fish:", "integ completion fish > ~/.config/fish/completions/integ.fish"),
+    ),
+}
+
+#: command path -> the summary on the NAME line, when the first sentence of the help is too long
+SUMMARY: dict[str, str] = {
+    "": "manage integration providers on an Orkes Conductor server",
+}
+
+#: command path -> pages worth reading next (besides the parent and siblings)
+RELATED: dict[str, tuple[str, ...]] = {
+    "provider put": ("integ-types-show", "integ-secret-set", "integ-validate", "integ-provider-apply"),
+    "provider apply": ("integ-validate", "integ-provider-diff", "integ-provider-export"),
+    "validate": ("integ-types-show", "integ-provider-apply"),
+    "types show": ("integ-provider-put", "integ-validate"),
+    "secret set": ("integ-provider-put",),
+    "auth login": ("integ-config-show",),
+}
+
+ENVIRONMENT: tuple[tuple[str, str], ...] = (
+    (
+        "CONDUCTOR_SERVER_URL",
+        "The Conductor server URL, with or without /api (as `--server`); `local` "
+        "starts the built-in sandbox.",
+    ),
+    ("CONDUCTOR_AUTH_TOKEN", "A ready-made token, sent as the X-Authorization header (as `--token`)."),
+    ("CONDUCTOR_AUTH_KEY", "The application key id (as `--key-id`)."),
+    (
+        "CONDUCTOR_AUTH_SECRET",
+        "The application key secret; never accepted on the command line. Without it, "
+        "the secret stored by `integ auth login` in the keyring is used.",
+    ),
+    (
+        "INTEG_PROFILE",
+        "The profile of config.yaml to read settings from (as `--profile`); default `default`.",
+    ),
+    ("INTEG_OUTPUT", "Output format: table, json or yaml (as `-o`)."),
+    ("INTEG_TIMEOUT", "Seconds to wait for each request attempt (as `--timeout`); default 10."),
+    (
+        "INTEG_RETRIES",
+        "Retries on connection errors, timeouts, 429, 502, 503 and 504 (as `--retries`); default 3.",
+    ),
+    (
+        "INTEG_DEBUG",
+        "1, true or yes: log HTTP traffic with secrets masked and show tracebacks (as `--debug`).",
+    ),
+    ("INTEG_CONFIG_DIR", "The folder of config.yaml, instead of $XDG_CONFIG_HOME/conductor-integrations."),
+    ("INTEG_DATA_DIR", "The data folder, instead of $XDG_DATA_HOME/conductor-integrations."),
+    (
+        "INTEG_NO_KEYRING",
+        "A true value (1, true, yes) keeps integ away from the OS keyring: look-ups find "
+        "nothing and storing fails with a message. 0 uses the keyring even when CI is set.",
+    ),
+    ("INTEG_KEYRING_TIMEOUT", "Seconds to wait for the keyring before giving up with a message."),
+    ("CI", "When set to a true value, as CI systems do, the keyring is not used (see INTEG_NO_KEYRING)."),
+    ("NO_COLOR", "When set and not empty, no colour (as `--no-color`)."),
+    ("REQUESTS_CA_BUNDLE", "CA certificates (PEM) to verify the server with (as `--ca-bundle`)."),
+    (
+        "PYTHON_KEYRING_BACKEND",
+        "The keyring backend; keyring.backends.null.Keyring stores nothing, so "
+        "secrets then come from the environment or files.",
+    ),
+    (
+        "XDG_CONFIG_HOME, XDG_DATA_HOME",
+        "The base folders of the configuration and data folders (default ~/.config and ~/.local/share).",
+    ),
+)
+
+FILES: tuple[tuple[str, str], ...] = (
+    (
+        "$XDG_CONFIG_HOME/conductor-integrations/config.yaml",
+        "Profiles: server, key_id, output, timeout, "
+        "retries and ca_bundle under `profiles:` (written by `integ auth login`). Never holds a secret. "
+        "INTEG_CONFIG_DIR moves the folder.",
+    ),
+    (
+        "$XDG_DATA_HOME/conductor-integrations/",
+        "The data folder: the state of the built-in sandbox "
+        "(`--server local`), the names (never the values) of stored secrets, cached tokens (mode 0600) "
+        "and provider names remembered for shell completion. INTEG_DATA_DIR moves it.",
+    ),
+)
+
+EXIT_STATUS: tuple[tuple[int, str], ...] = (
+    (ExitCode.OK, "Success (`diff`: no differences)."),
+    (ExitCode.DIFFERENCES, "`diff`: differences found; elsewhere an unexpected internal error."),
+    (ExitCode.USAGE, "Usage: unknown command or option, missing argument, no server configured."),
+    (
+        ExitCode.INVALID,
+        "Invalid input: validation failed, unreadable YAML/JSON, missing secret; nothing was sent.",
+    ),
+    (ExitCode.AUTH, "Authentication or permission refused (401, 403)."),
+    (ExitCode.NOT_FOUND, "Not found (404): no such provider, or the server does not know the type."),
+    (ExitCode.REJECTED, "Rejected by the server (400, 409, other 4xx), e.g. a type change."),
+    (
+        ExitCode.UNAVAILABLE,
+        "Server unreachable or failing: connection error, timeout, 5xx after retries, "
+        "a reply that is not what the API returns.",
+    ),
+    (ExitCode.INTERRUPTED, "Interrupted."),
+)
