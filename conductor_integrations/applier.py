@@ -18,6 +18,7 @@ from conductor_integrations import plan
 from conductor_integrations.errors import ExitCode, IntegError, RejectedError
 from conductor_integrations.payload import Payload
 
+#: Requests in flight at once (``--concurrency``; its help text says the same number).
 DEFAULT_CONCURRENCY = 8
 
 

@@ -111,3 +111,8 @@ def test_secrets_are_unchanged_only_when_the_fingerprint_matches(matches: bool, 
 def test_records_have_the_contract_keys() -> None:
     report = applier.apply(FakeClient(), [payload("a")], secret_matches=no_match)
     assert report.outcomes[0].record() == {"name": "a", "type": "grok", "action": "created", "error": None}
+
+
+def test_concurrency_help_states_the_default(integ: Any) -> None:
+    r = integ("provider", "apply", "--help")
+    assert f"(default {applier.DEFAULT_CONCURRENCY})" in " ".join(r.stdout.split())

@@ -1,15 +1,17 @@
 """``integ provider apply|diff|export``: the declarative workflow for fleets of providers."""
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import applier, documents, export, output, plan, redact, validate
+from conductor_integrations import output, redact
 from conductor_integrations.cli import complete
 from conductor_integrations.cli.common import server_options, settings
-from conductor_integrations.cli.validate import report_problems
-from conductor_integrations.errors import ExitCode, UsageError, ValidationFailed
-from conductor_integrations.payload import Payload
+from conductor_integrations.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from conductor_integrations import applier, plan
+    from conductor_integrations.payload import Payload
 
 
 def register(provider_app: typer.Typer) -> None:
@@ -33,9 +35,12 @@ NoValidateOption = Annotated[
 ]
 
 
-def load_payloads(paths: Optional[list[str]], strict: bool, no_validate: bool) -> list[Payload]:
+def load_payloads(paths: Optional[list[str]], strict: bool, no_validate: bool) -> "list[Payload]":
     """Read, resolve and validate every document before anything is sent; any error is
     exit 3 with every problem reported."""
+    from conductor_integrations import documents, validate
+    from conductor_integrations.cli.validate import report_problems
+    from conductor_integrations.errors import ValidationFailed
     from conductor_integrations.resolve import LocalResolver
 
     if not paths:
@@ -52,7 +57,7 @@ def load_payloads(paths: Optional[list[str]], strict: bool, no_validate: bool) -
     return payloads
 
 
-def _dry_run(payloads: list[Payload], server: Optional[str]) -> None:
+def _dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     from urllib.parse import quote
 
     base = (server or "{server}").rstrip("/")
@@ -82,14 +87,9 @@ def apply_command(
         bool, typer.Option("--dry-run", help="Print the requests (secrets masked) and send nothing.")
     ] = False,
     concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency",
-            min=1,
-            max=64,
-            help=f"Requests in flight at once (default {applier.DEFAULT_CONCURRENCY}).",
-        ),
-    ] = applier.DEFAULT_CONCURRENCY,
+        Optional[int],
+        typer.Option("--concurrency", min=1, max=64, help="Requests in flight at once (default 8)."),
+    ] = None,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Send nothing more after the first failure.")
     ] = False,
@@ -105,7 +105,7 @@ def apply_command(
     provider. Secrets cannot be compared with the server (it masks them): a secret counts
     as unchanged only if this machine applied the same value to the same server before.
     """
-    from conductor_integrations import api, config, state
+    from conductor_integrations import api, applier, config, state
 
     cfg = settings()
     payloads = load_payloads(paths, strict, no_validate)
@@ -121,7 +121,7 @@ def apply_command(
                     client,
                     payloads,
                     secret_matches=prints.matches,
-                    concurrency=concurrency,
+                    concurrency=concurrency or applier.DEFAULT_CONCURRENCY,
                     fail_fast=fail_fast,
                     on_done=lambda _: advance(),
                     on_sent=lambda p: prints.record(p.name, p.configuration, p.secret_keys),
@@ -143,7 +143,7 @@ def server_key(cfg: Any) -> str:
     return config.LOCAL if server == config.LOCAL else config.normalize_server(server)
 
 
-def _report(report: applier.Report) -> None:
+def _report(report: "applier.Report") -> None:
     records = [o.record() for o in report.outcomes]
     if output.settings.format == "table":
         output.table(
@@ -176,7 +176,7 @@ def diff_command(
     Secret values are never shown or compared with the server: they appear as (secret).
     Exit 0: no differences; 1: differences; 2 and up: errors.
     """
-    from conductor_integrations import api, config, state
+    from conductor_integrations import api, applier, config, state
 
     cfg = settings()
     payloads = load_payloads(paths, strict, no_validate)
@@ -218,7 +218,7 @@ _WORD = {
 }
 
 
-def _print_plans(plans: list[plan.ProviderPlan]) -> None:
+def _print_plans(plans: "list[plan.ProviderPlan]") -> None:
     for pl in plans:
         if not pl.differs:
             continue
@@ -259,7 +259,7 @@ def export_command(
     Secret values are never written: each secret key becomes ${keyring} (supply it with
     `integ secret set NAME KEY`) or, with --secrets env, ${env:NAME_KEY}.
     """
-    from conductor_integrations import api, config
+    from conductor_integrations import api, config, export
 
     if secrets not in export.SECRET_MODES:
         raise UsageError(f"--secrets must be keyring or env, not {secrets!r}")
