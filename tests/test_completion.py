@@ -62,6 +62,21 @@ def test_config_key_callback_reads_the_type_and_keys_from_the_context() -> None:
     assert "organizationId=" in complete.complete_config_key(object(), "")
 
 
+def test_file_names_after_key_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sa.json").write_text("{}")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "ca.pem").write_text("")
+    (tmp_path / ".hidden").write_text("")
+    ctx = _Ctx(type_name="gcp")
+    assert complete.complete_config_key(ctx, "file=@") == ["file=@sa.json", "file=@sub/"]
+    assert complete.complete_config_key(ctx, "file=@su") == ["file=@sub/"]
+    assert complete.complete_config_key(ctx, "file=@sub/") == ["file=@sub/ca.pem"]
+    assert complete.complete_config_key(ctx, "file=@.h") == ["file=@.hidden"]
+    assert complete.complete_config_key(ctx, "file=@nothing/") == []
+    assert complete.complete_config_key(ctx, "file=plain") == []
+
+
 # -- other values -------------------------------------------------------------------------
 
 
@@ -188,6 +203,15 @@ def test_engine_falls_back_to_files_only_for_free_values() -> None:
 def test_engine_answers_relative_to_the_shells_word_breaks() -> None:
     assert _demo_candidates("integ put x --type=anth")[1] == ["--type=anthropic"]
     assert _demo_candidates("integ put x --type=anth", completion.DEFAULT_BREAKS)[1] == ["anthropic"]
+
+
+def test_engine_completes_files_after_key_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sa.json").write_text("{}")
+    (tmp_path / "sub").mkdir()
+    breaks = completion.DEFAULT_BREAKS
+    assert _demo_candidates("integ put x -c file=@s", breaks) == (["nospace"], ["@sa.json", "@sub/"])
+    assert _demo_candidates("integ put x -c file=@sa", breaks) == ([], ["@sa.json"])
 
 
 @pytest.mark.parametrize(

@@ -60,14 +60,34 @@ def config_key_candidates(type_name: Optional[str], given: Iterable[str] = ()) -
 
 
 def complete_config_key(ctx: Any, incomplete: str) -> list[str]:
-    """``KEY=`` for the keys of the type already on the command line (``-t TYPE``)."""
-    if "=" in incomplete:
-        return []  # a value is being typed: nothing to offer
+    """``KEY=`` for the keys of the type already on the command line (``-t TYPE``), and
+    file names after ``KEY=@``."""
+    key, equals, value = incomplete.partition("=")
+    if equals:
+        return at_file_candidates(f"{key}=@", value[1:]) if value.startswith("@") else []
     params = _params(ctx)
     type_name = params.get("type_name")
     given = params.get("config") or ()
     candidates = config_key_candidates(type_name if isinstance(type_name, str) else None, given)
     return [c for c in candidates if c.startswith(incomplete)]
+
+
+def at_file_candidates(prefix: str, partial: str, limit: int = 200) -> list[str]:
+    """``prefix`` + the paths that complete ``partial`` (folders end in ``/``); hidden
+    entries only when ``partial``'s last part starts with a dot."""
+    head = partial[: partial.rfind("/") + 1]
+    stem = partial[len(head) :]
+    try:
+        folder = Path(os.path.expanduser(head or "."))
+        entries = sorted(e for e in os.listdir(folder) if e.startswith(stem))
+    except (OSError, ValueError):
+        return []
+    found = []
+    for name in entries[:limit]:
+        if name.startswith(".") and not stem.startswith("."):
+            continue
+        found.append(f"{prefix}{head}{name}{'/' if (folder / name).is_dir() else ''}")
+    return found
 
 
 def complete_profile(ctx: Any, incomplete: str) -> list[str]:

@@ -265,7 +265,7 @@ def _resolve(ctx: Any, args: list[str], incomplete: str) -> tuple[Any, str, str]
 
 def candidates(root: Any, line: str, breaks: str = "") -> tuple[list[str], list[tuple[str, str]]]:
     """The directive (``files`` when the shell should fall back to file names, ``nospace``
-    when a candidate ends in ``=``) and ``(value, help)`` candidates for the word under the
+    when the word goes on after a ``KEY=`` or a folder) and ``(value, help)`` candidates for the word under the
     cursor at the end of ``line``. ``breaks`` are the shell's word-break characters (bash's
     COMP_WORDBREAKS): values are returned relative to the text after the last of them."""
     words, incomplete = split_line(line)
@@ -284,8 +284,9 @@ def candidates(root: Any, line: str, breaks: str = "") -> tuple[list[str], list[
         if not full.startswith(incomplete[:skip]):
             continue
         found.append((full[skip:], str(getattr(item, "help", None) or "")))
-    if any(value.endswith("=") for value, _ in found):
-        directive.append("nospace")
+    open_ended = [value.endswith(("=", "/")) for value, _ in found]
+    if any(open_ended) and (len(found) > 1 or all(open_ended)):
+        directive.append("nospace")  # KEY= and folders go on; a single file name is done
     return directive, found
 
 
