@@ -265,9 +265,10 @@ def _resolve(ctx: Any, args: list[str], incomplete: str) -> tuple[Any, str, str]
 
 def candidates(root: Any, line: str, breaks: str = "") -> tuple[list[str], list[tuple[str, str]]]:
     """The directive (``files`` when the shell should fall back to file names, ``nospace``
-    when the word goes on after a ``KEY=`` or a folder) and ``(value, help)`` candidates for the word under the
-    cursor at the end of ``line``. ``breaks`` are the shell's word-break characters (bash's
-    COMP_WORDBREAKS): values are returned relative to the text after the last of them."""
+    when the word goes on after a ``KEY=`` or a folder) and ``(value, help)`` candidates
+    for the word under the cursor at the end of ``line``. ``breaks`` are the shell's
+    word-break characters (bash's COMP_WORDBREAKS): values are returned relative to the
+    text after the last of them."""
     words, incomplete = split_line(line)
     ctx = _resolve_context(root, words[1:])
     target, partial, head = _resolve(ctx, words[1:], incomplete)
