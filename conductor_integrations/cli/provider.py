@@ -1,9 +1,365 @@
 """``integ provider``: put, get, list and delete providers on a server."""
 
+import sys
+from typing import Annotated, Any, Optional
+
 import typer
+
+from conductor_integrations import config, errors, output, redact, upsert
+from conductor_integrations.cli import complete
+from conductor_integrations.cli import provider_render as render
+from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.errors import (
+    AuthError,
+    ExitCode,
+    InputError,
+    IntegError,
+    NotFoundError,
+    ServerUnavailable,
+    UsageError,
+)
 
 app = typer.Typer(help="Create, read, list and delete integration providers.", no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="provider")
+
+
+def stdin_is_terminal() -> bool:
+    return bool(sys.stdin and sys.stdin.isatty())
+
+
+NameArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="NAME", help="The provider's name.", autocompletion=complete.complete_provider_name
+    ),
+]
+
+
+# -- put ----------------------------------------------------------------------------------
+
+
+@app.command("put")
+@server_options
+def put(
+    name: Annotated[
+        Optional[str],
+        typer.Argument(
+            metavar="NAME",
+            help="The provider's name (wins over `name:` in the file).",
+            autocompletion=complete.complete_provider_name,
+        ),
+    ] = None,
+    file: Annotated[
+        Optional[str],
+        typer.Option("--file", "-f", metavar="FILE", help="YAML or JSON document; - for stdin."),
+    ] = None,
+    type_name: Annotated[
+        Optional[str],
+        typer.Option(
+            "--type",
+            "-t",
+            metavar="TYPE",
+            help="Provider type (openai, anthropic, kafka ...); `integ types list` shows them.",
+            autocompletion=complete.complete_type,
+        ),
+    ] = None,
+    category: Annotated[
+        Optional[str],
+        typer.Option(
+            "--category",
+            metavar="CATEGORY",
+            help="Category; filled in from the type when not given.",
+            autocompletion=complete.complete_category,
+        ),
+    ] = None,
+    description: Annotated[
+        Optional[str], typer.Option("--description", "-d", metavar="TEXT", help="Description.")
+    ] = None,
+    enabled: Annotated[
+        Optional[bool],
+        typer.Option("--enabled/--disabled", help="Enable or disable the provider.", show_default=False),
+    ] = None,
+    config: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="KEY=VALUE",
+            help="One configuration value (repeatable); KEY=@PATH reads it from a file. "
+            "Values may hold ${env:VAR}, ${file:PATH}, ${keyring}.",
+            autocompletion=complete.complete_config_key,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the request (secrets masked) and send nothing.")
+    ] = False,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Skip the type table (for types newer than integ).")
+    ] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+) -> None:
+    """Create or update a provider from flags and/or a file, checked before it is sent.
+
+    Says whether the provider was `created` or `updated`. Example:
+
+      integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
+    """
+    from conductor_integrations import payload, validate
+    from conductor_integrations.resolve import LocalResolver
+
+    s = settings()
+    where = "" if dry_run else _require(s)
+    doc = _one_document(file) if file else None
+    flags = payload.Flags(
+        type=type_name,
+        category=category,
+        description=description,
+        enabled=enabled,
+        config=payload.parse_config_flags(config),
+    )
+    built = payload.build(name, doc, flags, LocalResolver())
+    redact.register(*built.secret_values)
+    if not built.name:
+        raise UsageError("the provider has no name", hints=["give NAME, or a `name:` field in the file"])
+    for key in built.literal_cli_secrets:
+        output.warning(
+            f"-c {key}: a secret given on the command line is kept in shell history and seen in "
+            f"the process list; prefer -c {key}=@FILE, '{key}=${{env:VAR}}' or `integ secret set`"
+        )
+    if built.models is not None or built.tags is not None:
+        output.warning("`models:` and `tags:` are not sent by `put`; use `integ provider apply -f FILE`")
+    body = built.body
+    if built.type or dry_run:
+        _check(built, no_validate, strict, validate)
+        payload.fill_category(body)
+    url_path = "/api" + _provider_path(built.name)
+    if dry_run:
+        if not built.type:
+            output.warning("no type given: `put` takes the live provider's type when it sends")
+        render.print_dry_run(
+            built.name,
+            body.get("type"),
+            _dry_run_root(s) + url_path,
+            payload.order_body(body),
+            built.secret_keys,
+        )
+        return
+    from conductor_integrations import api
+
+    with api.connect(s) as client:
+        live = client.get_provider(built.name)
+        if not built.type:
+            upsert.type_from_live(built.name, live, body, where)
+            _check_against_live(built, live, no_validate, strict, validate)
+        result = upsert.put(client, built.name, payload.order_body(body), live)
+    complete.remember_providers([built.name])
+    if output.settings.format == "table":
+        output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
+    else:
+        output.data(result.record())
+
+
+def _require(s: config.Settings) -> str:
+    server = config.require_server(s)
+    return "the local sandbox" if config.is_local(server) else config.server_root(server)
+
+
+def _where(s: config.Settings, base_url: str) -> str:
+    return "the local sandbox" if config.is_local(s.server) else base_url
+
+
+def _provider_path(name: str) -> str:
+    from urllib.parse import quote
+
+    return "/integrations/provider/" + quote(name, safe="")
+
+
+def _dry_run_root(s: config.Settings) -> str:
+    server = s.server
+    if not server:
+        return "<server>"
+    if config.is_local(server):
+        return "<local sandbox>"
+    return config.server_root(server)
+
+
+def _one_document(path: str) -> Any:
+    from conductor_integrations import documents
+
+    docs = [p for d in documents.load(path) for p in d.providers()]
+    if len(docs) != 1:
+        raise InputError(
+            f"{path}: holds {len(docs)} providers; `put` takes one",
+            hints=[f"use `integ provider apply -f {path}` for several"],
+        )
+    return docs[0]
+
+
+def _check(built: Any, no_validate: bool, strict: bool, validate: Any) -> None:
+    """Validate (or, with --no-validate, only report what building found); warnings are
+    printed, errors stop the command with exit 3 before anything is sent."""
+    from conductor_integrations.cli.validate import report_problems
+
+    if no_validate:
+        problems = list(built.problems)
+        if strict:
+            problems = [
+                errors.Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems
+            ]
+    else:
+        problems = validate.check(built, strict=strict)
+    report_problems(problems)
+    if any(p.severity == "error" for p in problems):
+        raise errors.ValidationFailed(problems)
+
+
+def _check_against_live(
+    built: Any, live: Optional[dict[str, Any]], no_validate: bool, strict: bool, validate: Any
+) -> None:
+    """Validate an update that took its type from the live provider: keys the live
+    provider already has count as given (only the given ones are sent)."""
+    import copy
+
+    probe = copy.copy(built)
+    probe.body = dict(built.body)
+    live_config = (live or {}).get("configuration")
+    merged = (
+        {k: v for k, v in (live_config or {}).items() if isinstance(v, str) and v}
+        if isinstance(live_config, dict)
+        else {}
+    )
+    merged.update(built.configuration)
+    probe.body["configuration"] = merged
+    _check(probe, no_validate, strict, validate)
+
+
+# -- get, list -----------------------------------------------------------------------------
+
+
+@app.command("get")
+@server_options
+def get(name: NameArg) -> None:
+    """Show one provider (secret values masked). Exit 5 when there is no such provider."""
+    from conductor_integrations import api
+
+    s = settings()
+    with api.connect(s) as client:
+        found = client.get_provider(name)
+        server = _where(s, client.base_url)
+    if found is None:
+        raise NotFoundError(
+            f"no provider {name!r} on {server}",
+            404,
+            hints=["`integ provider list` shows the providers there"],
+        )
+    complete.remember_providers([name])
+    render.print_one(found)
+
+
+@app.command("list")
+@server_options
+def list_providers(
+    category: Annotated[
+        Optional[str],
+        typer.Option(
+            "--category",
+            metavar="CATEGORY",
+            help="Only this category (AI_MODEL, VECTOR_DB ...).",
+            autocompletion=complete.complete_category,
+        ),
+    ] = None,
+    active_only: Annotated[
+        bool, typer.Option("--active-only", help="Only enabled providers (default: all of them).")
+    ] = False,
+) -> None:
+    """List the providers on the server, disabled ones included."""
+    from conductor_integrations import api
+
+    s = settings()
+    with api.connect(s) as client:
+        found = client.list_providers(category.upper() if category else None, active_only)
+    complete.remember_providers([str(p["name"]) for p in found if p.get("name")])
+    render.print_list(found)
+
+
+# -- delete --------------------------------------------------------------------------------
+
+
+class DeleteFailed(IntegError):
+    """Raised when some of several providers could not be deleted; exits with the code
+    of the first failure (each failure was already reported)."""
+
+    def __init__(self, message: str, code: ExitCode):
+        super().__init__(message)
+        self.exit_code = code
+
+
+@app.command("delete")
+@server_options
+def delete(
+    names: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="NAME...",
+            help="Providers to delete.",
+            autocompletion=complete.complete_provider_name,
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    missing_ok: Annotated[
+        bool, typer.Option("--missing-ok", help="A provider that does not exist is not an error.")
+    ] = False,
+) -> None:
+    """Delete providers. Asks first on a terminal; elsewhere --yes is required."""
+    from conductor_integrations import api
+
+    s = settings()
+    server = _require(s)
+    names = list(dict.fromkeys(names))
+    if not yes:
+        if not stdin_is_terminal():
+            raise UsageError(
+                "refusing to delete without confirmation: no terminal to ask on",
+                hints=["pass --yes to delete without asking"],
+            )
+        listed = ", ".join(names)
+        if not typer.confirm(f"Delete {len(names)} provider(s) from {server}: {listed}?", err=True):
+            raise errors.Interrupted("nothing was deleted")
+    results: list[dict[str, Any]] = []
+    failures: list[IntegError] = []
+    with api.connect(s) as client:
+        for name in names:
+            try:
+                client.delete_provider(name)
+            except NotFoundError as exc:
+                if missing_ok:
+                    results.append({"name": name, "action": "missing", "error": None})
+                    if output.settings.format == "table":
+                        output.info(f"provider {name} does not exist; nothing to delete")
+                    continue
+                said = exc.body.message or f"HTTP {exc.status}"
+                exc.message = f"no provider {name!r} on {_where(s, client.base_url)}: {said}"
+                exc.hints = ["pass --missing-ok to accept providers that are already gone"]
+                failures.append(exc)
+                results.append({"name": name, "action": "failed", "error": exc.message})
+            except IntegError as exc:
+                failures.append(exc)
+                results.append({"name": name, "action": "failed", "error": exc.message})
+                if isinstance(exc, (AuthError, ServerUnavailable)):
+                    break  # the rest would fail the same way
+            else:
+                results.append({"name": name, "action": "deleted", "error": None})
+                if output.settings.format == "table":
+                    output.success(f"deleted provider {name}")
+    if output.settings.format != "table":
+        output.data(results)
+    if not failures:
+        return
+    if len(names) == 1:
+        raise failures[0]
+    for failure in failures:
+        output.error(failure.message, hints=failure.hints, details=failure.details)
+    raise DeleteFailed(f"{len(failures)} of {len(names)} providers not deleted", failures[0].exit_code)

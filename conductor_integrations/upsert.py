@@ -1,0 +1,88 @@
+"""Create or update one provider, knowing which it was.
+
+The POST is an upsert and does not say whether it created the provider, so the live
+provider is read first: a 404 means ``created``. The same read catches a type change
+before anything is sent (the server would refuse it with a 400).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from conductor_integrations import payload as payload_mod
+from conductor_integrations.errors import NotFoundError, RejectedError
+
+
+class ProviderAPI(Protocol):
+    base_url: str
+
+    def get_provider(self, name: str) -> dict[str, Any] | None: ...
+
+    def put_provider(self, name: str, body: dict[str, Any]) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class PutResult:
+    name: str
+    type: str | None
+    action: str  # "created" or "updated"
+    saved: dict[str, Any] | None = None
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "action": self.action}
+
+
+def type_change_error(name: str, live_type: Any, new_type: Any) -> RejectedError:
+    """The refusal of a type change, before sending (what the server answers with a 400)."""
+    return RejectedError(
+        f"provider {name!r} is of type {live_type} and its type cannot be changed "
+        f"to {new_type}; nothing was sent",
+        400,
+        hints=[
+            f"keep -t {live_type}, or delete it first with `integ provider delete {name}`, "
+            "or create the new provider under another name"
+        ],
+    )
+
+
+def check_type(name: str, live: dict[str, Any] | None, body: dict[str, Any]) -> None:
+    """Raise ``RejectedError`` when ``body`` would change the live provider's type."""
+    if live is None:
+        return
+    live_type, new_type = live.get("type"), body.get("type")
+    if live_type and new_type and live_type != new_type:
+        raise type_change_error(name, live_type, new_type)
+
+
+def type_from_live(name: str, live: dict[str, Any] | None, body: dict[str, Any], server: str) -> None:
+    """Fill ``type`` (and ``category``) of a body that has none from the live provider,
+    so that an update of the description or ``enabled`` alone needs no ``-t``."""
+    if live is None:
+        raise NotFoundError(
+            f"no provider {name!r} on {server}, and no type to create it with",
+            404,
+            hints=[f"give its type to create it: `integ provider put {name} -t TYPE ...`"],
+        )
+    live_type = live.get("type")
+    if not isinstance(live_type, str) or not live_type:
+        raise RejectedError(f"the live provider {name!r} has no type; give one with -t TYPE", 400, hints=[])
+    body["type"] = live_type
+    if "category" not in body and isinstance(live.get("category"), str):
+        body["category"] = live["category"]
+    payload_mod.fill_category(body)
+
+
+def put(client: ProviderAPI, name: str, body: dict[str, Any], live: dict[str, Any] | None) -> PutResult:
+    """Send ``body`` for ``name``; ``live`` is the provider as read just before (or None)."""
+    check_type(name, live, body)
+    try:
+        saved = client.put_provider(name, body)
+    except RejectedError as exc:
+        if exc.status == 400 and "type" in exc.message.lower():
+            exc.hints.append(
+                "a provider's type cannot be changed after creation: keep its type, "
+                f"or delete it first with `integ provider delete {name}`"
+            )
+        raise
+    return PutResult(name, body.get("type"), "created" if live is None else "updated", saved)
