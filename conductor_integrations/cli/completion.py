@@ -153,6 +153,9 @@ def completion_command(
     Completion covers commands, options, provider types, the configuration keys of the type
     given with -t, categories, output formats, profile names and provider names seen
     before. It works offline: nothing is sent to a server on TAB.
+
+    Save the script where your shell looks for completions, or load it from the shell's
+    start-up file; `man integ-completion` shows both for each shell.
     """
     output.text(script(shell.value).rstrip("\n"))
 

@@ -148,7 +148,15 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "model delete": (("Remove a model:", "integ model delete openai-prod gpt-4o"),),
     "completion": (
         ("bash, for the current shell:", "source <(integ completion bash)"),
-        ("zsh, in a folder on $fpath:", "integ completion zsh > ~/.zfunc/_integ"),
+        (
+            "bash, for good (with the bash-completion package):",
+            "mkdir -p ~/.local/share/bash-completion/completions\n"
+            "integ completion bash > ~/.local/share/bash-completion/completions/integ",
+        ),
+        (
+            "zsh: save it in a folder on $fpath; ~/.zshrc needs `fpath=(~/.zfunc $fpath)` before `compinit`:",
+            "mkdir -p ~/.zfunc\ninteg completion zsh > ~/.zfunc/_integ",
+        ),
         ("fish:", "integ completion fish > ~/.config/fish/completions/integ.fish"),
     ),
 }
