@@ -195,6 +195,11 @@ def test_engine_types_subcommands_and_options() -> None:
     assert _demo_candidates("integ put x --d")[1] == ["--dry-run"]
 
 
+def test_engine_offers_nothing_after_an_unknown_command_or_for_words_after_dashes() -> None:
+    assert _demo_candidates("integ nosuch ") == ([], [])
+    assert _demo_candidates("integ put x -- -c ") == ([], [])
+
+
 def test_engine_falls_back_to_files_only_for_free_values() -> None:
     assert _demo_candidates("integ put x -f ") == (["files"], [])
     assert _demo_candidates("integ put x -t zzz") == ([], [])

@@ -207,13 +207,17 @@ def _protected(ctx: Any) -> list[str]:
     return list(found or [])
 
 
+class _UnknownCommand(Exception):
+    """A word on the line names no command: there is nothing sensible to offer."""
+
+
 def _resolve_context(root: Any, args: list[str]) -> Any:
     ctx = root.make_context(PROG, list(args), resilient_parsing=True)
     rest = _protected(ctx) + list(ctx.args)
     while rest and hasattr(ctx.command, "resolve_command"):
         name, command, rest = ctx.command.resolve_command(ctx, rest)
         if command is None:
-            return ctx
+            raise _UnknownCommand(name)
         ctx = command.make_context(name, rest, parent=ctx, resilient_parsing=True)
         rest = _protected(ctx) + list(ctx.args)
     return ctx
@@ -227,6 +231,8 @@ def _takes_value(ctx: Any, args: list[str], param: Any) -> bool:
     """True when the last complete word is this option's name, waiting for its value."""
     if not _is_option(param) or getattr(param, "is_flag", False) or getattr(param, "count", False):
         return False
+    if "--" in args:
+        return False  # after --, every word is an argument
     for index, arg in enumerate(reversed(args)):
         if index + 1 > param.nargs:
             break
@@ -273,7 +279,10 @@ def candidates(root: Any, line: str, breaks: str = "") -> tuple[list[str], list[
     word-break characters (bash's COMP_WORDBREAKS): values are returned relative to the
     text after the last of them."""
     words, incomplete = split_line(line)
-    ctx = _resolve_context(root, words[1:])
+    try:
+        ctx = _resolve_context(root, words[1:])
+    except _UnknownCommand:
+        return [], []
     target, partial, head = _resolve(ctx, words[1:], incomplete)
     items = list(target.shell_complete(ctx, partial))
     directive: list[str] = []
