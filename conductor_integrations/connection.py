@@ -5,6 +5,7 @@ application key secret comes from, and the built-in sandbox for ``--server local
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +27,8 @@ def key_secret_lookup(server_root: str, key_id: str) -> Callable[[], str | None]
             return env
         from conductor_integrations import credentials
 
-        return credentials.get_key_secret(server_root, key_id)
+        interactive = bool(sys.stdin and sys.stdin.isatty())
+        return credentials.get_key_secret(server_root, key_id, interactive=interactive)
 
     return lookup
 

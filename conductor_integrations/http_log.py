@@ -1,24 +1,18 @@
 """The ``--debug`` log of HTTP traffic, with every secret masked.
 
-Masked: headers that carry credentials (``X-Authorization`` ...), the ``keySecret`` and
-``token`` fields of the token exchange, and configuration values under secret keys (or
-already masked by the server) in any body. Whatever is left goes through ``output.debug``,
-which also scrubs every secret value this process has met.
+Masking is ``redact``'s: headers that carry credentials (``X-Authorization`` ...) by name,
+``keySecret``, ``token`` and secret configuration keys in JSON bodies at any depth, and
+every secret value this process has met wherever it appears (checked before a body is
+re-encoded, so escaping cannot hide one). ``output.debug`` scrubs once more on the way out.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from conductor_integrations import output, provider_types, redact
+from conductor_integrations import output, redact
 
-SENSITIVE_HEADERS = frozenset(
-    {"x-authorization", "authorization", "proxy-authorization", "cookie", "set-cookie"}
-)
-#: Body fields that are secrets wherever they appear.
-SECRET_FIELDS = frozenset({"keySecret", "token", "password", "secret"})
 #: Longer bodies are cut in the log.
 MAX_BODY = 4000
 
@@ -27,69 +21,39 @@ def enabled() -> bool:
     return output.settings.debug
 
 
-def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: (redact.MASK if k.lower() in SENSITIVE_HEADERS else v) for k, v in headers.items()}
-
-
-def mask_data(obj: Any) -> Any:
-    """A copy of a JSON value with secret fields and secret configuration values masked."""
-    if isinstance(obj, list):
-        return [mask_data(v) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    out: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key in SECRET_FIELDS and isinstance(value, str) and value:
-            out[key] = redact.MASK
-        elif key == "configuration" and isinstance(value, dict):
-            out[key] = redact.mask_config(value, _secret_config_keys(value))
-        else:
-            out[key] = mask_data(value)
-    return out
-
-
-def _secret_config_keys(config: Mapping[str, Any]) -> set[str]:
-    return {k for k in config if provider_types.is_secret_key(k)}
-
-
 def body_text(raw: bytes | str | None) -> str:
-    """A body as it is logged: JSON masked and compact, other text cut at ``MAX_BODY``."""
+    """A body as it is logged: masked, and cut at ``MAX_BODY`` characters."""
     if raw is None:
         return ""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    if not text.strip():
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not raw.strip():
         return ""
-    try:
-        shown = json.dumps(mask_data(json.loads(text)), ensure_ascii=False)
-    except ValueError:
-        shown = text
+    shown = redact.mask_json_text(raw)
     if len(shown) > MAX_BODY:
         shown = shown[:MAX_BODY] + f" ... ({len(shown) - MAX_BODY} more characters)"
     return shown
 
 
-def log_request(method: str, url: str, headers: Mapping[str, str], body: bytes | str | None) -> None:
-    if not enabled():
-        return
-    lines = [f"> {method} {url}"]
-    lines += [f"> {k}: {v}" for k, v in mask_headers(headers).items()]
+def _lines(mark: str, first: str, headers: Mapping[str, Any], body: bytes | str | None) -> str:
+    lines = [f"{mark} {first}"]
+    lines += [f"{mark} {k}: {v}" for k, v in redact.mask_headers(headers).items()]
     shown = body_text(body)
     if shown:
-        lines.append(f"> {shown}")
-    output.debug("\n".join(lines))
+        lines.append(f"{mark} {shown}")
+    return "\n".join(lines)
+
+
+def log_request(method: str, url: str, headers: Mapping[str, Any], body: bytes | str | None) -> None:
+    if enabled():
+        output.debug(_lines(">", f"{method} {redact.scrub(url)}", headers, body))
 
 
 def log_response(
-    status: int, reason: str, headers: Mapping[str, str], body: bytes | None, elapsed_ms: float
+    status: int, reason: str, headers: Mapping[str, Any], body: bytes | None, elapsed_ms: float
 ) -> None:
-    if not enabled():
-        return
-    lines = [f"< {status} {reason} ({elapsed_ms:.0f} ms)"]
-    lines += [f"< {k}: {v}" for k, v in mask_headers(headers).items()]
-    shown = body_text(body)
-    if shown:
-        lines.append(f"< {shown}")
-    output.debug("\n".join(lines))
+    if enabled():
+        output.debug(_lines("<", f"{status} {reason} ({elapsed_ms:.0f} ms)", headers, body))
 
 
 def log(text: str) -> None:
