@@ -85,4 +85,10 @@ def put(client: ProviderAPI, name: str, body: dict[str, Any], live: dict[str, An
                 f"or delete it first with `integ provider delete {name}`"
             )
         raise
+    except NotFoundError as exc:
+        exc.hints.append(
+            f"the server does not know type {body.get('type')!r}; "
+            "`integ types list --server` shows the types it knows"
+        )
+        raise
     return PutResult(name, body.get("type"), "created" if live is None else "updated", saved)

@@ -331,3 +331,12 @@ def test_put_reads_stdin_and_flags_win(integ: Any, mock: responses.RequestsMock)
     doc = "name: other\ntype: sendgrid\nenabled: false\nconfiguration:\n  api_key: SG.abcd\n"
     r = integ("provider", "put", "s", "-f", "-", "--enabled", input=doc)
     assert r.exit_code == 0, r.stderr
+
+
+def test_type_unknown_to_the_server_exits_5_with_a_hint(integ: Any, mock: responses.RequestsMock) -> None:
+    mock.get(URL, status=404)
+    mock.post(URL, status=404, json={"status": 404, "message": "Integration type grok is not supported"})
+    r = integ("provider", "put", "openAI-marketing", "-t", "grok", "-c", "api_key=${env:HOME}")
+    assert r.exit_code == 5
+    assert "Integration type grok is not supported" in r.stderr
+    assert "hint: the server does not know type 'grok'" in r.stderr
