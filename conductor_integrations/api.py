@@ -243,7 +243,10 @@ class Client:
             http_log.log_request(method, url, prepared.headers, prepared.body)
             started = time.monotonic()
             try:
-                response = self.session.send(prepared, timeout=(self.timeout, self.timeout), **env)
+                # Redirects are not followed: requests would turn a redirected POST into a GET.
+                response = self.session.send(
+                    prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
+                )
             except requests.exceptions.SSLError as exc:
                 raise ServerUnavailable(
                     f"TLS error talking to {self.base_url}: {_reason(exc)}",
@@ -302,6 +305,14 @@ class Client:
     def _result(self, method: str, path: str, response: requests.Response, retries: int = 0) -> Any:
         if not response.ok:
             raise self._error(method, path, response, retries)
+        if response.is_redirect or 300 <= response.status_code < 400:
+            target = response.headers.get("Location", "")
+            raise ServerUnavailable(
+                f"HTTP {response.status_code} from {method} {self.api_url}{path}: the server redirects"
+                + (f" to {target}" if target else ""),
+                response.status_code,
+                hints=["give the URL it redirects to with --server (https:// rather than http://?)"],
+            )
         text = _text(response)
         if not text.strip():
             return None

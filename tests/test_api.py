@@ -589,3 +589,20 @@ def test_error_body_tolerates_odd_shapes() -> None:
     assert body.message == "two lines"
     assert body.validation_errors == ["plain"]
     assert replies.error_body("not json").message == ""
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirects_are_not_followed(status: int, mock: responses.RequestsMock) -> None:
+    # requests would replay a redirected POST as a GET and the provider would never be saved.
+    mock.post(
+        f"{API}/integrations/provider/a",
+        status=status,
+        headers={"Location": "https://other.example.com/api/integrations/provider/a"},
+    )
+    with pytest.raises(ServerUnavailable) as info:
+        client().put_provider("a", {"type": "openai"})
+    assert info.value.message == (
+        f"HTTP {status} from POST {API}/integrations/provider/a: the server redirects to "
+        "https://other.example.com/api/integrations/provider/a"
+    )
+    assert len(mock.calls) == 1
