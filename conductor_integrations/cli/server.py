@@ -5,9 +5,12 @@ cannot listen (the port is in use, the address cannot be bound), 3 when the ``--
 cannot be used, and 2 for a malformed ``--auth``.
 """
 
+import select
 import signal
+import socket
 import sys
-import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any, List, Optional
 
@@ -93,18 +96,21 @@ def serve(
             raise UsageError(
                 f"--auth: {exc}", hints=["e.g. --auth ci:s3cret or --auth viewer:v1ew:read"]
             ) from None
-    try:
-        running = sandbox.serve_in_background(
-            data, host, port, keys, token_ttl=token_ttl, log=None if quiet else sys.stderr
-        )
-    except StoreError as exc:
-        raise InputError(str(exc), hints=["pass --data with another file"]) from None
-    except sandbox.SandboxError as exc:
-        raise CannotListen(str(exc)) from None
-    with running:
-        _announce(running, host, keys)
-        _wait_for_stop()
-        output.info("stopping the sandbox")
+    # Signals are caught from before the URL is printed: a stop requested at any moment
+    # after that is a clean stop.
+    with _stop_signals() as wait_for_stop:
+        try:
+            running = sandbox.serve_in_background(
+                data, host, port, keys, token_ttl=token_ttl, log=None if quiet else sys.stderr
+            )
+        except StoreError as exc:
+            raise InputError(str(exc), hints=["pass --data with another file"]) from None
+        except sandbox.SandboxError as exc:
+            raise CannotListen(str(exc)) from None
+        with running:
+            _announce(running, host, keys)
+            wait_for_stop()
+            output.info("stopping the sandbox")
     output.info("sandbox stopped")
 
 
@@ -130,17 +136,35 @@ def _announce(running: Any, host: str, keys: List[Any]) -> None:
         )
 
 
-def _wait_for_stop() -> None:
-    """Block until SIGINT or SIGTERM; the previous handlers are restored afterwards."""
-    stop = threading.Event()
+@contextmanager
+def _stop_signals() -> Iterator[Callable[[], None]]:
+    """Catch SIGINT and SIGTERM; yields ``wait()``, which returns once one has arrived.
+
+    The handler takes no lock: ``Event.set()`` from a handler can deadlock when the signal
+    lands while the main thread holds the event's own lock inside ``Event.wait``. Instead the
+    handler records the signal and ``set_wakeup_fd`` writes a byte to a socket that
+    ``wait()`` selects on: no polling, no lock. The previous handlers come back on exit."""
+    received: List[int] = []
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
 
     def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
+        received.append(signum)
+
+    def wait() -> None:
+        while not received:
+            select.select([wake_r], [], [])
+            with suppress(OSError):
+                wake_r.recv(64)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous_fd = signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
     try:
-        while not stop.wait(0.5):
-            pass
+        yield wait
     finally:
+        signal.set_wakeup_fd(previous_fd)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        wake_r.close()
+        wake_w.close()

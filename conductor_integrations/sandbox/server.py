@@ -133,12 +133,14 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"integ-sandbox/{__version__}"
-    sys_version = ""
     timeout = IDLE_TIMEOUT
     # Headers and body go out in two writes; with Nagle's algorithm the second waits for
     # the client's delayed ACK (about 40 ms per request on keep-alive connections).
     disable_nagle_algorithm = True
     server: _Server
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def do_GET(self) -> None:
         self._serve()
