@@ -5,8 +5,9 @@ length of one command through ``serve_in_background``. Importing this package is
 HTTP layer and the store are imported when a sandbox starts.
 
 Modules: ``server`` (HTTP layer), ``routes`` (the endpoints and their rules), ``shapes``
-(request bodies and JSON shapes, secret masking), ``store`` (SQLite), ``auth`` (keys and
-tokens), ``defs`` (``/api/integrations/def`` from the embedded type table).
+(request bodies and JSON shapes, secret masking), ``store`` (providers, models, tags),
+``db`` (the SQLite file, WAL, transactions), ``auth`` (keys and tokens), ``defs``
+(``/api/integrations/def`` from the embedded type table).
 """
 
 from __future__ import annotations

@@ -1,16 +1,5 @@
-"""The sandbox's state: providers, their models and tags, in one SQLite file.
-
-Concurrency, written once here:
-
-- the file is in WAL mode, so readers never block the writer and the writer never blocks
-  readers, across threads and across processes (an ``integ server`` and a ``--server local``
-  command may share the default file);
-- every request thread borrows its own connection from a small pool (a connection is never
-  used by two threads at once);
-- every change is one short ``BEGIN IMMEDIATE`` transaction: it takes the write lock before
-  reading, so a read-modify-write (the type-change check, the kept secrets) cannot
-  interleave with another writer; writers queue on the lock through the busy timeout instead
-  of failing.
+"""The sandbox's state: providers, their models and tags (``db`` holds the SQLite side:
+schema, connections, transactions and why they are safe under concurrent writers).
 
 The store knows nothing of HTTP: a missing provider or model is a ``Missing`` error, and the
 builder callbacks of the upserts may raise whatever the caller wants to see come out.
@@ -20,60 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conductor_integrations.sandbox.errors import SandboxError
+from conductor_integrations.sandbox.db import Database, StoreError
 
-SCHEMA_VERSION = 1
-#: How long a writer waits for the write lock before giving up (ms).
-BUSY_TIMEOUT_MS = 15_000
-#: Idle connections kept for reuse; more are closed when returned.
-POOL_SIZE = 16
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS provider (
-    name TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    category TEXT NOT NULL,
-    description TEXT NOT NULL,
-    enabled INTEGER NOT NULL,
-    configuration TEXT NOT NULL,
-    create_time INTEGER NOT NULL,
-    update_time INTEGER NOT NULL,
-    created_by TEXT NOT NULL,
-    updated_by TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS model (
-    provider TEXT NOT NULL,
-    api TEXT NOT NULL,
-    description TEXT NOT NULL,
-    enabled INTEGER NOT NULL,
-    configuration TEXT NOT NULL,
-    max_tokens INTEGER,
-    create_time INTEGER NOT NULL,
-    update_time INTEGER NOT NULL,
-    created_by TEXT NOT NULL,
-    updated_by TEXT NOT NULL,
-    PRIMARY KEY (provider, api)
-);
-CREATE TABLE IF NOT EXISTS tag (
-    provider TEXT NOT NULL,
-    api TEXT NOT NULL,  -- '' for the provider's own tags
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (provider, api, key)
-);
-"""
-
-
-class StoreError(SandboxError):
-    """Raised when the data file cannot be opened or used (not a database, made by a newer
-    version, unwritable folder)."""
+__all__ = ["Audit", "Missing", "ModelRow", "ProviderRow", "Store", "StoreError", "Tag"]
 
 
 class Missing(LookupError):
@@ -162,102 +105,13 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._idle: list[sqlite3.Connection] = []
-        self._closed = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = self._connect()
-            try:
-                self._migrate(conn)
-            finally:
-                conn.close()
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"{self.path}: cannot use the sandbox data file: {exc}") from exc
-
-    # -- connections -------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE for writes
-            check_same_thread=False,  # pooled: used by one thread at a time, never two
-        )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous = NORMAL")  # durable across process restarts in WAL
-        return conn
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"{self.path}: cannot switch the file to WAL mode (got {mode})")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path} was written by a newer integ (schema {version}); "
-                    "upgrade integ or pass another --data file"
-                )
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    @contextmanager
-    def _borrow(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the sandbox is stopping")
-            conn = self._idle.pop() if self._idle else None
-        if conn is None:
-            conn = self._connect()
-        try:
-            yield conn
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            with self._lock:
-                keep = not self._closed and len(self._idle) < POOL_SIZE
-                if keep:
-                    self._idle.append(conn)
-            if not keep:
-                conn.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, holding the write lock from its first statement."""
-        with self._borrow() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query in it sees the same snapshot."""
-        with self._borrow() as conn:
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
+        self._db = Database(self.path)
+        self._read = self._db.read
+        self._write = self._db.write
 
     def close(self) -> None:
         """Close the pooled connections; connections in use close when returned."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+        self._db.close()
 
     # -- tags --------------------------------------------------------------------------
 
