@@ -18,15 +18,14 @@ import keyring
 import pytest
 import responses
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from conductor_integrations import credentials, redact
 from tests.conftest import MemoryKeyring
-from tests.test_redact import SECRET_ALPHABET, leaks
+from tests.test_redact import SECRET_ALPHABET, leaks, marked_secrets
 
 SERVER = "http://conductor.test"
 FORMATS = (("-o", "table"), ("-o", "json"), ("-o", "yaml"), ("-o", "json", "--debug"), ("--debug",))
-secrets = st.text(alphabet=SECRET_ALPHABET, min_size=8, max_size=32)
+secrets = marked_secrets
 EXAMPLES = settings(
     max_examples=8,
     deadline=None,
@@ -128,6 +127,30 @@ def test_key_secrets_and_tokens_never_shown(world: Callable[[], World], secret: 
         assert w.run("auth", "logout", "--debug").exit_code == 0
     w.assert_no_leak(secret)
     w.assert_no_leak("x" + secret)
+    w.assert_no_leak(token)
+
+
+@EXAMPLES
+@given(secret=secrets, token=secrets)
+def test_put_and_config_show_never_show_secrets(world: Callable[[], World], secret: str, token: str) -> None:
+    w = world()
+    w.ring.set_password(credentials.SERVICE, "openai-prod/api_key", secret)
+    url = f"{SERVER}/api/integrations/provider/openai-prod"
+    for fmt in FORMATS:
+        r = w.run("provider", "put", "openai-prod", "-t", "openai", "--dry-run", *fmt)
+        assert r.exit_code == 0, r.stderr
+    w.monkeypatch.setenv("CONDUCTOR_SERVER_URL", SERVER)
+    w.monkeypatch.setenv("CONDUCTOR_AUTH_TOKEN", token)
+    w.monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", secret)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(url, status=404, json={"status": 404, "message": "not found"})
+        rsps.post(url, status=400, json={"status": 400, "message": f"bad api_key {secret} for token {token}"})
+        for fmt in FORMATS:
+            redact.forget_all()
+            assert w.run("provider", "put", "openai-prod", "-t", "openai", *fmt).exit_code == 6
+            redact.forget_all()
+            assert w.run("config", "show", *fmt).exit_code == 0
+    w.assert_no_leak(secret)
     w.assert_no_leak(token)
 
 
