@@ -137,3 +137,16 @@ def test_secret_set_prompts_without_echo(child_env: dict[str, str]) -> None:
     assert "stored demo/api_key in the keyring" in term.screen
     assert secret not in term.screen
     assert stored(child_env) == {"conductor-integrations\tdemo/api_key": secret}
+
+
+def test_put_asks_for_a_missing_secret_and_offers_to_store_it(child_env: dict[str, str]) -> None:
+    secret = "sk-asked-for-by-put-K2"
+    term = Terminal(["provider", "put", "openai-prod", "-t", "openai", "--dry-run"], child_env)
+    term.expect("api_key for openai-prod (input hidden, Enter to skip): ")
+    term.type(secret + "\n")
+    term.expect("Store it in the keyring as openai-prod/api_key for next time? [Y/n] ")
+    term.type("y\n")
+    assert term.finish() == 0, term.screen
+    assert '"api_key": "********"' in term.screen
+    assert secret not in term.screen
+    assert stored(child_env) == {"conductor-integrations\topenai-prod/api_key": secret}
