@@ -151,6 +151,14 @@ def test_malformed_bodies_are_400(client: Client, data: Any, words: list[str]) -
     assert_error(client.post("/integrations/provider/p", data=data, headers=headers), 400, *words)
 
 
+def test_a_chunked_body_is_read(client: Client) -> None:
+    chunks = iter([b'{"type": "open', b'ai", "description": "chunked"}'])
+    reply = client.post("/integrations/provider/p", data=chunks, headers={"Content-Type": "application/json"})
+    assert reply.request.headers["Transfer-Encoding"] == "chunked"
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["description"] == "chunked"
+
+
 def test_wrong_field_types_are_all_reported(client: Client) -> None:
     body = {"type": 5, "enabled": "maybe", "configuration": "k=v", "category": "NOPE"}
     found = assert_error(client.post("/integrations/provider/p", json=body), 400)
