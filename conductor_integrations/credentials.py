@@ -58,7 +58,6 @@ TOKEN_FILE = "tokens.json"
 TOKEN_MARGIN = 60.0
 TOKEN_TTL = 45 * 60.0
 
-_TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 #: What to do without the keyring, for provider secrets and for the application key secret.

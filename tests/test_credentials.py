@@ -26,7 +26,8 @@ from tests.conftest import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
-def fresh_credentials() -> Iterator[None]:
+def fresh_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("INTEG_KEYRING_TIMEOUT", raising=False)
     credentials.reset()
     yield
     credentials.reset()
