@@ -5,7 +5,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, errors, output, redact, upsert
+from conductor_integrations import config, errors, output, payload, redact, upsert, validate
 from conductor_integrations.cli import complete
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.common import server_options, settings
@@ -107,7 +107,6 @@ def put(
 
       integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
     """
-    from conductor_integrations import payload, validate
     from conductor_integrations.resolve import LocalResolver
 
     s = settings()
@@ -132,13 +131,14 @@ def put(
     if built.models is not None or built.tags is not None:
         output.warning("`models:` and `tags:` are not sent by `put`; use `integ provider apply -f FILE`")
     body = built.body
-    if built.type or dry_run:
-        _check(built, no_validate, strict, validate)
+    if built.type:
+        _check(built, no_validate, strict)
         payload.fill_category(body)
+    elif dry_run:  # the type would come from the live provider, which a dry run does not read
+        _check(built, True, strict)
+        output.warning("no type given: `put` takes the live provider's type when it sends")
     url_path = "/api" + _provider_path(built.name)
     if dry_run:
-        if not built.type:
-            output.warning("no type given: `put` takes the live provider's type when it sends")
         render.print_dry_run(
             built.name,
             body.get("type"),
@@ -153,7 +153,7 @@ def put(
         live = client.get_provider(built.name)
         if not built.type:
             upsert.type_from_live(built.name, live, body, where)
-            _check_against_live(built, live, no_validate, strict, validate)
+            _check_against_live(built, live, no_validate, strict)
         result = upsert.put(client, built.name, payload.order_body(body), live)
     complete.remember_providers([built.name])
     if output.settings.format == "table":
@@ -198,7 +198,7 @@ def _one_document(path: str) -> Any:
     return docs[0]
 
 
-def _check(built: Any, no_validate: bool, strict: bool, validate: Any) -> None:
+def _check(built: payload.Payload, no_validate: bool, strict: bool) -> None:
     """Validate (or, with --no-validate, only report what building found); warnings are
     printed, errors stop the command with exit 3 before anything is sent."""
     from conductor_integrations.cli.validate import report_problems
@@ -217,7 +217,7 @@ def _check(built: Any, no_validate: bool, strict: bool, validate: Any) -> None:
 
 
 def _check_against_live(
-    built: Any, live: Optional[dict[str, Any]], no_validate: bool, strict: bool, validate: Any
+    built: payload.Payload, live: Optional[dict[str, Any]], no_validate: bool, strict: bool
 ) -> None:
     """Validate an update that took its type from the live provider: keys the live
     provider already has count as given (only the given ones are sent)."""
@@ -233,7 +233,7 @@ def _check_against_live(
     )
     merged.update(built.configuration)
     probe.body["configuration"] = merged
-    _check(probe, no_validate, strict, validate)
+    _check(probe, no_validate, strict)
 
 
 # -- get, list -----------------------------------------------------------------------------

@@ -340,3 +340,20 @@ def test_type_unknown_to_the_server_exits_5_with_a_hint(integ: Any, mock: respon
     assert r.exit_code == 5
     assert "Integration type grok is not supported" in r.stderr
     assert "hint: the server does not know type 'grok'" in r.stderr
+
+
+def test_dry_run_without_type_says_where_the_type_will_come_from(integ: Any) -> None:
+    r = integ("provider", "put", "openAI-marketing", "--disabled", "--dry-run", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["body"] == {"enabled": False}
+    assert "no type given: `put` takes the live provider's type" in r.stderr
+
+
+def test_update_without_type_is_checked_against_the_live_configuration(
+    integ: Any, mock: responses.RequestsMock
+) -> None:
+    mock.get(URL, json=live())
+    r = integ("provider", "put", "openAI-marketing", "-c", "apiKey=x", "--strict")
+    assert r.exit_code == 3
+    assert "unknown key 'apiKey' for openai" in r.stderr
+    assert "requires 'api_key'" not in r.stderr  # the live provider has one
