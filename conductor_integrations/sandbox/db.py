@@ -17,6 +17,7 @@ Concurrency, written once here:
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -83,6 +84,10 @@ class Database:
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # The file holds secret values in plain text: owner-only, like a credentials
+            # file (SQLite gives its -wal and -shm files the same mode). An existing file
+            # keeps the mode its owner chose.
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
             conn = self._connect()
             try:
                 self._migrate(conn)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +45,17 @@ def test_default_data_path_is_in_the_data_folder(tmp_path: Path) -> None:
     assert default_data_path().is_file()
     with serve_in_background() as again:
         assert Client(again.url).get("/integrations/provider/p").status_code == 200
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+def test_a_new_data_file_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "s.db"
+    with serve_in_background(path) as sandbox:
+        Client(sandbox.url).post("/integrations/provider/p", json=OPENAI).raise_for_status()
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
+    assert modes["s.db"] == 0o600
+    assert {"s.db-wal", "s.db-shm"} <= set(modes)
+    assert set(modes.values()) == {0o600}  # the -wal and -shm files too, while open
 
 
 def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
