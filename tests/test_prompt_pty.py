@@ -150,3 +150,23 @@ def test_put_asks_for_a_missing_secret_and_offers_to_store_it(child_env: dict[st
     assert '"api_key": "********"' in term.screen
     assert secret not in term.screen
     assert stored(child_env) == {"conductor-integrations\topenai-prod/api_key": secret}
+
+
+def test_auth_login_asks_for_everything_and_hides_the_secret(
+    child_env: dict[str, str], tmp_path: Path
+) -> None:
+    from conductor_integrations.sandbox import serve_in_background
+
+    secret = "app-key-secret-typed-W3"
+    with serve_in_background(tmp_path / "pty.db", auth=[f"app:{secret}"]) as sandbox:
+        term = Terminal(["auth", "login"], child_env)
+        term.expect("Conductor server URL: ")
+        term.type(sandbox.url + "\n")
+        term.expect("Application key id: ")
+        term.type("app\n")
+        term.expect("Secret of application key app (input hidden): ")
+        term.type(secret + "\n")
+        assert term.finish() == 0, term.screen
+    assert f"logged in to {sandbox.url} with key app" in term.screen
+    assert secret not in term.screen
+    assert stored(child_env) == {f"conductor-integrations:auth\t{sandbox.url}|app": secret}

@@ -76,22 +76,20 @@ def _root(server: str) -> str:
 
 
 def _login_secret(secret_stdin: bool, terminal: bool, key_id: str) -> str:
-    if secret_stdin:
+    if secret_stdin and not stdin_is_terminal():
         return read_stdin_secret(what=f"the secret of key {key_id}")
     env = os.environ.get(SECRET_ENV)
-    if env:
+    if env and not secret_stdin:
         output.info(f"using the key secret from {SECRET_ENV}")
         return env
-    if terminal:
+    if terminal or secret_stdin:  # --secret-stdin on a terminal: asked without echo
         value = read_hidden(f"Secret of application key {key_id} (input hidden): ")
         if value:
             return value
         raise InputError("no secret given: nothing was saved")
     raise UsageError(
         f"no secret for application key {key_id}",
-        hints=[
-            f"pipe it with --secret-stdin, or set {SECRET_ENV}, or run on a terminal to type it",
-        ],
+        hints=[f"pipe it with --secret-stdin, or set {SECRET_ENV}, or run on a terminal to type it"],
     )
 
 

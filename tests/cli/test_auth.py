@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -289,3 +290,54 @@ def test_logout_reminds_of_environment_credentials(
     r = integ("auth", "logout")
     assert "CONDUCTOR_AUTH_SECRET still set" in r.stderr
     assert SECRET not in r.output
+
+
+# -- the real processes: what login stores is what the client finds ---------------------------
+
+
+@pytest.mark.e2e
+def test_login_then_put_in_real_processes(tmp_path: Path, sandbox: RunningSandbox) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_prompt_pty import FILE_ENV, ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONDUCTOR_", "INTEG_")) and k != "CI"}
+    env.update(
+        INTEG_CONFIG_DIR=str(tmp_path / "e2e-config"),
+        INTEG_DATA_DIR=str(tmp_path / "e2e-data"),
+        PYTHON_KEYRING_BACKEND="tests.test_prompt_pty.FileKeyring",
+        PYTHONPATH=str(ROOT),
+        NO_COLOR="1",
+    )
+    env[FILE_ENV] = str(tmp_path / "e2e-keyring.json")
+    key_file = tmp_path / "openai.key"
+    key_file.write_text("sk-provider-key-e2e\n")
+
+    def integ(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "conductor_integrations", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=str(ROOT),
+            timeout=60,
+        )
+
+    r = integ(
+        "auth", "login", "--server", sandbox.url + "/api", "--key-id", KEY, "--secret-stdin", stdin=SECRET
+    )
+    assert r.returncode == 0, r.stderr
+    r = integ("provider", "put", "openai-prod", "-t", "openai", "-c", f"api_key=@{key_file}")
+    assert r.returncode == 0, r.stderr
+    assert "created provider openai-prod" in r.stderr
+    r = integ("auth", "status", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["token_available"] is True
+    assert integ("auth", "logout").returncode == 0
+    r = integ("provider", "get", "openai-prod")
+    assert r.returncode == 4, r.stderr
+    for text in (r.stdout, r.stderr):
+        assert SECRET not in text
