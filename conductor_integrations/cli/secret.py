@@ -61,7 +61,7 @@ def check_key(key: str) -> None:
     output.warning(f"{key!r} is not a configuration key of any provider type{hint}")
 
 
-def _refuse_argv_value(extra: Optional[list[str]]) -> None:
+def _refuse_argv_value(extra: list[str]) -> None:
     if extra:
         redact.register(*extra)
         raise UsageError(
@@ -74,13 +74,9 @@ def _refuse_argv_value(extra: Optional[list[str]]) -> None:
         )
 
 
-@app.command("set")
+@app.command("set", context_settings={"allow_extra_args": True})
 @output_options
-def set_command(
-    provider: ProviderArg,
-    key: KeyArg,
-    extra: Annotated[Optional[list[str]], typer.Argument(hidden=True, metavar="")] = None,
-) -> None:
+def set_command(ctx: typer.Context, provider: ProviderArg, key: KeyArg) -> None:
     """Store a provider secret in the OS keyring.
 
     The value is read with a hidden prompt on a terminal, else from stdin (one trailing
@@ -93,7 +89,7 @@ def set_command(
 
       pass show openai | integ secret set openai-prod api_key
     """
-    _refuse_argv_value(extra)
+    _refuse_argv_value(ctx.args)
     settings()
     reason = credentials.disabled_reason()
     if reason:
@@ -119,7 +115,7 @@ def list_command(
     provider: Annotated[
         Optional[str],
         typer.Argument(
-            metavar="[PROVIDER]",
+            metavar="PROVIDER",
             help="Only this provider's secrets.",
             autocompletion=complete.complete_provider_name,
         ),
