@@ -119,7 +119,7 @@ def login(
     path = s.config_file or config.config_file()
     record: dict[str, Any] = {"server": root, "profile": s.profile, "config_file": str(path)}
     if config.is_local(server):
-        config.write_profile(path, s.profile, {"server": root})
+        config.write_profile(path, s.profile, {"server": root, "key_id": None})
         record.update(key_id=None, secret=None, authentication=False)
         _report_login(record, "the built-in sandbox needs no key: nothing stored")
         return
@@ -143,7 +143,7 @@ def login(
             exc.hints.append("nothing was saved")
             raise
     if token is None:
-        config.write_profile(path, s.profile, {"server": root})
+        config.write_profile(path, s.profile, {"server": root, "key_id": None})
         record.update(key_id=None, secret=None, authentication=False)
         _report_login(record, f"{root} has no authentication (POST /api/token answered 404): no key stored")
         return
@@ -157,7 +157,8 @@ def login(
 def _report_login(record: dict[str, Any], summary: str) -> None:
     if output.settings.format == "table":
         output.success(summary)
-        output.info(f"server and key id saved in profile {record['profile']!r} ({record['config_file']})")
+        saved = "server and key id" if record.get("key_id") else "server"
+        output.info(f"{saved} saved in profile {record['profile']!r} ({record['config_file']})")
     else:
         output.data(record)
 

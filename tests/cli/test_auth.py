@@ -163,8 +163,10 @@ def test_login_to_a_server_without_auth(
 
 
 def test_login_local_saves_the_server_only(integ: Any) -> None:
+    config.write_profile(config.config_file(), "default", {"server": "https://old.example", "key_id": "old"})
     r = integ("auth", "login", "--server", "local")
     assert r.exit_code == 0, r.stderr
+    assert "server saved in profile 'default'" in r.stderr
     assert profiles() == {"default": {"server": "local"}}
 
 
