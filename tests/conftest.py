@@ -14,7 +14,7 @@ import keyring
 import keyring.backend
 import pytest
 
-from conductor_integrations import output, redact
+from conductor_integrations import credentials, output, redact
 
 ENV_TO_CLEAR = (
     "CONDUCTOR_SERVER_URL",
@@ -27,6 +27,7 @@ ENV_TO_CLEAR = (
     "INTEG_RETRIES",
     "INTEG_DEBUG",
     "INTEG_NO_KEYRING",
+    "INTEG_KEYRING_TIMEOUT",
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
     "CI",
@@ -71,9 +72,11 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Memory
     keyring.set_keyring(ring)
     redact.forget_all()
     output.reset()
+    credentials.reset()
     yield ring
     keyring.set_keyring(previous)
     redact.forget_all()
+    credentials.reset()
 
 
 @pytest.fixture
