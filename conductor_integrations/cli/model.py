@@ -1,7 +1,260 @@
-"""Commands of `integ` (to be filled in)."""
+"""``integ model``: put, get, list and delete the models of a provider (what Conductor
+calls the provider's "integration APIs": an LLM's models, a vector database's indexes)."""
+
+import sys
+from typing import Annotated, Any, Optional
 
 import typer
 
+from conductor_integrations import config, errors, output, redact
+from conductor_integrations.cli import complete
+from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.errors import (
+    AuthError,
+    ExitCode,
+    IntegError,
+    NotFoundError,
+    ServerUnavailable,
+    UsageError,
+)
+
+app = typer.Typer(
+    help="Create, read, list and delete the models of a provider (indexes for vector databases).",
+    no_args_is_help=True,
+)
+
 
 def register(root: typer.Typer) -> None:
-    """Add this module's commands to `root`."""
+    """Add ``integ model`` to ``root``."""
+    root.add_typer(app, name="model")
+
+
+def stdin_is_terminal() -> bool:
+    return bool(sys.stdin and sys.stdin.isatty())
+
+
+ProviderArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="PROVIDER",
+        help="The provider's name.",
+        autocompletion=complete.complete_provider_name,
+    ),
+]
+ModelArg = Annotated[str, typer.Argument(metavar="MODEL", help="The model's name, e.g. gpt-4o.")]
+
+
+def _where(s: config.Settings) -> str:
+    server = config.require_server(s)
+    return "the local sandbox" if config.is_local(server) else config.server_root(server)
+
+
+def no_provider(name: str, where: str) -> NotFoundError:
+    return NotFoundError(
+        f"no provider {name!r} on {where}",
+        404,
+        hints=[
+            f"create it first with `integ provider put {name} -t TYPE ...`",
+            "`integ provider list` shows the providers there",
+        ],
+    )
+
+
+def _missing(client: Any, provider: str, model: str, where: str) -> NotFoundError:
+    """The 404 of a model, worded after asking whether the provider exists."""
+    if client.get_provider(provider) is None:
+        return no_provider(provider, where)
+    return NotFoundError(
+        f"provider {provider!r} has no model {model!r} on {where}",
+        404,
+        hints=[f"`integ model list {provider}` shows its models"],
+    )
+
+
+def _configuration(provider: str, model: str, values: Optional[list[str]]) -> Optional[dict[str, Any]]:
+    """``-c KEY=VALUE`` (``KEY=@PATH``, references) resolved as for `provider put`; every
+    problem is reported and the command stops with exit 3 before anything is sent."""
+    if not values:
+        return None
+    from conductor_integrations import payload
+    from conductor_integrations.cli.validate import report_problems
+    from conductor_integrations.resolve import LocalResolver
+
+    flags = payload.Flags(config=payload.parse_config_flags(values))
+    built = payload.build(f"{provider}/{model}", None, flags, LocalResolver(), resolve_missing_secrets=False)
+    redact.register(*built.secret_values)
+    report_problems(built.problems)
+    if built.errors:
+        raise errors.ValidationFailed(built.problems)
+    for key in built.literal_cli_secrets:
+        output.warning(
+            f"-c {key}: a secret given on the command line is kept in shell history and seen in "
+            f"the process list; prefer -c {key}=@FILE or '{key}=${{env:VAR}}'"
+        )
+    return built.configuration
+
+
+@app.command("put")
+@server_options
+def put(
+    provider: ProviderArg,
+    model: ModelArg,
+    description: Annotated[
+        Optional[str],
+        typer.Option("--description", "-d", metavar="TEXT", help="Description (new models: empty)."),
+    ] = None,
+    enabled: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--enabled/--disabled",
+            help="Enable or disable the model (new models: enabled).",
+            show_default=False,
+        ),
+    ] = None,
+    config_values: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="KEY=VALUE",
+            help="One configuration value (repeatable); KEY=@PATH reads it from a file. Given, "
+            "they replace the model's configuration; left out, it is kept.",
+        ),
+    ] = None,
+) -> None:
+    """Create or update one model of a provider; says whether it was created or updated.
+
+    What is not given is kept from the live model. Example:
+
+      integ model put openai-prod gpt-4o -d 'GPT-4o for the support bot'
+    """
+    from conductor_integrations import api, models
+
+    s = settings()
+    where = _where(s)
+    configuration = _configuration(provider, model, config_values)
+    with api.connect(s) as client:
+        if client.get_provider(provider) is None:
+            raise no_provider(provider, where)
+        live = models.get_model(client, provider, model)
+        body = models.model_body(live, description, enabled, configuration)
+        models.put_model(client, provider, model, body)
+    complete.remember_providers([provider])
+    action = "created" if live is None else "updated"
+    if output.settings.format == "table":
+        output.success(f"{action} model {model} of provider {provider} on {where}")
+    else:
+        output.data({"integrationName": provider, "api": model, "action": action})
+
+
+@app.command("get")
+@server_options
+def get(provider: ProviderArg, model: ModelArg) -> None:
+    """Show one model (secret values masked). Exit 5 when it or its provider does not exist."""
+    from conductor_integrations import api, models
+    from conductor_integrations.cli import model_render
+
+    s = settings()
+    where = _where(s)
+    with api.connect(s) as client:
+        found = models.get_model(client, provider, model)
+        if found is None:
+            raise _missing(client, provider, model, where)
+    model_render.print_model(found, provider)
+
+
+@app.command("list")
+@server_options
+def list_models(
+    provider: ProviderArg,
+    active_only: Annotated[
+        bool, typer.Option("--active-only", help="Only enabled models (default: all of them).")
+    ] = False,
+) -> None:
+    """List the models of a provider, disabled ones included. Exit 5 when there is no such
+    provider."""
+    from conductor_integrations import api, models
+    from conductor_integrations.cli import model_render
+
+    s = settings()
+    where = _where(s)
+    with api.connect(s) as client:
+        try:
+            found = models.list_models(client, provider, active_only)
+        except NotFoundError:
+            raise no_provider(provider, where) from None
+    complete.remember_providers([provider])
+    model_render.print_models(found, provider)
+
+
+class DeleteFailed(IntegError):
+    """Raised when some of several models could not be deleted; exits with the code of the
+    first failure (each failure was already reported)."""
+
+    def __init__(self, message: str, code: ExitCode):
+        super().__init__(message)
+        self.exit_code = code
+
+
+@app.command("delete")
+@server_options
+def delete(
+    provider: ProviderArg,
+    names: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    missing_ok: Annotated[
+        bool, typer.Option("--missing-ok", help="A model that does not exist is not an error.")
+    ] = False,
+) -> None:
+    """Delete models of a provider. Asks first on a terminal; elsewhere --yes is required."""
+    from conductor_integrations import api, models
+
+    s = settings()
+    where = _where(s)
+    names = list(dict.fromkeys(names))
+    if not yes:
+        if not stdin_is_terminal():
+            raise UsageError(
+                "refusing to delete without confirmation: no terminal to ask on",
+                hints=["pass --yes to delete without asking"],
+            )
+        listed = ", ".join(names)
+        question = f"Delete {len(names)} model(s) of provider {provider} from {where}: {listed}?"
+        if not typer.confirm(question, err=True):
+            raise errors.Interrupted("nothing was deleted")
+    table = output.settings.format == "table"
+    results: list[dict[str, Any]] = []
+    failures: list[IntegError] = []
+    with api.connect(s) as client:
+        for name in names:
+            try:
+                models.delete_model(client, provider, name)
+            except NotFoundError as exc:
+                if missing_ok:
+                    results.append({"api": name, "action": "missing", "error": None})
+                    if table:
+                        output.info(f"model {name} of provider {provider} does not exist; nothing to delete")
+                    continue
+                gone = _missing(client, provider, name, where)
+                gone.status, gone.body = exc.status, exc.body
+                gone.hints.append("pass --missing-ok to accept models that are already gone")
+                failures.append(gone)
+                results.append({"api": name, "action": "failed", "error": gone.message})
+            except IntegError as exc:
+                failures.append(exc)
+                results.append({"api": name, "action": "failed", "error": exc.message})
+                if isinstance(exc, (AuthError, ServerUnavailable)):
+                    break  # the rest would fail the same way
+            else:
+                results.append({"api": name, "action": "deleted", "error": None})
+                if table:
+                    output.success(f"deleted model {name} of provider {provider}")
+    if not table:
+        output.data([{"integrationName": provider, **r} for r in results])
+    if not failures:
+        return
+    if len(names) == 1:
+        raise failures[0]
+    for failure in failures:
+        output.error(failure.message, hints=failure.hints, details=failure.details)
+    raise DeleteFailed(f"{len(failures)} of {len(names)} models not deleted", failures[0].exit_code)

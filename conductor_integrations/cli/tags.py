@@ -1,7 +1,104 @@
-"""Commands of `integ` (to be filled in)."""
+"""``integ provider tag``: set, list and remove the tags of a provider (KEY=VALUE pairs)."""
+
+from typing import Annotated, Any
 
 import typer
 
+from conductor_integrations import config, output
+from conductor_integrations.cli import complete
+from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.errors import NotFoundError
 
-def register(root: typer.Typer) -> None:
-    """Add this module's commands to `root`."""
+app = typer.Typer(help="Set, list and remove the tags of a provider (KEY=VALUE).", no_args_is_help=True)
+
+
+def register(provider_app: typer.Typer) -> None:
+    """Add ``tag`` to ``integ provider``."""
+    provider_app.add_typer(app, name="tag")
+
+
+NameArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="NAME", help="The provider's name.", autocompletion=complete.complete_provider_name
+    ),
+]
+TagsArg = Annotated[list[str], typer.Argument(metavar="KEY=VALUE...", help="Tags, e.g. team=ml.")]
+
+
+def _where(s: config.Settings) -> str:
+    server = config.require_server(s)
+    return "the local sandbox" if config.is_local(server) else config.server_root(server)
+
+
+def _parse(values: list[str]) -> list[tuple[str, str]]:
+    from conductor_integrations import models
+
+    return list(dict.fromkeys(models.parse_tag(v) for v in values))
+
+
+def _write(name: str, values: list[str], method: str) -> None:
+    from conductor_integrations import api, models
+    from conductor_integrations.cli.model import no_provider
+
+    tags = _parse(values)
+    s = settings()
+    where = _where(s)
+    send = models.put_tags if method == "PUT" else models.delete_tags
+    with api.connect(s) as client:
+        try:
+            send(client, name, tags)
+        except NotFoundError:
+            raise no_provider(name, where) from None
+    complete.remember_providers([name])
+    action = "set" if method == "PUT" else "removed"
+    if output.settings.format == "table":
+        listed = ", ".join(f"{k}={v}" for k, v in tags)
+        output.success(
+            f"{action} {len(tags)} tag{'s' if len(tags) != 1 else ''} on provider {name}: {listed}"
+        )
+    else:
+        record: dict[str, Any] = {"name": name, "action": action, "tags": models.tag_objects(tags)}
+        output.data(record)
+
+
+@app.command("set")
+@server_options
+def set_tags(name: NameArg, tags: TagsArg) -> None:
+    """Add tags to a provider; a key it already has gets the new value.
+
+    integ provider tag set openai-prod team=ml env=prod
+    """
+    _write(name, tags, "PUT")
+
+
+@app.command("list")
+@server_options
+def list_tags(name: NameArg) -> None:
+    """List the tags of a provider. Exit 5 when there is no such provider."""
+    from conductor_integrations import api, models
+    from conductor_integrations.cli import model_render
+    from conductor_integrations.cli.model import no_provider
+
+    s = settings()
+    where = _where(s)
+    with api.connect(s) as client:
+        try:
+            found = models.get_tags(client, name)
+        except NotFoundError:
+            raise no_provider(name, where) from None
+    complete.remember_providers([name])
+    if output.settings.format == "table":
+        model_render.print_tags(found, name)
+    else:
+        output.data(models.tag_objects(found))
+
+
+@app.command("remove")
+@server_options
+def remove_tags(name: NameArg, tags: TagsArg) -> None:
+    """Remove tags from a provider: each KEY=VALUE pair must match key and value.
+
+    integ provider tag remove openai-prod env=prod
+    """
+    _write(name, tags, "DELETE")

@@ -1,0 +1,207 @@
+"""Models (the server's "integration APIs"), provider tags and the server's own type
+definitions, over any client with ``request(method, path, json=, params=)``.
+
+Paths are built here, every name percent-encoded (``quote(name, safe="")``, so a model
+called ``meta/llama-3`` stays one path segment). Listings always send ``activeOnly``
+(the server's default is true, which hides disabled models). A reply that is not the
+shape the API returns is exit 7, like any other reply that is not the API's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from conductor_integrations.errors import NotFoundError, RejectedError, ServerUnavailable, UsageError
+
+#: A tag as ``(key, value)``.
+Tag = tuple[str, str]
+
+
+class Requester(Protocol):
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
+    ) -> Any: ...
+
+
+def provider_path(name: str) -> str:
+    return "/integrations/provider/" + quote(name, safe="")
+
+
+def models_path(provider: str) -> str:
+    return provider_path(provider) + "/integration"
+
+
+def model_path(provider: str, model: str) -> str:
+    return models_path(provider) + "/" + quote(model, safe="")
+
+
+def tags_path(provider: str) -> str:
+    return provider_path(provider) + "/tags"
+
+
+def not_the_api(method: str, path: str, what: str) -> ServerUnavailable:
+    return ServerUnavailable(
+        f"the reply to {method} /api{path} is not what the Conductor API returns ({what})",
+        200,
+        hints=["check that --server is the Conductor server's URL (`integ config show`)"],
+    )
+
+
+def _list_of_objects(found: Any, method: str, path: str, what: str) -> list[dict[str, Any]]:
+    if found is None:
+        return []
+    if not isinstance(found, list) or not all(isinstance(x, dict) for x in found):
+        raise not_the_api(method, path, f"expected a list of {what}")
+    return found
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+def list_models(client: Requester, provider: str, active_only: bool = False) -> list[dict[str, Any]]:
+    """The models of ``provider``, disabled ones included unless ``active_only``.
+    ``NotFoundError`` when there is no such provider."""
+    path = models_path(provider)
+    params = {"activeOnly": "true" if active_only else "false"}
+    return _list_of_objects(client.request("GET", path, params=params), "GET", path, "models")
+
+
+def get_model(client: Requester, provider: str, model: str) -> dict[str, Any] | None:
+    """One model, or None when the server answers 404 (no such model, or no such provider)."""
+    path = model_path(provider, model)
+    try:
+        found = client.request("GET", path)
+    except NotFoundError:
+        return None
+    if not isinstance(found, dict):
+        raise not_the_api("GET", path, "expected a model object")
+    return found
+
+
+def put_model(client: Requester, provider: str, model: str, body: dict[str, Any]) -> None:
+    """Create or update one model (the server upserts)."""
+    client.request("POST", model_path(provider, model), json=body)
+
+
+def delete_model(client: Requester, provider: str, model: str) -> None:
+    """Delete one model; ``NotFoundError`` when it (or its provider) does not exist."""
+    client.request("DELETE", model_path(provider, model))
+
+
+def model_body(
+    live: dict[str, Any] | None,
+    description: str | None,
+    enabled: bool | None,
+    configuration: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The body of ``POST .../integration/{model}``.
+
+    The reference page marks ``description`` and ``enabled`` as required, so both are always
+    sent: what was given, else the live model's value, else ``""`` and ``true`` for a new
+    model. ``configuration`` replaces the model's configuration as a whole: it is sent when
+    given, as ``{}`` for a new model, and left out otherwise (the server keeps it), so that
+    masked secrets read from the server are never sent back.
+    """
+    live = live or {}
+    if description is None:
+        old = live.get("description")
+        description = old if isinstance(old, str) else ""
+    if enabled is None:
+        old = live.get("enabled")
+        enabled = old if isinstance(old, bool) else True
+    body: dict[str, Any] = {"description": description, "enabled": enabled}
+    if configuration is not None:
+        body["configuration"] = configuration
+    elif not live:
+        body["configuration"] = {}
+    return body
+
+
+def model_name(model: dict[str, Any]) -> str:
+    """The model's name as the server gives it (``api``)."""
+    return str(model.get("api") or model.get("name") or "")
+
+
+# -- tags ------------------------------------------------------------------------------------
+
+
+def parse_tag(text: str) -> Tag:
+    """``KEY=VALUE`` from the command line; anything else is a usage error (exit 2)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(
+            f"{text!r}: expected KEY=VALUE",
+            hints=["for example: integ provider tag set openai-prod team=ml env=prod"],
+        )
+    return key.strip(), value
+
+
+def tag_value(value: Any) -> str:
+    """A tag value as text (servers may type it as any JSON value)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def tag_pairs(tags: Any) -> list[Tag]:
+    """``[{key, value}]`` (as the server sends it) as ``(key, value)`` pairs."""
+    if not isinstance(tags, list):
+        return []
+    return [
+        (str(t["key"]), tag_value(t.get("value")))
+        for t in tags
+        if isinstance(t, dict) and isinstance(t.get("key"), str)
+    ]
+
+
+def tag_objects(tags: list[Tag]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in tags]
+
+
+def get_tags(client: Requester, provider: str) -> list[Tag]:
+    """The tags of ``provider``; ``NotFoundError`` when there is no such provider."""
+    path = tags_path(provider)
+    return tag_pairs(_list_of_objects(client.request("GET", path), "GET", path, "tags"))
+
+
+def put_tags(client: Requester, provider: str, tags: list[Tag]) -> None:
+    """Add tags (a key already there gets the new value, per the reference page)."""
+    client.request("PUT", tags_path(provider), json=tag_objects(tags))
+
+
+def delete_tags(client: Requester, provider: str, tags: list[Tag]) -> None:
+    """Remove tags; the server takes them as a JSON body of the DELETE."""
+    client.request("DELETE", tags_path(provider), json=tag_objects(tags))
+
+
+# -- listings and definitions ----------------------------------------------------------------
+
+
+def list_with_models(client: Requester) -> list[dict[str, Any]] | None:
+    """Every provider with its models embedded (``apis``) in one call,
+    ``GET /api/integrations/?activeOnly=false``; None when the server does not have that
+    endpoint (404 or 405), so the caller can fall back to one listing per provider."""
+    path = "/integrations/"
+    try:
+        found = client.request("GET", path, params={"activeOnly": "false"})
+    except NotFoundError:
+        return None
+    except RejectedError as exc:
+        if exc.status == 405:
+            return None
+        raise
+    return _list_of_objects(found, "GET", path, "providers")
+
+
+def definitions(client: Requester) -> list[dict[str, Any]]:
+    """The server's IntegrationDef documents (``GET /api/integrations/def``)."""
+    path = "/integrations/def"
+    return _list_of_objects(client.request("GET", path), "GET", path, "integration definitions")
