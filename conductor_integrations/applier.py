@@ -1,9 +1,17 @@
-"""The engine behind ``provider apply``: one list call, then the writes with bounded
-concurrency over one client, results in document order.
+"""The engine behind ``provider apply``: one list call (``live.read``), then the writes
+with bounded concurrency over one client, results in document order.
 
 Each provider ends as ``created``, ``updated``, ``unchanged`` or ``failed``; with
 ``--fail-fast`` the ones not sent after a failure are ``skipped``, and after Ctrl-C the ones
 not sent are ``interrupted``. Nothing is lost silently: every document gets a result.
+
+A provider's models are sent after the provider itself (one after the other, in document
+order), then its tags (``PUT`` the pairs to add, then ``DELETE`` the stale ones). A provider
+whose own fields are unchanged but whose models or tags changed is ``updated``. When the
+provider fails, its models and tags are not sent (each model is reported ``skipped``); when
+a model or the tags fail, the provider is ``failed`` with that error, and the other models
+are still sent (unless ``--fail-fast``). Results of models appear under ``models`` in the
+provider's record (only for documents with ``models:``), the tags' under ``tags``.
 """
 
 from __future__ import annotations
@@ -14,20 +22,28 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from conductor_integrations import plan
+from conductor_integrations import live as live_mod
+from conductor_integrations import models, plan
 from conductor_integrations.errors import ExitCode, IntegError, RejectedError
+from conductor_integrations.model_docs import ModelSpec
 from conductor_integrations.payload import Payload
 
 #: Requests in flight at once (``--concurrency``; its help text says the same number).
 DEFAULT_CONCURRENCY = 8
 
 
-class ProviderClient(Protocol):
-    def list_providers(
-        self, category: str | None = None, active_only: bool = False
-    ) -> list[dict[str, Any]]: ...
-
+class ProviderClient(live_mod.LiveClient, Protocol):
     def put_provider(self, name: str, body: dict[str, Any]) -> Any: ...
+
+
+@dataclass
+class ModelOutcome:
+    name: str
+    action: str  # created, updated, unchanged, failed, skipped, interrupted
+    error: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        return {"name": self.name, "action": self.action, "error": self.error}
 
 
 @dataclass
@@ -38,9 +54,25 @@ class Outcome:
     error: str | None = None
     exit_code: int = 0
     changes: list[plan.Change] = field(default_factory=list)
+    #: the models of a document with ``models:`` (None: the document has none)
+    models: list[ModelOutcome] | None = None
+    #: what happened to the tags of a document with ``tags:`` (None: the document has none)
+    tags: str | None = None
+    #: the provider's own POST was accepted (its secrets are now the ones applied)
+    sent: bool = False
 
     def record(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "action": self.action, "error": self.error}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type,
+            "action": self.action,
+            "error": self.error,
+        }
+        if self.models is not None:
+            out["models"] = [m.record() for m in self.models]
+        if self.tags is not None:
+            out["tags"] = self.tags
+        return out
 
 
 @dataclass
@@ -62,10 +94,128 @@ class Report:
         return sum(1 for o in self.outcomes if o.action == action)
 
 
+def model_specs(p: Payload) -> list[ModelSpec] | None:
+    """The document's models as ``model_docs.check`` left them (None: not managed)."""
+    if not isinstance(p.models, list):
+        return None
+    return [m for m in p.models if isinstance(m, ModelSpec)]
+
+
+def tag_specs(p: Payload) -> dict[str, str] | None:
+    """The document's tags as ``model_docs.check`` left them (None: not managed)."""
+    if not isinstance(p.tags, dict):
+        return None
+    return {str(k): str(v) for k, v in p.tags.items()}
+
+
+def read_live(client: live_mod.LiveClient, payloads: Sequence[Payload], concurrency: int) -> live_mod.Live:
+    """The live state the plans need: models and tags only of documents that carry them."""
+    return live_mod.read(
+        client,
+        [p.name for p in payloads if model_specs(p) is not None],
+        [p.name for p in payloads if tag_specs(p) is not None],
+        concurrency=concurrency,
+    )
+
+
+def plan_one(p: Payload, live: live_mod.Live, secret_matches: plan.SecretCheck) -> plan.ProviderPlan:
+    current = live.providers.get(p.name)
+    pl = plan.compare(p.name, p.body, current, p.secret_keys, secret_matches)
+    specs, tags = model_specs(p), tag_specs(p)
+    if specs is None and tags is None:
+        return pl
+    live_models = live.models.get(p.name, {}) if current is not None else {}
+    model_plans = [
+        plan.compare_model(p.name, m.name, m.given, live_models.get(m.name), m.secret_keys, secret_matches)
+        for m in specs or ()
+    ]
+    tag_plan = None
+    if tags is not None:
+        tag_plan = plan.compare_tags(tags, live.tags.get(p.name, []) if current is not None else [])
+    return plan.with_children(pl, model_plans, tag_plan)
+
+
 def plan_all(
-    payloads: Sequence[Payload], live: dict[str, dict[str, Any]], secret_matches: plan.SecretCheck
+    payloads: Sequence[Payload], live: live_mod.Live, secret_matches: plan.SecretCheck
 ) -> list[plan.ProviderPlan]:
-    return [plan.compare(p.name, p.body, live.get(p.name), p.secret_keys, secret_matches) for p in payloads]
+    return [plan_one(p, live, secret_matches) for p in payloads]
+
+
+def _untouched(p: Payload, pl: plan.ProviderPlan, action: str, why: str | None) -> dict[str, Any]:
+    """The ``models``/``tags`` of an outcome whose children were not sent: those that differ
+    get ``action`` (skipped, interrupted) and ``why``; the others are unchanged."""
+    out: dict[str, Any] = {"models": None, "tags": None}
+    if model_specs(p) is not None:
+        out["models"] = [
+            ModelOutcome(mp.name, action, why) if mp.differs else ModelOutcome(mp.name, "unchanged")
+            for mp in pl.models
+        ]
+    if pl.tags is not None:
+        out["tags"] = action if pl.tags.differs else "unchanged"
+    return out
+
+
+def _send(
+    client: ProviderClient, p: Payload, pl: plan.ProviderPlan, fail_fast: bool, stop: threading.Event
+) -> Outcome:
+    """Send one provider, then its models, then its tags."""
+    if stop.is_set():
+        why = "not sent: an earlier provider failed (--fail-fast)"
+        return Outcome(p.name, pl.type, "skipped", why, **_untouched(p, pl, "skipped", why))
+    sent = False
+    if pl.own_action in ("create", "update"):
+        try:
+            client.put_provider(p.name, p.body)
+        except IntegError as exc:
+            if fail_fast:
+                stop.set()  # before this worker can take the next provider
+            children = _untouched(p, pl, "skipped", "not sent: the provider failed")
+            return Outcome(p.name, pl.type, "failed", exc.message, int(exc.exit_code), pl.changes, **children)
+        sent = True
+    first: tuple[str, IntegError] | None = None
+    done: list[ModelOutcome] = []
+    for mp in pl.models:
+        if not mp.differs:
+            done.append(ModelOutcome(mp.name, "unchanged"))
+        elif first is not None and fail_fast:
+            done.append(ModelOutcome(mp.name, "skipped", "not sent: an earlier failure (--fail-fast)"))
+        else:
+            try:
+                models.put_model(client, p.name, mp.name, mp.body)
+            except IntegError as exc:
+                first = first or (f"model {mp.name!r}", exc)
+                done.append(ModelOutcome(mp.name, "failed", exc.message))
+                if fail_fast:
+                    stop.set()
+            else:
+                done.append(ModelOutcome(mp.name, "created" if mp.action == "create" else "updated"))
+    tags: str | None = None
+    if pl.tags is not None:
+        if not pl.tags.differs:
+            tags = "unchanged"
+        elif first is not None and fail_fast:
+            tags = "skipped"
+        else:
+            try:
+                if pl.tags.put:
+                    models.put_tags(client, p.name, pl.tags.put)
+                if pl.tags.delete:
+                    models.delete_tags(client, p.name, pl.tags.delete)
+                tags = "updated"
+            except IntegError as exc:
+                first = first or ("tags", exc)
+                tags = "failed"
+                if fail_fast:
+                    stop.set()
+    listed = done if model_specs(p) is not None else None
+    action = "created" if pl.action == "create" else "updated"
+    if first is not None:
+        what, failure = first
+        before = f"provider {action}; " if sent else ""
+        error = f"{before}{what}: {failure.message}"
+        code = int(failure.exit_code)
+        return Outcome(p.name, pl.type, "failed", error, code, pl.changes, listed, tags, sent)
+    return Outcome(p.name, pl.type, action, None, 0, pl.changes, listed, tags, sent)
 
 
 def apply(
@@ -77,10 +227,12 @@ def apply(
     fail_fast: bool = False,
     on_done: Callable[[Outcome], None] | None = None,
     on_sent: Callable[[Payload], None] | None = None,
+    on_model_sent: Callable[[Payload, ModelSpec], None] | None = None,
 ) -> Report:
     """Apply ``payloads`` (already validated). ``on_sent`` is called (in this thread) for
-    each provider the server accepted; ``on_done`` for every outcome as it is known."""
-    live = {str(p.get("name")): p for p in client.list_providers(active_only=False) if isinstance(p, dict)}
+    each provider whose own fields the server accepted, ``on_model_sent`` for each model it
+    accepted; ``on_done`` for every outcome as it is known."""
+    live = read_live(client, payloads, concurrency)
     plans = plan_all(payloads, live, secret_matches)
     outcomes: list[Outcome | None] = [None] * len(payloads)
     stop = threading.Event()
@@ -90,19 +242,14 @@ def apply(
         if on_done:
             on_done(outcome)
 
-    def send(i: int) -> Outcome:
-        p, pl = payloads[i], plans[i]
-        if stop.is_set():
-            return Outcome(p.name, pl.type, "skipped", "not sent: an earlier provider failed (--fail-fast)")
-        try:
-            client.put_provider(p.name, p.body)
-        except IntegError as exc:
-            if fail_fast:
-                stop.set()  # before this worker can take the next provider
-            return Outcome(p.name, pl.type, "failed", exc.message, int(exc.exit_code), pl.changes)
-        return Outcome(
-            p.name, pl.type, "created" if pl.action == "create" else "updated", None, 0, pl.changes
-        )
+    def accepted(i: int, outcome: Outcome) -> None:
+        if outcome.sent and on_sent:
+            on_sent(payloads[i])
+        if on_model_sent and outcome.models:
+            specs = {m.name: m for m in model_specs(payloads[i]) or ()}
+            for mo in outcome.models:
+                if mo.action in ("created", "updated") and mo.name in specs:
+                    on_model_sent(payloads[i], specs[mo.name])
 
     pending: dict[Future[Outcome], int] = {}
     interrupted = False
@@ -111,17 +258,18 @@ def apply(
             for i, pl in enumerate(plans):
                 p = payloads[i]
                 if pl.action == "unchanged":
-                    finish(i, Outcome(p.name, pl.type, "unchanged"))
+                    finish(i, Outcome(p.name, pl.type, "unchanged", **_untouched(p, pl, "unchanged", None)))
                 elif pl.action == "type-change":
                     err = RejectedError(
                         f"type cannot be changed from {pl.live_type} to {pl.type}; not sent",
                         400,
                     )
-                    finish(i, Outcome(p.name, pl.type, "failed", err.message, int(err.exit_code)))
+                    children = _untouched(p, pl, "skipped", "not sent: the provider failed")
+                    finish(i, Outcome(p.name, pl.type, "failed", err.message, int(err.exit_code), **children))
                     if fail_fast:
                         stop.set()
                 else:
-                    pending[pool.submit(send, i)] = i
+                    pending[pool.submit(_send, client, p, pl, fail_fast, stop)] = i
             while pending:
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -129,8 +277,7 @@ def apply(
                     outcome = fut.result()
                     if outcome.action == "failed" and fail_fast:
                         stop.set()
-                    if outcome.action in ("created", "updated") and on_sent:
-                        on_sent(payloads[i])
+                    accepted(i, outcome)
                     finish(i, outcome)
         except KeyboardInterrupt:
             interrupted = True
@@ -145,13 +292,14 @@ def apply(
                     outcome = fut.result()
                 except BaseException:  # pragma: no cover - defensive
                     continue
-                if outcome.action in ("created", "updated") and on_sent:
-                    on_sent(payloads[i])
+                accepted(i, outcome)
                 finish(i, outcome)
     final: list[Outcome] = []
     for i, known in enumerate(outcomes):
         if known is None:
-            p = payloads[i]
-            known = Outcome(p.name, plans[i].type, "interrupted", "not sent: interrupted")
+            p, why = payloads[i], "not sent: interrupted"
+            known = Outcome(
+                p.name, plans[i].type, "interrupted", why, **_untouched(p, plans[i], "interrupted", why)
+            )
         final.append(known)
     return Report(final, interrupted)

@@ -3,6 +3,13 @@
 Secret values are never written (the server masks them anyway): each secret key becomes
 ``${keyring}`` (supplied by ``integ secret set NAME KEY``) or, with ``--secrets env``,
 ``${env:NAME_KEY}`` with the name upper-cased and non-alphanumerics turned into ``_``.
+A model's secret key becomes ``${keyring}`` too (``integ secret set NAME/MODEL KEY``) or
+``${env:NAME_MODEL_KEY}``.
+
+Models are written with every field (``name``, ``description``, ``enabled``,
+``configuration``) and tags as a mapping, so that applying the export to another server
+and diffing gives no differences; a provider without models or tags gets no ``models:``
+or ``tags:`` (applying it then leaves that server's models and tags alone).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conductor_integrations import models as models_mod
 from conductor_integrations import plan
 
 SECRET_MODES = ("keyring", "env")
@@ -24,24 +32,54 @@ def escape(value: str) -> str:
     return value.replace("${", "$${")
 
 
-def document(live: dict[str, Any], secrets: str = "keyring") -> dict[str, Any]:
-    """One live provider as an ``apply`` document (fields in a stable order)."""
+def _configuration(owner: str, live: dict[str, Any], secrets: str) -> dict[str, Any]:
+    config = live.get("configuration")
+    if not isinstance(config, dict):
+        return {}
+    secret_keys = plan.live_secret_keys(live)
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in secret_keys:
+            out[key] = "${keyring}" if secrets == "keyring" else "${env:" + env_var(owner, key) + "}"
+        elif value is None:
+            continue
+        else:
+            out[key] = escape(value) if isinstance(value, str) else str(value)
+    return out
+
+
+def model_document(provider: str, live: dict[str, Any], secrets: str = "keyring") -> dict[str, Any]:
+    """One live model as an item of a document's ``models:``."""
+    name = models_mod.model_name(live)
+    description = live.get("description")
+    enabled = live.get("enabled")
+    return {
+        "name": name,
+        "description": escape(description) if isinstance(description, str) else "",
+        "enabled": enabled if isinstance(enabled, bool) else True,
+        "configuration": _configuration(f"{provider}/{name}", live, secrets),
+    }
+
+
+def document(
+    live: dict[str, Any],
+    secrets: str = "keyring",
+    models: list[dict[str, Any]] | None = None,
+    tags: list[models_mod.Tag] | None = None,
+) -> dict[str, Any]:
+    """One live provider as an ``apply`` document (fields in a stable order), with its
+    ``models`` and ``tags`` when it has any."""
     name = str(live.get("name", ""))
     doc: dict[str, Any] = {"name": name, "type": live.get("type")}
     for key in ("category", "description", "enabled"):
         if live.get(key) is not None:
             value = live[key]
             doc[key] = escape(value) if isinstance(value, str) else value
-    config = live.get("configuration")
-    if isinstance(config, dict):
-        secret_keys = plan.live_secret_keys(live)
-        out: dict[str, Any] = {}
-        for key, value in config.items():
-            if key in secret_keys:
-                out[key] = "${keyring}" if secrets == "keyring" else "${env:" + env_var(name, key) + "}"
-            elif value is None:
-                continue
-            else:
-                out[key] = escape(value) if isinstance(value, str) else str(value)
-        doc["configuration"] = out
+    if isinstance(live.get("configuration"), dict):
+        doc["configuration"] = _configuration(name, live, secrets)
+    if models:
+        ordered = sorted(models, key=models_mod.model_name)
+        doc["models"] = [model_document(name, m, secrets) for m in ordered]
+    if tags:
+        doc["tags"] = dict(tags)
     return doc

@@ -1,14 +1,16 @@
-"""Checks a resolved provider body against the embedded type table.
+"""Checks a resolved provider body against the embedded type table, or against the
+server's own definitions (``--server-types``: any ``TypeSource``).
 
 Pure: returns every problem found (path, message, hint, severity); never prints or exits.
 Rules beyond the table: the AWS ``connectionType`` rules and ``pineconedb``'s server-resolved
-``projectName``. Unknown keys are warnings (``--strict`` makes them errors).
+``projectName``. Unknown keys are warnings (``--strict`` makes them errors). A document's
+``models:`` and ``tags:`` are checked too (``model_docs``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from conductor_integrations import provider_types
 from conductor_integrations.errors import Problem
@@ -17,9 +19,20 @@ from conductor_integrations.payload import Payload
 ProblemSink = Callable[[tuple[str, ...], str, str, str], None]
 
 
-def check(payload: Payload, *, strict: bool = False) -> list[Problem]:
-    """Problems of ``payload`` against the table, added to those found while building it.
-    With ``strict`` every warning becomes an error."""
+class TypeSource(Protocol):
+    """Where types come from: the embedded ``TypeTable`` or ``server_types.ServerTable``."""
+
+    @property
+    def known_categories(self) -> tuple[str, ...]: ...
+
+    def get(self, name: str) -> provider_types.ProviderType | None: ...
+
+    def closest(self, name: str, n: int = 3) -> list[str]: ...
+
+
+def check(payload: Payload, *, strict: bool = False, types: TypeSource | None = None) -> list[Problem]:
+    """Problems of ``payload`` against the table (or ``types``), added to those found while
+    building it. With ``strict`` every warning becomes an error."""
     doc = payload.document
     found: list[Problem] = []
 
@@ -28,16 +41,18 @@ def check(payload: Payload, *, strict: bool = False) -> list[Problem]:
         line = doc.line_of(path) if doc else None
         found.append(Problem(".".join(path), message, hint, severity, source, line))
 
-    check_body(payload.body, add, payload.name)
+    check_body(payload.body, add, payload.name, types)
     problems = payload.problems + found
     if strict:
         problems = [Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems]
     return problems
 
 
-def check_body(body: dict[str, Any], add: ProblemSink, name: str = "") -> None:
+def check_body(
+    body: dict[str, Any], add: ProblemSink, name: str = "", types: TypeSource | None = None
+) -> None:
     """Check one body; report through ``add(path, message, hint, severity)``."""
-    tbl = provider_types.table()
+    tbl: TypeSource = types if types is not None else provider_types.table()
     type_name = body.get("type")
     if not type_name:
         add(
@@ -51,10 +66,14 @@ def check_body(body: dict[str, Any], add: ProblemSink, name: str = "") -> None:
     if ptype is None:
         close = tbl.closest(str(type_name))
         hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        hint = (
-            hint + " " if hint else ""
-        ) + "`integ types list` shows every type; --no-validate skips this check"
-        add(("type",), f"unknown type {type_name!r}", hint, "error")
+        shows = "`integ types list --server URL`" if types is not None else "`integ types list`"
+        hint = (hint + " " if hint else "") + f"{shows} shows every type; --no-validate skips this check"
+        add(
+            ("type",),
+            f"unknown type {type_name!r}" + (" on the server" if types is not None else ""),
+            hint,
+            "error",
+        )
         return
 
     category = body.get("category")
@@ -83,7 +102,12 @@ def check_body(body: dict[str, Any], add: ProblemSink, name: str = "") -> None:
 
     for key in ptype.effective_required:
         if not has(key):
-            add(("configuration", key), f"{ptype.name} requires {key!r}", _supply_hint(key, name), "error")
+            add(
+                ("configuration", key),
+                f"{ptype.name} requires {key!r}",
+                _supply_hint(key, name, ptype),
+                "error",
+            )
     for key, choices in ptype.conditional.items():
         value = config.get(key)
         if not has(key):
@@ -103,7 +127,7 @@ def check_body(body: dict[str, Any], add: ProblemSink, name: str = "") -> None:
                 add(
                     ("configuration", needed),
                     f"{key} {value} requires {needed!r}",
-                    _supply_hint(needed, name),
+                    _supply_hint(needed, name, ptype),
                     "error",
                 )
 
@@ -116,8 +140,8 @@ def check_body(body: dict[str, Any], add: ProblemSink, name: str = "") -> None:
         add(("configuration", key), f"unknown key {key!r} for {ptype.name}", hint, "warning")
 
 
-def _supply_hint(key: str, name: str) -> str:
-    if provider_types.is_secret_key(key):
+def _supply_hint(key: str, name: str, ptype: provider_types.ProviderType) -> str:
+    if key in ptype.secret_keys or provider_types.is_secret_key(key):
         who = name or "NAME"
         return (
             f"store it with `integ secret set {who} {key}`, reference an environment variable "
@@ -133,11 +157,15 @@ def prepare(
     *,
     strict: bool = False,
     skip_table: bool = False,
+    types: TypeSource | None = None,
 ) -> tuple[list[Payload], list[Problem]]:
-    """Build and check every provider document (as ``validate`` and ``apply`` do).
+    """Build and check every provider document (as ``validate`` and ``apply`` do), against
+    the embedded table or, given ``types``, the server's definitions.
 
     Returns the payloads and every problem of every document, duplicates included.
-    Category is filled in from the table where it was not given."""
+    Category is filled in from the table where it was not given. ``models:`` and ``tags:``
+    are checked and normalised (``model_docs.check``)."""
+    from conductor_integrations import model_docs
     from conductor_integrations.payload import build, fill_category
 
     payloads: list[Payload] = []
@@ -145,8 +173,12 @@ def prepare(
     seen: dict[str, str] = {}
     for doc in docs:
         payload = build(None, doc, None, resolver)
-        found = payload.problems if skip_table else check(payload, strict=strict)
-        if skip_table and strict:
+        ptype = types.get(str(payload.type)) if types is not None and payload.type else None
+        if ptype is not None:
+            _server_secrets(payload, ptype)
+        found = list(payload.problems) if skip_table else check(payload, strict=strict, types=types)
+        found.extend(model_docs.check(payload, resolver))
+        if strict:
             found = [Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in found]
         if payload.name:
             if payload.name in seen:
@@ -162,8 +194,20 @@ def prepare(
                 )
             else:
                 seen[payload.name] = doc.where(("name",))
+        if ptype is not None and "category" not in payload.body and ptype.category:
+            payload.body["category"] = ptype.category
         fill_category(payload.body)
         payload.problems = found
         payloads.append(payload)
         problems.extend(found)
     return payloads, problems
+
+
+def _server_secrets(payload: Payload, ptype: provider_types.ProviderType) -> None:
+    """Keys the server's definition calls secret are masked and fingerprinted like the
+    table's own secret keys."""
+    for key, value in payload.configuration.items():
+        if key in ptype.secret_keys:
+            payload.secret_keys.add(key)
+            if isinstance(value, str) and value:
+                payload.secret_values.add(value)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from conductor_integrations import applier
-from conductor_integrations.errors import AuthError, ExitCode, NotFoundError
+from conductor_integrations.errors import AuthError, ExitCode, NotFoundError, RejectedError
+from conductor_integrations.model_docs import ModelSpec
 from conductor_integrations.payload import Payload
 
 
@@ -116,3 +117,198 @@ def test_records_have_the_contract_keys() -> None:
 def test_concurrency_help_states_the_default(integ: Any) -> None:
     r = integ("provider", "apply", "--help")
     assert f"(default {applier.DEFAULT_CONCURRENCY})" in " ".join(r.stdout.split())
+
+
+# -- models and tags ----------------------------------------------------------------------------
+
+
+class ModelServer(FakeClient):
+    """A stand-in that also answers the model and tag calls, recording each request."""
+
+    def __init__(
+        self,
+        live: list[dict[str, Any]] | None = None,
+        fail: dict[str, Exception] | None = None,
+        bulk: bool = True,
+        tags: dict[str, list[dict[str, str]]] | None = None,
+    ):
+        super().__init__(live, fail)
+        self.bulk = bulk
+        self.tags = tags or {}
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
+    ) -> Any:
+        with self.lock:
+            self.calls.append((method, path, json))
+        if path in self.fail:
+            raise self.fail[path]
+        if path == "/integrations/":
+            if not self.bulk:
+                raise NotFoundError("no such endpoint", 404)
+            assert params == {"activeOnly": "false"}
+            return self.live
+        if method == "GET" and path.endswith("/integration"):
+            name = path.split("/")[3]
+            return next((p.get("apis", []) for p in self.live if p["name"] == name), [])
+        if method == "GET" and path.endswith("/tags"):
+            return self.tags.get(path.split("/")[3], [])
+        return None
+
+    def writes(self) -> list[tuple[str, str, Any]]:
+        return [c for c in self.calls if c[0] != "GET"]
+
+
+def with_children(
+    name: str, models: list[ModelSpec] | None = None, tags: dict[str, str] | None = None
+) -> Payload:
+    p = payload(name)
+    p.models, p.tags = models, tags
+    return p
+
+
+GPT = ModelSpec("gpt-4o", {"description": "GPT-4o"})
+MINI = ModelSpec("mini", {"enabled": False})
+
+
+def test_models_and_tags_are_sent_after_a_new_provider() -> None:
+    client = ModelServer()
+    report = applier.apply(client, [with_children("a", [GPT, MINI], {"team": "ml"})], secret_matches=no_match)
+    assert report.outcomes[0].record() == {
+        "name": "a",
+        "type": "grok",
+        "action": "created",
+        "error": None,
+        "models": [
+            {"name": "gpt-4o", "action": "created", "error": None},
+            {"name": "mini", "action": "created", "error": None},
+        ],
+        "tags": "updated",
+    }
+    assert client.sent == ["a"]
+    assert client.writes() == [
+        (
+            "POST",
+            "/integrations/provider/a/integration/gpt-4o",
+            {"description": "GPT-4o", "enabled": True, "configuration": {}},
+        ),
+        (
+            "POST",
+            "/integrations/provider/a/integration/mini",
+            {"description": "", "enabled": False, "configuration": {}},
+        ),
+        ("PUT", "/integrations/provider/a/tags", [{"key": "team", "value": "ml"}]),
+    ]
+
+
+def test_one_bulk_listing_and_tags_only_for_documents_with_tags() -> None:
+    live = [
+        {"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": {}, "modelsCount": 1,
+         "apis": [{"api": "gpt-4o", "description": "GPT-4o", "enabled": True}]},
+        {"name": "b", "type": "grok", "category": "AI_MODEL", "configuration": {}},
+    ]  # fmt: skip
+    client = ModelServer(live, tags={"b": [{"key": "team", "value": "ml"}]})
+    report = applier.apply(
+        client, [with_children("a", [GPT]), with_children("b", tags={"team": "ml"})], secret_matches=no_match
+    )
+    assert [o.action for o in report.outcomes] == ["unchanged", "unchanged"]
+    assert client.lists == 0
+    assert [(m, p) for m, p, _ in client.calls] == [
+        ("GET", "/integrations/"),
+        ("GET", "/integrations/provider/b/tags"),
+    ]
+
+
+def test_without_the_bulk_endpoint_models_are_listed_per_provider() -> None:
+    live = [{"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": {},
+             "apis": [{"api": "gpt-4o", "description": "old", "enabled": True}]}]  # fmt: skip
+    client = ModelServer(live, bulk=False)
+    report = applier.apply(client, [with_children("a", [GPT]), payload("new")], secret_matches=no_match)
+    assert client.lists == 1
+    assert ("GET", "/integrations/provider/a/integration", None) in client.calls
+    assert not any("/new/" in path for _, path, _ in client.calls)  # not listed: nothing to read
+    assert report.outcomes[0].action == "updated"
+    assert report.outcomes[0].models == [applier.ModelOutcome("gpt-4o", "updated")]
+    assert client.sent == ["new"]  # the provider itself was unchanged: not sent
+
+
+def test_documents_without_models_or_tags_keep_the_plain_listing_and_records() -> None:
+    client = ModelServer()
+    report = applier.apply(client, [payload("a")], secret_matches=no_match)
+    assert client.lists == 1
+    assert client.calls == []
+    assert list(report.outcomes[0].record()) == ["name", "type", "action", "error"]
+
+
+def test_a_failed_provider_sends_no_models_or_tags() -> None:
+    client = ModelServer(fail={"a": AuthError("denied", 403)})
+    report = applier.apply(client, [with_children("a", [GPT], {"t": "1"})], secret_matches=no_match)
+    record = report.outcomes[0].record()
+    assert (record["action"], record["error"], record["tags"]) == ("failed", "denied", "skipped")
+    assert record["models"] == [
+        {"name": "gpt-4o", "action": "skipped", "error": "not sent: the provider failed"}
+    ]
+    assert client.writes() == []
+    assert report.exit_code == ExitCode.AUTH
+
+
+def test_a_failed_model_fails_the_provider_and_the_others_are_still_sent() -> None:
+    path = "/integrations/provider/a/integration/gpt-4o"
+    client = ModelServer(fail={path: RejectedError("bad model", 400)})
+    sent_models: list[str] = []
+    report = applier.apply(
+        client,
+        [with_children("a", [GPT, MINI], {"t": "1"}), payload("b")],
+        secret_matches=no_match,
+        concurrency=1,
+        on_model_sent=lambda p, m: sent_models.append(m.name),
+    )
+    first = report.outcomes[0]
+    assert first.action == "failed"
+    assert first.error == "provider created; model 'gpt-4o': bad model"
+    assert [(m.name, m.action) for m in first.models or []] == [("gpt-4o", "failed"), ("mini", "created")]
+    assert first.tags == "updated"
+    assert report.outcomes[1].action == "created"
+    assert sent_models == ["mini"]
+    assert report.exit_code == ExitCode.REJECTED
+
+
+def test_fail_fast_stops_at_the_first_failed_model() -> None:
+    path = "/integrations/provider/a/integration/gpt-4o"
+    client = ModelServer(fail={path: RejectedError("bad model", 400)})
+    report = applier.apply(
+        client,
+        [with_children("a", [GPT, MINI], {"t": "1"}), payload("b")],
+        secret_matches=no_match,
+        concurrency=1,
+        fail_fast=True,
+    )
+    first = report.outcomes[0]
+    assert [(m.name, m.action) for m in first.models or []] == [("gpt-4o", "failed"), ("mini", "skipped")]
+    assert first.tags == "skipped"
+    assert report.outcomes[1].action == "skipped"
+
+
+def test_stale_tags_are_removed_after_the_new_ones_are_added() -> None:
+    live = [{"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": {}}]
+    client = ModelServer(live, tags={"a": [{"key": "team", "value": "ops"}, {"key": "old", "value": "x"}]})
+    report = applier.apply(client, [with_children("a", tags={"team": "ml"})], secret_matches=no_match)
+    assert report.outcomes[0].action == "updated"
+    assert client.writes() == [
+        ("PUT", "/integrations/provider/a/tags", [{"key": "team", "value": "ml"}]),
+        (
+            "DELETE",
+            "/integrations/provider/a/tags",
+            [{"key": "team", "value": "ops"}, {"key": "old", "value": "x"}],
+        ),
+    ]
+
+
+def test_type_change_skips_the_models() -> None:
+    live = [{"name": "a", "type": "openai", "configuration": {}, "apis": []}]
+    report = applier.apply(ModelServer(live), [with_children("a", [GPT])], secret_matches=no_match)
+    assert report.outcomes[0].action == "failed"
+    assert report.outcomes[0].models == [
+        applier.ModelOutcome("gpt-4o", "skipped", "not sent: the provider failed")
+    ]

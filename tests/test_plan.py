@@ -126,3 +126,134 @@ def test_export_document_never_writes_secrets(mode: str, expected: str) -> None:
         "enabled": True,
         "configuration": {"api_key": expected, "endpoint": "https://e"},
     }
+
+
+# -- models and tags ----------------------------------------------------------------------------
+
+LIVE_MODEL = {"api": "gpt-4o", "description": "GPT-4o", "enabled": True, "configuration": {}}
+
+
+def test_new_model_is_created_with_the_defaults_the_body_carries() -> None:
+    mp = plan.compare_model("p", "gpt-4o", {"description": "GPT-4o"}, None, set(), never)
+    assert mp.action == "create"
+    assert mp.body == {"description": "GPT-4o", "enabled": True, "configuration": {}}
+    assert [c.render() for c in mp.changes] == ["description: (none) -> GPT-4o", "enabled: (none) -> true"]
+
+
+def test_model_fields_not_given_are_neither_compared_nor_changed() -> None:
+    mp = plan.compare_model("p", "gpt-4o", {}, {**LIVE_MODEL, "configuration": {"x": "1"}}, set(), never)
+    assert mp.action == "unchanged"
+    assert mp.body == {"description": "GPT-4o", "enabled": True}  # no configuration: kept
+
+
+def test_model_changes_field_by_field() -> None:
+    given = {"enabled": False, "configuration": {"x": "2"}}
+    mp = plan.compare_model(
+        "p", "gpt-4o", given, {**LIVE_MODEL, "configuration": {"x": "1", "y": "3"}}, set(), never
+    )
+    assert mp.action == "update"
+    assert [c.render() for c in mp.changes] == [
+        "enabled: true -> false",
+        "configuration.x: 1 -> 2",
+        "configuration.y: 3 -> (none)",
+    ]
+    assert mp.body == {"description": "GPT-4o", "enabled": False, "configuration": {"x": "2"}}
+
+
+def test_model_secrets_use_their_own_fingerprints() -> None:
+    live = {**LIVE_MODEL, "configuration": {"api_key": "xxxxxxxxxx"}}
+    asked: list[str] = []
+
+    def matches(name: str, key: str, value: str) -> bool:
+        asked.append(name)
+        return True
+
+    mp = plan.compare_model("p", "gpt-4o", {"configuration": {"api_key": "s"}}, live, {"api_key"}, matches)
+    assert mp.action == "unchanged"
+    assert asked == [plan.model_key("p", "gpt-4o")]
+    assert plan.model_key("p", "gpt-4o") != "p"
+
+
+@pytest.mark.parametrize(
+    ("desired", "live", "put", "delete", "rendered"),
+    [
+        ({"team": "ml"}, [], [("team", "ml")], [], ["tags.team: (none) -> ml"]),
+        ({"team": "ml"}, [("team", "ml")], [], [], []),
+        ({"team": "ml"}, [("team", "ops")], [("team", "ml")], [("team", "ops")], ["tags.team: ops -> ml"]),
+        ({}, [("env", "prod")], [], [("env", "prod")], ["tags.env: prod -> (none)"]),
+        (
+            {"team": "ml"},
+            [("team", "ml"), ("team", "ops")],
+            [],
+            [("team", "ops")],
+            ["tags.team: ml, ops -> ml"],
+        ),
+    ],
+)
+def test_tags_are_the_whole_set(
+    desired: dict[str, str],
+    live: list[tuple[str, str]],
+    put: list[tuple[str, str]],
+    delete: list[tuple[str, str]],
+    rendered: list[str],
+) -> None:
+    tp = plan.compare_tags(desired, live)
+    assert (tp.put, tp.delete) == (put, delete)
+    assert [c.render() for c in tp.changes] == rendered
+    assert tp.differs == bool(rendered)
+
+
+def test_unchanged_provider_with_a_changed_model_is_an_update() -> None:
+    own = plan.compare("p", {"type": "openai"}, LIVE, set(), never)
+    mp = plan.compare_model("p", "gpt-4o", {"enabled": False}, LIVE_MODEL, set(), never)
+    pl = plan.with_children(own, [mp], plan.compare_tags({"team": "ml"}, [("team", "ml")]))
+    assert (pl.action, pl.own_action) == ("update", "unchanged")
+    assert [c.render() for c in pl.changes] == ["models[gpt-4o].enabled: true -> false"]
+
+
+def test_unchanged_everything_stays_unchanged() -> None:
+    own = plan.compare("p", {"type": "openai"}, LIVE, set(), never)
+    mp = plan.compare_model("p", "gpt-4o", {"description": "GPT-4o"}, LIVE_MODEL, set(), never)
+    pl = plan.with_children(own, [mp], plan.compare_tags({}, []))
+    assert (pl.action, pl.changes, pl.differs) == ("unchanged", [], False)
+
+
+def test_type_change_keeps_only_the_type_change() -> None:
+    own = plan.compare("p", {"type": "anthropic"}, LIVE, set(), never)
+    mp = plan.compare_model("p", "m", {}, None, set(), never)
+    pl = plan.with_children(own, [mp], None)
+    assert pl.action == "type-change"
+    assert [c.path for c in pl.changes] == ["type"]
+
+
+def test_export_writes_models_and_tags() -> None:
+    models = [
+        {"api": "b", "description": "B ${x}", "enabled": False, "configuration": {"api_key": "xxxxxxxxxx"}},
+        {"api": "a", "description": None, "enabled": True, "configuration": None},
+    ]
+    doc = export.document({**LIVE, "name": "p"}, "env", models, [("team", "ml"), ("n", "${raw}")])
+    assert doc["models"] == [
+        {"name": "a", "description": "", "enabled": True, "configuration": {}},
+        {
+            "name": "b",
+            "description": "B $${x}",
+            "enabled": False,
+            "configuration": {"api_key": "${env:P_B_API_KEY}"},
+        },
+    ]
+    assert doc["tags"] == {"team": "ml", "n": "${raw}"}  # tags are taken as written
+    assert list(doc) == [
+        "name",
+        "type",
+        "category",
+        "description",
+        "enabled",
+        "configuration",
+        "models",
+        "tags",
+    ]
+
+
+def test_export_leaves_out_empty_models_and_tags() -> None:
+    doc = export.document({**LIVE, "name": "p"}, "keyring", [], [])
+    assert "models" not in doc and "tags" not in doc

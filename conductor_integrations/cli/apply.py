@@ -5,13 +5,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from conductor_integrations import output, redact
-from conductor_integrations.cli import complete
+from conductor_integrations.cli import apply_render, complete
 from conductor_integrations.cli.common import server_options, settings
 from conductor_integrations.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from conductor_integrations import applier, plan
+    from conductor_integrations.documents import Document
     from conductor_integrations.payload import Payload
+    from conductor_integrations.validate import TypeSource
 
 
 def register(provider_app: typer.Typer) -> None:
@@ -33,20 +34,41 @@ StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings (un
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the type table (for types newer than it).")
 ]
+ServerTypesOption = Annotated[
+    bool,
+    typer.Option(
+        "--server-types",
+        help="Validate against the server's own type definitions (fetched once) instead of "
+        "the table built into integ.",
+    ),
+]
 
 
-def load_payloads(paths: Optional[list[str]], strict: bool, no_validate: bool) -> "list[Payload]":
-    """Read, resolve and validate every document before anything is sent; any error is
-    exit 3 with every problem reported."""
-    from conductor_integrations import documents, validate
+def read_documents(paths: Optional[list[str]]) -> "list[Document]":
+    from conductor_integrations import documents
+
+    if not paths:
+        raise UsageError("give at least one -f PATH", hints=["for example: -f providers/ or -f - for stdin"])
+    return documents.load_all(paths)
+
+
+def check_documents(
+    docs: "list[Document]",
+    paths: list[str],
+    strict: bool,
+    no_validate: bool,
+    types: "Optional[TypeSource]" = None,
+) -> "list[Payload]":
+    """Resolve and validate every document before anything is sent; any error is exit 3
+    with every problem reported."""
+    from conductor_integrations import validate
     from conductor_integrations.cli.validate import report_problems
     from conductor_integrations.errors import ValidationFailed
     from conductor_integrations.resolve import LocalResolver
 
-    if not paths:
-        raise UsageError("give at least one -f PATH", hints=["for example: -f providers/ or -f - for stdin"])
-    docs = documents.load_all(paths)
-    payloads, problems = validate.prepare(docs, LocalResolver(), strict=strict, skip_table=no_validate)
+    payloads, problems = validate.prepare(
+        docs, LocalResolver(), strict=strict, skip_table=no_validate, types=types
+    )
     for p in payloads:
         redact.register(*p.secret_values)
     report_problems(problems)
@@ -57,27 +79,27 @@ def load_payloads(paths: Optional[list[str]], strict: bool, no_validate: bool) -
     return payloads
 
 
-def _dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
-    from urllib.parse import quote
+def load_payloads(
+    paths: Optional[list[str]], strict: bool, no_validate: bool, types: "Optional[TypeSource]" = None
+) -> "list[Payload]":
+    """Read, resolve and validate every document before anything is sent."""
+    docs = read_documents(paths)
+    return check_documents(docs, paths or [], strict, no_validate, types)
 
-    base = (server or "{server}").rstrip("/")
-    if base.endswith("/api"):
-        base = base[:-4]
-    requests_ = [
-        {
-            "method": "POST",
-            "url": f"{base}/api/integrations/provider/{quote(p.name, safe='')}",
-            "body": redact.mask_provider(p.body, p.secret_keys),
-        }
-        for p in payloads
-    ]
-    if output.settings.format == "table":
-        for r in requests_:
-            output.text(f"{r['method']} {r['url']}")
-            output.text(output.to_json(r["body"]))
-    else:
-        output.data(requests_)
-    output.info(f"dry run: {len(payloads)} request(s) not sent")
+
+def _no_both(server_types: bool, no_validate: bool) -> None:
+    if server_types and no_validate:
+        raise UsageError("--server-types and --no-validate cannot be used together")
+
+
+def server_table(client: Any) -> "TypeSource":
+    """The server's type definitions, fetched once."""
+    from conductor_integrations import server_types
+
+    found = server_types.fetch(client)
+    if not found.types:
+        output.warning("the server sent no type definitions: every type will be unknown")
+    return found
 
 
 @server_options
@@ -95,6 +117,7 @@ def apply_command(
     ] = False,
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
+    server_types: ServerTypesOption = False,
 ) -> None:
     """Create or update every provider described in PATH(s), like `kubectl apply`.
 
@@ -104,16 +127,27 @@ def apply_command(
     reported as created, updated, unchanged or failed; a type change is refused for that
     provider. Secrets cannot be compared with the server (it masks them): a secret counts
     as unchanged only if this machine applied the same value to the same server before.
-    """
-    from conductor_integrations import api, applier, config, state
 
+    A document's `models:` are created or updated after their provider (models it does not
+    list are left alone); its `tags:` are all of the provider's tags (tags it does not list
+    are removed). Leave either out to leave them alone.
+    """
+    from conductor_integrations import api, applier, config, plan, state
+
+    _no_both(server_types, no_validate)
     cfg = settings()
-    payloads = load_payloads(paths, strict, no_validate)
-    if dry_run:
-        _dry_run(payloads, None if cfg.server == config.LOCAL else cfg.server)
+    docs = read_documents(paths)
+    if dry_run and not server_types:
+        payloads = check_documents(docs, paths or [], strict, no_validate)
+        apply_render.dry_run(payloads, None if cfg.server == config.LOCAL else cfg.server)
         return
     config.require_server(cfg)
     with api.connect(cfg) as client:
+        types = server_table(client) if server_types else None
+        payloads = check_documents(docs, paths or [], strict, no_validate, types)
+        if dry_run:
+            apply_render.dry_run(payloads, None if cfg.server == config.LOCAL else cfg.server)
+            return
         prints = state.for_server(server_key(cfg))
         with output.progress(len(payloads), "applying") as advance:
             try:
@@ -125,11 +159,14 @@ def apply_command(
                     fail_fast=fail_fast,
                     on_done=lambda _: advance(),
                     on_sent=lambda p: prints.record(p.name, p.configuration, p.secret_keys),
+                    on_model_sent=lambda p, m: prints.record(
+                        plan.model_key(p.name, m.name), m.configuration or {}, m.secret_keys
+                    ),
                 )
             finally:
                 prints.save()
     complete.remember_providers(p.name for p in payloads)
-    _report(report)
+    apply_render.report(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
@@ -143,88 +180,36 @@ def server_key(cfg: Any) -> str:
     return config.LOCAL if server == config.LOCAL else config.normalize_server(server)
 
 
-def _report(report: "applier.Report") -> None:
-    records = [o.record() for o in report.outcomes]
-    if output.settings.format == "table":
-        output.table(
-            [{**r, "error": r["error"] or ""} for r in records],
-            [("name", "NAME"), ("type", "TYPE"), ("action", "ACTION"), ("error", "ERROR")],
-        )
-    else:
-        output.data(records)
-    for o in report.outcomes:
-        if o.action == "failed":
-            output.error(f"{o.name}: {o.error}")
-    counts = [
-        f"{report.count(a)} {a}"
-        for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted")
-        if report.count(a) or a in ("created", "updated", "unchanged", "failed")
-    ]
-    output.info(", ".join(counts))
-    if report.interrupted:
-        output.error("interrupted: the providers marked interrupted were not sent; run apply again to finish")
-
-
 @server_options
 def diff_command(
     paths: PathsOption = None,
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
+    server_types: ServerTypesOption = False,
 ) -> None:
     """Show, field by field, what `provider apply` would change on the server.
 
     Secret values are never shown or compared with the server: they appear as (secret).
+    Models and tags are compared as apply would send them (models[NAME].FIELD, tags.KEY).
     Exit 0: no differences; 1: differences; 2 and up: errors.
     """
     from conductor_integrations import api, applier, config, state
 
+    _no_both(server_types, no_validate)
     cfg = settings()
-    payloads = load_payloads(paths, strict, no_validate)
+    docs = read_documents(paths)
+    if not server_types:
+        payloads = check_documents(docs, paths or [], strict, no_validate)
     config.require_server(cfg)
     with api.connect(cfg) as client:
-        live = {str(p.get("name")): p for p in client.list_providers(active_only=False)}
+        if server_types:
+            payloads = check_documents(docs, paths or [], strict, no_validate, server_table(client))
+        live = applier.read_live(client, payloads, applier.DEFAULT_CONCURRENCY)
         prints = state.for_server(server_key(cfg))
-    plans = applier.plan_all(payloads, live, prints.matches)
-    if output.settings.format == "table":
-        _print_plans(plans)
-    else:
-        output.data(
-            [
-                {
-                    "name": pl.name,
-                    "type": pl.type,
-                    "action": pl.action,
-                    "changes": [c.record() for c in pl.changes],
-                }
-                for pl in plans
-            ]
-        )
-    differing = [pl for pl in plans if pl.differs]
-    output.info(
-        f"{len(differing)} of {len(plans)} provider{'s' if len(plans) != 1 else ''} differ"
-        if differing
-        else f"no differences ({len(plans)} provider{'s' if len(plans) != 1 else ''})"
-    )
-    if differing:
+    found = applier.plan_all(payloads, live, prints.matches)
+    apply_render.plans(found)
+    if any(pl.differs for pl in found):
         raise typer.Exit(int(ExitCode.DIFFERENCES))
-
-
-_MARK = {"create": "+", "update": "~", "type-change": "!", "unchanged": "="}
-_WORD = {
-    "create": "will be created",
-    "update": "will be updated",
-    "type-change": "type change: refused by apply (delete and create it instead)",
-    "unchanged": "unchanged",
-}
-
-
-def _print_plans(plans: "list[plan.ProviderPlan]") -> None:
-    for pl in plans:
-        if not pl.differs:
-            continue
-        output.text(f"{_MARK[pl.action]} {pl.name} ({pl.type}): {_WORD[pl.action]}")
-        for change in pl.changes:
-            output.text(f"    {change.render()}")
 
 
 @server_options
@@ -254,30 +239,41 @@ def export_command(
         ),
     ] = None,
 ) -> None:
-    """Write live providers as YAML documents that `provider apply` accepts.
+    """Write live providers as YAML documents that `provider apply` accepts, with their
+    models and tags.
 
     Secret values are never written: each secret key becomes ${keyring} (supply it with
     `integ secret set NAME KEY`) or, with --secrets env, ${env:NAME_KEY}.
     """
     from conductor_integrations import api, config, export
+    from conductor_integrations import live as live_mod
+    from conductor_integrations.errors import NotFoundError
 
     if secrets not in export.SECRET_MODES:
         raise UsageError(f"--secrets must be keyring or env, not {secrets!r}")
     cfg = settings()
     config.require_server(cfg)
     with api.connect(cfg) as client:
+        live = live_mod.listing(client, with_models=True)
         if names:
-            live = []
-            for name in names:
-                found = client.get_provider(name)
-                if found is None:
-                    from conductor_integrations.errors import NotFoundError
-
-                    raise NotFoundError(f"no provider {name!r} on the server", 404)
-                live.append(found)
+            chosen = list(dict.fromkeys(names))
+            for name in chosen:
+                if name not in live.providers:
+                    raise NotFoundError(
+                        f"no provider {name!r} on the server",
+                        404,
+                        hints=["`integ provider list` shows the providers there"],
+                    )
         else:
-            live = client.list_providers(category=category.upper() if category else None, active_only=False)
-    docs: list[dict[str, Any]] = [export.document(p, secrets) for p in live]
+            wanted = category.upper() if category else None
+            chosen = [n for n, p in live.providers.items() if wanted is None or p.get("category") == wanted]
+        live_mod.fill(client, live, chosen, chosen)
+    docs: list[dict[str, Any]] = [
+        export.document(
+            live.providers[n], secrets, list(live.models.get(n, {}).values()), live.tags.get(n, [])
+        )
+        for n in chosen
+    ]
     if output.settings.format == "json":
         output.data(docs, "json")
     else:

@@ -204,3 +204,178 @@ def test_fail_fast_stops_sending(integ: Any, fleet: Path) -> None:
     )  # fmt: skip
     assert r.exit_code == 4
     assert [x["action"] for x in r.json()] == ["failed", "skipped", "skipped"]
+
+
+# -- models and tags ----------------------------------------------------------------------------
+
+TEAM = """\
+name: openai-team
+type: openai
+category: AI_MODEL
+description: OpenAI for the team
+enabled: true
+configuration:
+  api_key: ${env:TEST_KEY_A}
+  endpoint: https://api.openai.com/v1
+models:
+- name: gpt-4o
+  description: GPT-4o
+  enabled: true
+  configuration: {}
+- name: gpt-4o-mini
+  description: GPT-4o mini
+  enabled: false
+  configuration: {}
+tags:
+  team: ml
+"""
+
+
+@pytest.fixture
+def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TEST_KEY_A", SECRET)
+    f = tmp_path / "openai-team.yaml"
+    f.write_text(TEAM)
+    return f
+
+
+def test_apply_two_models_and_a_tag_then_export_gives_the_document_back_and_diff_is_empty(
+    integ: Any, sandbox: str, team: Path, tmp_path: Path, memory_keyring: Any
+) -> None:
+    import yaml
+
+    applied = integ("provider", "apply", "-f", str(team), "--server", sandbox, "-o", "json")
+    assert applied.exit_code == 0, applied.stderr
+    assert applied.json() == [
+        {
+            "name": "openai-team",
+            "type": "openai",
+            "action": "created",
+            "error": None,
+            "models": [
+                {"name": "gpt-4o", "action": "created", "error": None},
+                {"name": "gpt-4o-mini", "action": "created", "error": None},
+            ],
+            "tags": "updated",
+        }
+    ]
+    exported = integ("provider", "export", "openai-team", "--server", sandbox)
+    assert exported.exit_code == 0, exported.stderr
+    expected = yaml.safe_load(TEAM.replace("${env:TEST_KEY_A}", "${keyring}"))
+    assert yaml.safe_load(exported.stdout) == expected
+    assert integ("provider", "diff", "-f", str(team), "--server", sandbox).exit_code == 0
+    # The export applies to a fresh server, and neither document differs from it there.
+    dump = tmp_path / "export.yaml"
+    dump.write_text(exported.stdout)
+    assert integ("secret", "set", "openai-team", "api_key", input=SECRET + "\n").exit_code == 0
+    with serve_in_background(tmp_path / "fresh.db") as fresh:
+        again = integ("provider", "apply", "-f", str(dump), "--server", fresh.url, "-o", "json")
+        assert again.exit_code == 0, again.stderr
+        assert again.json()[0]["action"] == "created"
+        assert integ("provider", "diff", "-f", str(dump), "--server", fresh.url).exit_code == 0
+        assert integ("provider", "diff", "-f", str(team), "--server", fresh.url).exit_code == 0
+    for result in (applied, exported):
+        assert SECRET not in result.output
+
+
+def test_second_apply_is_unchanged_and_a_model_change_updates_the_provider(
+    integ: Any, sandbox: str, team: Path
+) -> None:
+    assert integ("provider", "apply", "-f", str(team), "--server", sandbox).exit_code == 0
+    again = integ("provider", "apply", "-f", str(team), "--server", sandbox, "-o", "json").json()[0]
+    assert (again["action"], again["tags"]) == ("unchanged", "unchanged")
+    assert [m["action"] for m in again["models"]] == ["unchanged", "unchanged"]
+    team.write_text(TEAM.replace("GPT-4o mini", "GPT-4o mini v2"))
+    third = integ("provider", "apply", "-f", str(team), "--server", sandbox, "-o", "json").json()[0]
+    assert third["action"] == "updated"
+    assert [m["action"] for m in third["models"]] == ["unchanged", "updated"]
+    table = integ("provider", "apply", "-f", str(team), "--server", sandbox)
+    assert "2 models: 2 unchanged; tags unchanged" in table.stdout
+
+
+def test_diff_shows_model_and_tag_changes_field_by_field(integ: Any, sandbox: str, team: Path) -> None:
+    integ("provider", "apply", "-f", str(team), "--server", sandbox)
+    integ("provider", "tag", "set", "openai-team", "owner=someone", "--server", sandbox)
+    team.write_text(TEAM.replace("enabled: false", "enabled: true").replace("team: ml", "team: platform"))
+    r = integ("provider", "diff", "-f", str(team), "--server", sandbox)
+    assert r.exit_code == 1
+    assert r.stdout.splitlines() == [
+        "~ openai-team (openai): will be updated",
+        "    models[gpt-4o-mini].enabled: false -> true",
+        "    tags.team: ml -> platform",
+        "    tags.owner: someone -> (none)",
+    ]
+    as_json = integ("provider", "diff", "-f", str(team), "--server", sandbox, "-o", "json").json()
+    assert as_json[0]["changes"][0] == {"path": "models[gpt-4o-mini].enabled", "old": False, "new": True}
+    applied = integ("provider", "apply", "-f", str(team), "--server", sandbox)
+    assert applied.exit_code == 0, applied.stderr
+    tags = integ("provider", "tag", "list", "openai-team", "--server", sandbox, "-o", "json").json()
+    assert tags == [{"key": "team", "value": "platform"}]
+
+
+def test_models_not_listed_are_left_alone_and_no_tags_key_leaves_tags(
+    integ: Any, sandbox: str, team: Path
+) -> None:
+    integ("provider", "apply", "-f", str(team), "--server", sandbox)
+    integ("model", "put", "openai-team", "extra", "--server", sandbox)
+    integ("provider", "tag", "set", "openai-team", "owner=someone", "--server", sandbox)
+    team.write_text(TEAM.split("tags:")[0])
+    assert integ("provider", "diff", "-f", str(team), "--server", sandbox).exit_code == 0
+    models = integ("model", "list", "openai-team", "--server", sandbox, "-o", "json").json()
+    assert [m["api"] for m in models] == ["extra", "gpt-4o", "gpt-4o-mini"]
+
+
+def test_model_of_a_failed_provider_is_not_sent(integ: Any, sandbox: str, team: Path) -> None:
+    integ("provider", "put", "openai-team", "-t", "grok", "-c", "api_key=k", "--server", sandbox)
+    r = integ("provider", "apply", "-f", str(team), "--server", sandbox, "-o", "json")
+    assert r.exit_code == 6
+    [record] = r.json()
+    assert record["action"] == "failed"
+    assert [m["action"] for m in record["models"]] == ["skipped", "skipped"]
+    assert record["tags"] == "skipped"
+    assert integ("model", "list", "openai-team", "--server", sandbox, "-o", "json").json() == []
+
+
+def test_invalid_models_mean_nothing_sent(integ: Any, sandbox: str, team: Path) -> None:
+    team.write_text(TEAM.replace("  enabled: false", "  enabled: nope"))
+    r = integ("provider", "apply", "-f", str(team), "--server", sandbox)
+    assert r.exit_code == 3
+    assert f"{team}:16 models[1].enabled: enabled must be true or false" in r.stderr
+    assert names_on(integ, sandbox) == []
+
+
+def test_dry_run_lists_model_and_tag_requests(integ: Any, team: Path) -> None:
+    r = integ("provider", "apply", "-f", str(team), "--dry-run", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [(x["method"], x["url"]) for x in r.json()] == [
+        ("POST", "{server}/api/integrations/provider/openai-team"),
+        ("POST", "{server}/api/integrations/provider/openai-team/integration/gpt-4o"),
+        ("POST", "{server}/api/integrations/provider/openai-team/integration/gpt-4o-mini"),
+        ("PUT", "{server}/api/integrations/provider/openai-team/tags"),
+    ]
+    assert r.json()[3]["body"] == [{"key": "team", "value": "ml"}]
+    assert SECRET not in r.output
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_apply_reads_with_one_bulk_call_and_tags_only_where_documents_have_them(
+    integ: Any, team: Path
+) -> None:
+    base = "http://conductor.test/api/integrations"
+    live_team = {
+        "name": "openai-team", "type": "openai", "category": "AI_MODEL", "description": "OpenAI for the team",
+        "enabled": True, "configuration": {"api_key": "xxxxxxxxxx", "endpoint": "https://api.openai.com/v1"},
+        "modelsCount": 1,
+        "apis": [{"api": "gpt-4o", "description": "GPT-4o", "enabled": True, "configuration": {}}],
+    }  # fmt: skip
+    responses.get(
+        f"{base}/", json=[live_team], match=[responses.matchers.query_param_matcher({"activeOnly": "false"})]
+    )
+    responses.get(f"{base}/provider/openai-team/tags", json=[{"key": "team", "value": "ml"}])
+    responses.post(f"{base}/provider/openai-team", json={})  # the secret cannot be compared: sent
+    responses.post(f"{base}/provider/openai-team/integration/gpt-4o-mini", body="")
+    r = integ("provider", "apply", "-f", str(team), "--server", "http://conductor.test", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [m["action"] for m in r.json()[0]["models"]] == ["unchanged", "created"]
+    assert r.json()[0]["tags"] == "unchanged"
+    assert [c.request.method for c in responses.calls] == ["GET", "GET", "POST", "POST"]

@@ -1,0 +1,131 @@
+"""How ``provider apply``, ``diff`` and ``apply --dry-run`` are shown.
+
+``apply`` prints one record per provider (``name``, ``type``, ``action``, ``error``; plus
+``models`` and ``tags`` for documents that carry them); ``diff`` prints what would change,
+field by field, secrets as ``(secret)``. Secret values never reach this module unmasked."""
+
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import quote
+
+from conductor_integrations import output, redact
+
+if TYPE_CHECKING:
+    from conductor_integrations import applier, plan
+    from conductor_integrations.payload import Payload
+
+
+def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
+    """The requests apply would send to a server where none of the providers exist yet
+    (secrets masked): each provider, its models, its tags."""
+    from conductor_integrations import applier, models
+
+    base = (server or "{server}").rstrip("/")
+    if base.endswith("/api"):
+        base = base[:-4]
+    root = f"{base}/api/integrations/provider/"
+    requests_: list[dict[str, Any]] = []
+    for p in payloads:
+        url = root + quote(p.name, safe="")
+        requests_.append({"method": "POST", "url": url, "body": redact.mask_provider(p.body, p.secret_keys)})
+        for m in applier.model_specs(p) or ():
+            body = models.model_body(
+                None, m.given.get("description"), m.given.get("enabled"), m.configuration
+            )
+            requests_.append(
+                {
+                    "method": "POST",
+                    "url": f"{url}/integration/{quote(m.name, safe='')}",
+                    "body": redact.mask_provider(body, m.secret_keys),
+                }
+            )
+        tags = applier.tag_specs(p)
+        if tags:
+            requests_.append(
+                {"method": "PUT", "url": f"{url}/tags", "body": models.tag_objects(list(tags.items()))}
+            )
+    if output.settings.format == "table":
+        for r in requests_:
+            output.text(f"{r['method']} {r['url']}")
+            output.text(output.to_json(r["body"]))
+    else:
+        output.data(requests_)
+    output.info(f"dry run: {len(requests_)} request(s) not sent")
+
+
+def report(rep: "applier.Report") -> None:
+    records = [o.record() for o in rep.outcomes]
+    if output.settings.format == "table":
+        rows = [
+            {**r, "error": r["error"] or "", "children": _children(o)}
+            for r, o in zip(records, rep.outcomes, strict=True)
+        ]
+        columns = [("name", "NAME"), ("type", "TYPE"), ("action", "ACTION")]
+        if any(row["children"] for row in rows):
+            columns.append(("children", "MODELS/TAGS"))
+        output.table(rows, [*columns, ("error", "ERROR")])
+    else:
+        output.data(records)
+    for o in rep.outcomes:
+        if o.action == "failed":
+            output.error(f"{o.name}: {o.error}")
+    counts = [
+        f"{rep.count(a)} {a}"
+        for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted")
+        if rep.count(a) or a in ("created", "updated", "unchanged", "failed")
+    ]
+    output.info(", ".join(counts))
+    if rep.interrupted:
+        output.error("interrupted: the providers marked interrupted were not sent; run apply again to finish")
+
+
+def _children(o: "applier.Outcome") -> str:
+    """``2 models created, 1 unchanged; tags updated`` for the table."""
+    parts = []
+    if o.models:
+        counts: dict[str, int] = {}
+        for m in o.models:
+            counts[m.action] = counts.get(m.action, 0) + 1
+        said = ", ".join(f"{n} {a}" for a, n in counts.items())
+        parts.append(f"{len(o.models)} model{'s' if len(o.models) != 1 else ''}: {said}")
+    if o.tags is not None:
+        parts.append(f"tags {o.tags}")
+    return "; ".join(parts)
+
+
+_MARK = {"create": "+", "update": "~", "type-change": "!", "unchanged": "="}
+_WORD = {
+    "create": "will be created",
+    "update": "will be updated",
+    "type-change": "type change: refused by apply (delete and create it instead)",
+    "unchanged": "unchanged",
+}
+
+
+def plans(found: "list[plan.ProviderPlan]") -> None:
+    """What diff found: a table of changes for people, records for machines."""
+    if output.settings.format == "table":
+        for pl in found:
+            if not pl.differs:
+                continue
+            output.text(f"{_MARK[pl.action]} {pl.name} ({pl.type}): {_WORD[pl.action]}")
+            for change in pl.changes:
+                output.text(f"    {change.render()}")
+    else:
+        output.data(
+            [
+                {
+                    "name": pl.name,
+                    "type": pl.type,
+                    "action": pl.action,
+                    "changes": [c.record() for c in pl.changes],
+                }
+                for pl in found
+            ]
+        )
+    differing = [pl for pl in found if pl.differs]
+    many = "s" if len(found) != 1 else ""
+    output.info(
+        f"{len(differing)} of {len(found)} provider{many} differ"
+        if differing
+        else f"no differences ({len(found)} provider{many})"
+    )
