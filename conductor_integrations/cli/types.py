@@ -1,4 +1,9 @@
-"""``integ types``: the embedded table of provider types."""
+"""``integ types``: the embedded table of provider types, and the server's own definitions
+(``types list --server URL``, ``types diff``).
+
+Offline (no ``--server`` on the command line) nothing heavy is imported: the client is
+imported only when a server is asked.
+"""
 
 from typing import Annotated, Any, Optional
 
@@ -6,8 +11,8 @@ import typer
 
 from conductor_integrations import output, provider_types, redact
 from conductor_integrations.cli import complete
-from conductor_integrations.cli.common import output_options, settings
-from conductor_integrations.errors import InputError
+from conductor_integrations.cli.common import options, output_options, server_options, settings
+from conductor_integrations.errors import ExitCode, InputError
 
 app = typer.Typer(help="The provider types integ knows, their keys and examples.", no_args_is_help=True)
 
@@ -37,10 +42,10 @@ def type_record(ptype: provider_types.ProviderType) -> dict[str, Any]:
 def _check_category(category: Optional[str]) -> Optional[str]:
     if category is None:
         return None
-    cats = provider_types.table().categories
+    tbl = provider_types.table()
     upper = category.upper()
-    if upper not in cats:
-        raise typer.BadParameter(f"choose from {', '.join(cats)}")
+    if upper not in tbl.known_categories:
+        raise typer.BadParameter(f"choose from {', '.join(tbl.categories)}")
     return upper
 
 
@@ -57,7 +62,7 @@ def lookup(name: str) -> provider_types.ProviderType:
 
 
 @app.command("list")
-@output_options
+@server_options
 def list_types(
     category: Annotated[
         Optional[str],
@@ -69,10 +74,18 @@ def list_types(
         ),
     ] = None,
 ) -> None:
-    """List the provider types, with their category and required keys."""
-    settings()
-    tbl = provider_types.table()
-    types = [tbl.types[n] for n in tbl.names(category)]
+    """List the provider types, with their category and required keys.
+
+    With --server URL (`local` for the sandbox), the types that server defines
+    (GET /api/integrations/def) instead of the table built into integ.
+    """
+    s = settings()
+    if options().server:
+        server_tbl = _fetch(s)
+        types: list[Any] = [server_tbl.types[n] for n in server_tbl.names(category)]
+    else:
+        tbl = provider_types.table()
+        types = [tbl.types[n] for n in tbl.names(category)]
     records = [type_record(t) for t in types]
     rows = [
         {**r, "required": ", ".join(r["required"]) + (" + connectionType rules" if r["conditional"] else "")}
@@ -83,6 +96,56 @@ def list_types(
         [("type", "TYPE"), ("category", "CATEGORY"), ("label", "NAME"), ("required", "REQUIRED KEYS")],
         machine=records,
     )
+
+
+def _fetch(s: Any) -> Any:
+    """The server's definitions (``server_types.ServerTable``), fetched once."""
+    from conductor_integrations import api, config, server_types
+
+    config.require_server(s)
+    with api.connect(s) as client:
+        return server_types.fetch(client)
+
+
+DIFF_COLUMNS = (
+    ("type", "TYPE"),
+    ("key", "KEY"),
+    ("what", "DIFFERENCE"),
+    ("integ", "INTEG"),
+    ("server", "SERVER"),
+)
+
+
+@app.command("diff")
+@server_options
+def diff_types() -> None:
+    """Show where the server's type definitions differ from the table built into integ.
+
+    Compares GET /api/integrations/def with the table: types only on one side, a type's
+    category, keys only on one side, required/conditional/optional, and which keys are
+    secret (PASSWORD or FILE fields). Exit 0: no differences; 1: differences.
+    """
+    from conductor_integrations import config, server_types
+
+    s = settings()
+    server = config.require_server(s)
+    found = server_types.compare(provider_types.table(), _fetch(s))
+    records = [d.record() for d in found]
+    if output.settings.format == "table":
+        if records:
+            output.table([{k: "-" if v is None else v for k, v in r.items()} for r in records], DIFF_COLUMNS)
+    else:
+        output.data(records)
+    where = "the local sandbox" if config.is_local(server) else config.server_root(server)
+    if not found:
+        output.info(f"no differences: {where} defines the same types as integ's table")
+        return
+    types = len({d.type for d in found})
+    output.info(
+        f"{len(found)} difference{'s' if len(found) != 1 else ''} in {types} "
+        f"type{'s' if types != 1 else ''} between integ's table and {where}"
+    )
+    raise typer.Exit(int(ExitCode.DIFFERENCES))
 
 
 @app.command("show")

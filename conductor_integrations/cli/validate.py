@@ -1,11 +1,12 @@
-"""``integ validate``: check provider documents offline, reporting every problem at once."""
+"""``integ validate``: check provider documents offline, reporting every problem at once;
+with ``--server-types``, against the server's own type definitions (the one request made)."""
 
 from typing import Annotated, Any
 
 import typer
 
 from conductor_integrations import documents, output, validate
-from conductor_integrations.cli.common import output_options, settings
+from conductor_integrations.cli.common import server_options, settings
 from conductor_integrations.errors import ExitCode, Problem
 
 
@@ -33,7 +34,7 @@ def report_problems(problems: list[Problem]) -> None:
             output.warning(p.render())
 
 
-@output_options
+@server_options
 def validate_command(
     paths: Annotated[
         list[str],
@@ -42,18 +43,34 @@ def validate_command(
     strict: Annotated[
         bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")
     ] = False,
+    server_types: Annotated[
+        bool,
+        typer.Option(
+            "--server-types",
+            help="Check against the server's own type definitions (GET /api/integrations/def) "
+            "instead of the table built into integ; needs a server (--server URL).",
+        ),
+    ] = False,
 ) -> None:
     """Check provider documents against the provider types, offline.
 
     References (${env:...}, ${file:...}, ${keyring}) are resolved exactly as `provider put`
     and `provider apply` would; nothing is sent. Exit 0 when every document is valid, 3
-    otherwise.
+    otherwise. Documents may carry `models:` and `tags:`; their shape is checked too.
     """
     from conductor_integrations.resolve import LocalResolver
 
-    settings()
+    s = settings()
     docs = documents.load_all(paths)
-    payloads, problems = validate.prepare(docs, LocalResolver(interactive=False), strict=strict)
+    types = None
+    if server_types:
+        from conductor_integrations import api, config
+        from conductor_integrations import server_types as server_defs
+
+        config.require_server(s)
+        with api.connect(s) as client:
+            types = server_defs.fetch(client)
+    payloads, problems = validate.prepare(docs, LocalResolver(interactive=False), strict=strict, types=types)
     errors = [p for p in problems if p.severity == "error"]
     if output.settings.format != "table":
         output.data(
