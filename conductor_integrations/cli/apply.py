@@ -268,6 +268,10 @@ def export_command(
             wanted = category.upper() if category else None
             chosen = [n for n, p in live.providers.items() if wanted is None or p.get("category") == wanted]
         live_mod.fill(client, live, chosen, chosen)
+    for name in chosen:
+        keys = [k for k, _ in live.tags.get(name, [])]
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            output.warning(f"provider {name} has several tags {key!r}: a document holds one value per key")
     docs: list[dict[str, Any]] = [
         export.document(
             live.providers[n], secrets, list(live.models.get(n, {}).values()), live.tags.get(n, [])

@@ -379,3 +379,17 @@ def test_apply_reads_with_one_bulk_call_and_tags_only_where_documents_have_them(
     assert [m["action"] for m in r.json()[0]["models"]] == ["unchanged", "created"]
     assert r.json()[0]["tags"] == "unchanged"
     assert [c.request.method for c in responses.calls] == ["GET", "GET", "POST", "POST"]
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_export_warns_when_a_key_has_several_tag_values(integ: Any) -> None:
+    base = "http://conductor.test/api/integrations"
+    provider = {"name": "p", "type": "grok", "category": "AI_MODEL", "configuration": {}, "apis": []}
+    responses.get(f"{base}/", json=[provider])
+    responses.get(
+        f"{base}/provider/p/tags", json=[{"key": "team", "value": "a"}, {"key": "team", "value": "b"}]
+    )
+    r = integ("provider", "export", "--server", "http://conductor.test", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()[0]["tags"] == {"team": "b"}
+    assert "provider p has several tags 'team'" in r.stderr
