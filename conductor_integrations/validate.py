@@ -173,9 +173,8 @@ def prepare(
     seen: dict[str, str] = {}
     for doc in docs:
         payload = build(None, doc, None, resolver)
-        ptype = types.get(str(payload.type)) if types is not None and payload.type else None
-        if ptype is not None:
-            _server_secrets(payload, ptype)
+        if types is not None:
+            use_server_type(payload, types)
         found = list(payload.problems) if skip_table else check(payload, strict=strict, types=types)
         found.extend(model_docs.check(payload, resolver))
         if strict:
@@ -194,8 +193,6 @@ def prepare(
                 )
             else:
                 seen[payload.name] = doc.where(("name",))
-        if ptype is not None and "category" not in payload.body and ptype.category:
-            payload.body["category"] = ptype.category
         fill_category(payload.body)
         payload.problems = found
         payloads.append(payload)
@@ -203,11 +200,17 @@ def prepare(
     return payloads, problems
 
 
-def _server_secrets(payload: Payload, ptype: provider_types.ProviderType) -> None:
-    """Keys the server's definition calls secret are masked and fingerprinted like the
-    table's own secret keys."""
+def use_server_type(payload: Payload, types: TypeSource) -> None:
+    """What the server's definition of the payload's type adds before it is checked: the
+    keys it calls secret are masked and fingerprinted like the table's own secret keys,
+    and its category fills in a category that was not given."""
+    ptype = types.get(payload.type) if payload.type else None
+    if ptype is None:
+        return
     for key, value in payload.configuration.items():
         if key in ptype.secret_keys:
             payload.secret_keys.add(key)
             if isinstance(value, str) and value:
                 payload.secret_values.add(value)
+    if "category" not in payload.body and ptype.category:
+        payload.body["category"] = ptype.category
