@@ -100,6 +100,14 @@ def put(
         bool, typer.Option("--no-validate", help="Skip the type table (for types newer than integ).")
     ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    server_types: Annotated[
+        bool,
+        typer.Option(
+            "--server-types",
+            help="Check against the server's own type definitions (fetched once) instead of "
+            "the table built into integ; needs a server, also with --dry-run.",
+        ),
+    ] = False,
 ) -> None:
     """Create or update a provider from flags and/or a file, checked before it is sent.
 
@@ -130,9 +138,12 @@ def put(
         )
     if built.models is not None or built.tags is not None:
         output.warning("`models:` and `tags:` are not sent by `put`; use `integ provider apply -f FILE`")
+    if server_types and no_validate:
+        raise UsageError("--server-types and --no-validate cannot be used together")
     body = built.body
-    if built.type:
-        _check(built, no_validate, strict)
+    types = _server_types(s) if server_types and dry_run else None
+    if built.type and (types is not None or not server_types):
+        _check(built, no_validate, strict, types)
         payload.fill_category(body)
     elif dry_run:  # the type would come from the live provider, which a dry run does not read
         _check(built, True, strict)
@@ -150,10 +161,17 @@ def put(
     from conductor_integrations import api
 
     with api.connect(s) as client:
+        if server_types:
+            from conductor_integrations import server_types as server_defs
+
+            types = server_defs.fetch(client)
+            if built.type:
+                _check(built, no_validate, strict, types)
+                payload.fill_category(body)
         live = client.get_provider(built.name)
         if not built.type:
             upsert.type_from_live(built.name, live, body, where)
-            _check_against_live(built, live, no_validate, strict)
+            _check_against_live(built, live, no_validate, strict, types)
         result = upsert.put(client, built.name, payload.order_body(body), live)
     complete.remember_providers([built.name])
     if output.settings.format == "table":
@@ -198,10 +216,24 @@ def _one_document(path: str) -> Any:
     return docs[0]
 
 
-def _check(built: payload.Payload, no_validate: bool, strict: bool) -> None:
-    """Validate (or, with --no-validate, only report what building found); warnings are
-    printed, errors stop the command with exit 3 before anything is sent."""
+def _server_types(s: config.Settings) -> Any:
+    """The server's type definitions (``--server-types``), fetched once."""
+    from conductor_integrations import api, server_types
+
+    config.require_server(s)
+    with api.connect(s) as client:
+        return server_types.fetch(client)
+
+
+def _check(built: payload.Payload, no_validate: bool, strict: bool, types: Any = None) -> None:
+    """Validate (or, with --no-validate, only report what building found) against the
+    table, or the server's definitions when ``types`` is given; warnings are printed,
+    errors stop the command with exit 3 before anything is sent."""
     from conductor_integrations.cli.validate import report_problems
+
+    if types is not None:
+        validate.use_server_type(built, types)
+        redact.register(*built.secret_values)
 
     if no_validate:
         problems = list(built.problems)
@@ -210,14 +242,18 @@ def _check(built: payload.Payload, no_validate: bool, strict: bool) -> None:
                 errors.Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems
             ]
     else:
-        problems = validate.check(built, strict=strict)
+        problems = validate.check(built, strict=strict, types=types)
     report_problems(problems)
     if any(p.severity == "error" for p in problems):
         raise errors.ValidationFailed(problems)
 
 
 def _check_against_live(
-    built: payload.Payload, live: Optional[dict[str, Any]], no_validate: bool, strict: bool
+    built: payload.Payload,
+    live: Optional[dict[str, Any]],
+    no_validate: bool,
+    strict: bool,
+    types: Any = None,
 ) -> None:
     """Validate an update that took its type from the live provider: keys the live
     provider already has count as given (only the given ones are sent)."""
@@ -233,7 +269,7 @@ def _check_against_live(
     )
     merged.update(built.configuration)
     probe.body["configuration"] = merged
-    _check(probe, no_validate, strict)
+    _check(probe, no_validate, strict, types)
 
 
 # -- get, list -----------------------------------------------------------------------------

@@ -215,3 +215,41 @@ def test_offline_use_imports_neither_requests_nor_keyring(args: list[str], tmp_p
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY [] 0" in proc.stderr, proc.stderr
+
+
+def test_provider_put_with_server_types(integ: Any, mock: responses.RequestsMock, monkeypatch: Any) -> None:
+    monkeypatch.setenv("TEST_TOKEN", SECRET)
+    mock.get(DEF_URL, json=changed_definitions())
+    mock.get(f"{API}/integrations/provider/fresh", status=404, json={"message": "not found"})
+    mock.post(f"{API}/integrations/provider/fresh", json={})
+    args = ("provider", "put", "fresh", "-t", "newllm", "-c", "token=${env:TEST_TOKEN}")
+    assert integ(*args).exit_code == 3  # the table does not know newllm: nothing sent
+    r = integ(*args, "--server-types", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json() == {"name": "fresh", "type": "newllm", "action": "created"}
+    posted = json.loads(mock.calls[-1].request.body)
+    assert posted == {"type": "newllm", "category": "AI_MODEL", "configuration": {"token": SECRET}}
+    dry = integ(*args, "--server-types", "--dry-run", "-o", "json")
+    assert dry.exit_code == 0, dry.stderr
+    assert dry.json()["body"]["configuration"] == {"token": "********"}
+    assert SECRET not in r.output + dry.output
+
+
+def test_provider_put_server_types_reports_the_server_required_keys(
+    integ: Any, mock: responses.RequestsMock
+) -> None:
+    mock.get(DEF_URL, json=changed_definitions())
+    r = integ("provider", "put", "o", "-t", "openai", "-c", "api_key=k", "--server-types")
+    assert r.exit_code == 3
+    assert "configuration.endpoint: openai requires 'endpoint'" in r.stderr
+
+
+def test_provider_put_dry_run_with_server_types_needs_a_server(integ: Any) -> None:
+    r = integ("provider", "put", "o", "-t", "openai", "-c", "api_key=k", "--server-types", "--dry-run")
+    assert r.exit_code == 2
+    both = integ(
+        "provider", "put", "o", "-t", "openai", "--server-types", "--no-validate",
+        "--server", f"http://127.0.0.1:{closed_port()}",
+    )  # fmt: skip
+    assert both.exit_code == 2
+    assert "cannot be used together" in both.stderr
