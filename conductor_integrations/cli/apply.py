@@ -132,7 +132,7 @@ def apply_command(
     list are left alone); its `tags:` are all of the provider's tags (tags it does not list
     are removed). Leave either out to leave them alone.
     """
-    from conductor_integrations import api, applier, config, plan, state
+    from conductor_integrations import api, applier, config, state
 
     _no_both(server_types, no_validate)
     cfg = settings()
@@ -159,9 +159,7 @@ def apply_command(
                     fail_fast=fail_fast,
                     on_done=lambda _: advance(),
                     on_sent=lambda p: prints.record(p.name, p.configuration, p.secret_keys),
-                    on_model_sent=lambda p, m: prints.record(
-                        plan.model_key(p.name, m.name), m.configuration or {}, m.secret_keys
-                    ),
+                    on_model_sent=lambda p, m: _record_model(prints, p.name, m),
                 )
             finally:
                 prints.save()
@@ -169,6 +167,15 @@ def apply_command(
     apply_render.report(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _record_model(prints: Any, provider: str, model: Any) -> None:
+    """Remember the secrets of a model just sent; a model sent without its configuration
+    keeps the fingerprints of the secrets it already had."""
+    from conductor_integrations import plan
+
+    if model.configuration is not None:
+        prints.record(plan.model_key(provider, model.name), model.configuration, model.secret_keys)
 
 
 def server_key(cfg: Any) -> str:

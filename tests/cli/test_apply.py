@@ -393,3 +393,29 @@ def test_export_warns_when_a_key_has_several_tag_values(integ: Any) -> None:
     assert r.exit_code == 0, r.stderr
     assert r.json()[0]["tags"] == {"team": "b"}
     assert "provider p has several tags 'team'" in r.stderr
+
+
+def test_a_model_secret_is_unchanged_only_when_this_machine_applied_it(
+    integ: Any, sandbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_KEY_A", SECRET)
+    monkeypatch.setenv("TEST_MODEL_KEY", "sk-model-fingerprint-1")
+    doc = tmp_path / "m.yaml"
+    doc.write_text(
+        "name: p\ntype: grok\nconfiguration: {api_key: '${env:TEST_KEY_A}'}\n"
+        "models:\n- name: m\n  configuration: {api_key: '${env:TEST_MODEL_KEY}'}\n"
+    )
+    first = integ("provider", "apply", "-f", str(doc), "--server", sandbox, "-o", "json")
+    assert first.exit_code == 0, first.stderr
+    again = integ("provider", "apply", "-f", str(doc), "--server", sandbox, "-o", "json").json()[0]
+    assert (again["action"], again["models"][0]["action"]) == ("unchanged", "unchanged")
+    monkeypatch.setenv("TEST_MODEL_KEY", "sk-model-fingerprint-2")
+    diff = integ("provider", "diff", "-f", str(doc), "--server", sandbox)
+    assert (
+        "models[m].configuration.api_key: (secret) -> (secret)  [will be sent (cannot be compared)]"
+        in diff.stdout
+    )
+    rotated = integ("provider", "apply", "-f", str(doc), "--server", sandbox, "-o", "json").json()[0]
+    assert (rotated["action"], rotated["models"][0]["action"]) == ("updated", "updated")
+    for result in (first, diff):
+        assert "sk-model-fingerprint" not in result.output
