@@ -8,8 +8,11 @@ Where ``integ`` keeps what:
   listed in ``secret-names.json`` in the data folder, because keyrings cannot enumerate;
 - application key secrets (``integ auth login``): service ``conductor-integrations:auth``,
   username ``SERVER|KEY_ID`` (SERVER without ``/api``);
-- minted tokens, if the client caches them: ``tokens.json`` in the data folder, mode 0600,
-  keyed by server and key id (``cached_token`` / ``store_token``).
+- minted tokens: ``tokens.json`` in the data folder, mode 0600, keyed by server and key id
+  (``cached_token`` / ``store_token`` / ``forget_tokens``).
+
+The two files (the name index and the token cache) are ``private_files``'s; its public
+functions are importable from here too.
 
 Rules, all enforced here:
 
@@ -32,17 +35,13 @@ Every value read or written here is registered with ``redact`` so it is never pr
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
-from conductor_integrations import config, output, redact
+from conductor_integrations import output, private_files, redact
 from conductor_integrations.errors import ExitCode, InputError, IntegError, UsageError
 
 SERVICE = "conductor-integrations"
@@ -52,11 +51,18 @@ DEFAULT_TIMEOUT = 3.0
 #: The same when a person at a terminal is waiting (an unlock dialog may need answering).
 INTERACTIVE_TIMEOUT = 30.0
 TIMEOUT_ENV = "INTEG_KEYRING_TIMEOUT"
-INDEX_FILE = "secret-names.json"
-TOKEN_FILE = "tokens.json"
-#: A cached token is not used in its last minute; one without an ``exp`` lives this long.
-TOKEN_MARGIN = 60.0
-TOKEN_TTL = 45 * 60.0
+
+# The name index and the token cache are private_files's; importable from here too.
+INDEX_FILE = private_files.INDEX_FILE
+TOKEN_FILE = private_files.TOKEN_FILE
+TOKEN_MARGIN = private_files.TOKEN_MARGIN
+TOKEN_TTL = private_files.TOKEN_TTL
+index_path = private_files.index_path
+list_secrets = private_files.list_secrets
+token_path = private_files.token_path
+cached_token = private_files.cached_token
+store_token = private_files.store_token
+forget_tokens = private_files.forget_tokens
 
 _FALSE = ("0", "false", "no", "off")
 
@@ -350,7 +356,7 @@ def set_secret(provider: str, key: str, value: str, *, interactive: bool = False
     _check_name(provider, key)
     what = f"store {provider}/{key} in the keyring"
     backend = _set(SERVICE, f"{provider}/{key}", value, what, interactive)
-    _index_update(provider, key, add=True)
+    private_files.index_update(provider, key, add=True)
     return backend
 
 
@@ -358,12 +364,12 @@ def delete_secret(provider: str, key: str, *, interactive: bool = False) -> bool
     """Remove a provider secret (and its name from the index); False when none was stored."""
     what = f"delete {provider}/{key} from the keyring"
     deleted = _delete(SERVICE, f"{provider}/{key}", what, interactive)
-    _index_update(provider, key, add=False)
+    private_files.index_update(provider, key, add=False)
     return deleted
 
 
 def _auth_user(server: str, key_id: str) -> str:
-    return f"{config.normalize_server(server)}|{key_id}"
+    return private_files.server_key(server, key_id)
 
 
 def get_key_secret(server: str, key_id: str, *, interactive: bool = False) -> str | None:
@@ -396,146 +402,3 @@ def backend_name() -> str:
     except KeyringUnavailable as exc:
         return exc.reason
     return backend.name + (f" (plain-text file {backend.plaintext_file})" if backend.plaintext_file else "")
-
-
-# -- private files: the name index and the token cache ------------------------------------
-
-
-def _read_private(path: Path) -> dict[str, Any]:
-    """A JSON object from a file of ours; {} when it is missing, unreadable, or readable by
-    others (a token file must be 0600)."""
-    try:
-        if os.name == "posix" and path.stat().st_mode & 0o077:
-            return {}
-        loaded = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
-def _write_private(path: Path, data: Mapping[str, Any]) -> None:
-    """Write ``data`` as JSON with mode 0600, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def index_path() -> Path:
-    """The file that lists the names of stored provider secrets (never their values)."""
-    return config.data_dir() / INDEX_FILE
-
-
-def _index_update(provider: str, key: str, *, add: bool) -> None:
-    raw = _read_private(index_path()).get("secrets")
-    secrets: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    keys = {str(k) for k in secrets.get(provider) or () if isinstance(k, str)}
-    if add:
-        keys.add(key)
-    elif key not in keys:
-        return
-    else:
-        keys.discard(key)
-    if keys:
-        secrets[provider] = sorted(keys)
-    else:
-        secrets.pop(provider, None)
-    _write_private(index_path(), {"version": 1, "secrets": secrets})
-
-
-def list_secrets(provider: str | None = None) -> list[tuple[str, str]]:
-    """``(provider, key)`` of the secrets stored with ``integ`` (from the index; the keyring
-    is not touched)."""
-    secrets = _read_private(index_path()).get("secrets")
-    if not isinstance(secrets, dict):
-        return []
-    found = [
-        (str(p), str(k))
-        for p, keys in secrets.items()
-        if isinstance(keys, list) and (provider is None or p == provider)
-        for k in keys
-    ]
-    return sorted(found)
-
-
-def token_path() -> Path:
-    return config.data_dir() / TOKEN_FILE
-
-
-def _token_key(server: str, key_id: str) -> str:
-    return _auth_user(server, key_id)
-
-
-def _token_expiry(token: str, now: float) -> float:
-    """The JWT ``exp`` claim when the token has one, else ``now + TOKEN_TTL``."""
-    parts = token.split(".")
-    if len(parts) == 3:
-        try:
-            padded = parts[1] + "=" * (-len(parts[1]) % 4)
-            claims = json.loads(base64.urlsafe_b64decode(padded))
-            exp = claims.get("exp") if isinstance(claims, dict) else None
-            if isinstance(exp, (int, float)) and not isinstance(exp, bool):
-                return float(exp)
-        except (ValueError, TypeError):
-            pass
-    return now + TOKEN_TTL
-
-
-def cached_token(server: str, key_id: str, *, now: float | None = None) -> str | None:
-    """A token minted earlier for ``server``/``key_id`` that is still good for at least a
-    minute, or None. For the client: try it before ``POST /api/token``; on an
-    ``EXPIRED_TOKEN``/``INVALID_TOKEN`` answer call ``forget_tokens(server, key_id)`` and mint."""
-    now = time.time() if now is None else now
-    entry = _read_private(token_path()).get(_token_key(server, key_id))
-    if not isinstance(entry, dict):
-        return None
-    token, expires = entry.get("token"), entry.get("expires")
-    if not isinstance(token, str) or not token or not isinstance(expires, (int, float)):
-        return None
-    if expires - TOKEN_MARGIN <= now:
-        return None
-    redact.register(token)
-    return token
-
-
-def store_token(server: str, key_id: str, token: str, *, now: float | None = None) -> None:
-    """Cache a freshly minted token (file mode 0600; expired entries are dropped)."""
-    now = time.time() if now is None else now
-    redact.register(token)
-    expires = _token_expiry(token, now)
-    if expires - TOKEN_MARGIN <= now:
-        return
-    data = {
-        k: v
-        for k, v in _read_private(token_path()).items()
-        if isinstance(v, dict) and isinstance(v.get("expires"), (int, float)) and v["expires"] > now
-    }
-    data[_token_key(server, key_id)] = {"token": token, "expires": expires}
-    _write_private(token_path(), data)
-
-
-def forget_tokens(server: str | None = None, key_id: str | None = None) -> int:
-    """Drop cached tokens: those of ``server``/``key_id``, of every key of ``server``, or all.
-    Returns how many were dropped."""
-    path = token_path()
-    data = _read_private(path)
-    if server is None:
-        keep: dict[str, Any] = {}
-    elif key_id is None:
-        prefix = config.normalize_server(server) + "|"
-        keep = {k: v for k, v in data.items() if not k.startswith(prefix)}
-    else:
-        keep = {k: v for k, v in data.items() if k != _token_key(server, key_id)}
-    dropped = len(data) - len(keep)
-    if dropped or (server is None and path.exists()):
-        if keep:
-            _write_private(path, keep)
-        else:
-            path.unlink(missing_ok=True)
-    return dropped
