@@ -45,8 +45,11 @@ USER_AGENT = f"integ/{__version__}"
 ACCEPT = "*/*"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 TOKEN_ERRORS = replies.TOKEN_ERRORS
-#: Longest wait a ``Retry-After`` may ask for; a CLI does not sleep for minutes.
+#: Longest wait a ``Retry-After`` may ask for; a CLI does not sleep for minutes: a longer
+#: one is not retried (the command fails at once and says how long the server asked for).
 MAX_RETRY_AFTER = 60.0
+#: Largest reply read; anything bigger is not what the integrations API returns.
+MAX_REPLY_BYTES = 64 * 2**20
 
 
 def sleep(seconds: float) -> None:
@@ -101,6 +104,8 @@ class Client:
         self._key_secret = key_secret
         self._token = token
         self._token_ready = token is not None or key_id is None
+        #: the token taken from the cache (not minted by this process), while in use
+        self._from_cache: str | None = None
         self._lock = threading.Lock()
         redact.register(token, key_secret if isinstance(key_secret, str) else None)
 
@@ -168,15 +173,26 @@ class Client:
         return secret
 
     def _ensure_token(self) -> None:
+        """The token of an application key: the one cached by an earlier command while it is
+        still good (``credentials.cached_token``), else a new one, which is cached."""
         if self._token_ready:
             return
         with self._lock:
             if self._token_ready:
                 return
-            self._token = self._mint()
+            assert self.key_id is not None
+            from conductor_integrations import credentials
+
+            secret = self._required_secret()
+            cached = credentials.cached_token(self.base_url, self.key_id, secret=secret)
+            if cached:
+                http_log.log(f"using the token cached for key {self.key_id}")
+                self._token = self._from_cache = cached
+            else:
+                self._token = self._mint(secret)
             self._token_ready = True
 
-    def _mint(self) -> str | None:
+    def _required_secret(self) -> str:
         assert self.key_id is not None
         secret = self._secret()
         if not secret:
@@ -187,15 +203,38 @@ class Client:
                     "or set CONDUCTOR_AUTH_SECRET, or pass a ready token in CONDUCTOR_AUTH_TOKEN",
                 ],
             )
-        return self.mint_token(self.key_id, secret)
+        return secret
 
-    def _refresh(self, rejected: str | None) -> bool:
-        """Mint a new token after ``rejected`` was refused; False when there is no key."""
+    def _mint(self, secret: str | None = None) -> str | None:
+        assert self.key_id is not None
+        secret = secret or self._required_secret()
+        token = self.mint_token(self.key_id, secret)
+        if token:
+            from conductor_integrations import credentials
+
+            try:
+                credentials.store_token(self.base_url, self.key_id, token, secret=secret)
+            except OSError as exc:  # the command goes on; the next one mints again
+                http_log.log(f"the token could not be cached: {exc.strerror or exc}")
+        return token
+
+    def _refresh(self, rejected: str | None, response: requests.Response) -> bool:
+        """Mint a new token after ``rejected`` was refused: when the server says it expired
+        or is invalid, or when a cached token meets a 401. False when it is not for that
+        (or there is no key to mint with)."""
         if self.key_id is None:
+            return False
+        said = replies.error_body(_text(response)).error
+        stale = rejected is not None and rejected == self._from_cache and response.status_code == 401
+        if said not in TOKEN_ERRORS and not stale:
             return False
         with self._lock:
             if self._token != rejected:  # another thread already refreshed it
                 return True
+            from conductor_integrations import credentials
+
+            credentials.forget_tokens(self.base_url, self.key_id)
+            self._from_cache = None
             http_log.log("the token expired or is invalid: minting a new one")
             self._token = self._mint()
             self._token_ready = True
@@ -212,12 +251,7 @@ class Client:
         while True:
             token = self._token
             response, retries = self._send(method, path, json=json, params=params, token=token)
-            if (
-                response.status_code in (401, 403)
-                and not refreshed
-                and replies.error_body(_text(response)).error in TOKEN_ERRORS
-                and self._refresh(token)
-            ):
+            if response.status_code in (401, 403) and not refreshed and self._refresh(token, response):
                 refreshed = True
                 continue
             return self._result(method, path, response, retries)
@@ -238,6 +272,7 @@ class Client:
         prepared = self.session.prepare_request(request)
         url = prepared.url or self.api_url + path
         env = self.session.merge_environment_settings(url, {}, None, self.verify, None)
+        env["stream"] = True  # the body is read by ``_read_body``, within the attempt's time
         attempt = 0
         while True:
             http_log.log_request(method, url, prepared.headers, prepared.body)
@@ -247,6 +282,7 @@ class Client:
                 response = self.session.send(
                     prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
                 )
+                self._read_body(response, started, method, path)
             except requests.exceptions.SSLError as exc:
                 raise ServerUnavailable(
                     f"TLS error talking to {self.base_url}: {_reason(exc)}",
@@ -279,10 +315,40 @@ class Client:
             )
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
                 wait = replies.retry_after_seconds(response.headers.get("Retry-After"))
+                if wait is not None and wait > MAX_RETRY_AFTER:
+                    # Retrying sooner than asked would not honour it; waiting longer is not
+                    # what a command in a pipeline should do. Fail now and say so.
+                    http_log.log(f"Retry-After {wait:g} s is longer than integ waits: not retried")
+                    return response, attempt
                 self._pause(attempt, wait, f"{method} {url}: HTTP {response.status_code}")
                 attempt += 1
                 continue
             return response, attempt
+
+    def _read_body(self, response: requests.Response, started: float, method: str, path: str) -> None:
+        """Read the whole body of ``response`` within the attempt's time (``--timeout``
+        bounds each read; this bounds them all, against a server that sends a byte at a
+        time) and up to ``MAX_REPLY_BYTES``."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+            response.close()
+            raise self._too_large(method, path)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in _body_chunks(response):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_REPLY_BYTES:
+                    raise self._too_large(method, path)
+                if time.monotonic() - started > self.timeout:
+                    raise _SlowReply(f"the reply took longer than {self.timeout:g} s")
+        finally:
+            response.close()
+        response._content = b"".join(chunks)
+
+    def _too_large(self, method: str, path: str) -> ServerUnavailable:
+        return self._not_the_api(method, path, f"a reply larger than {MAX_REPLY_BYTES // 2**20} MiB")
 
     def _pause(self, attempt: int, retry_after: float | None, why: str) -> None:
         delay = self.backoff.delay(attempt, retry_after)
@@ -291,9 +357,17 @@ class Client:
 
     def _unreachable(self, exc: Exception, retries: int) -> ServerUnavailable:
         after = replies.plural_retries(retries)
+        broken = replies.broken_reply(_chain_text(exc))
         if isinstance(exc, requests.exceptions.Timeout):
-            message = f"no reply from {self.base_url} within {self.timeout:g} s{after}"
+            what = "no complete reply" if isinstance(exc, _SlowReply) else "no reply"
+            message = f"{what} from {self.base_url} within {self.timeout:g} s{after}"
             hints = ["check the server is up, or give it longer with --timeout S"]
+        elif broken:
+            message = f"the server at {self.base_url} {broken}{after}"
+            hints = [
+                "the server (or a proxy in front of it) is failing: try again later, or raise --retries",
+                "check that --server is the Conductor server's URL (`integ config show`)",
+            ]
         else:
             message = f"cannot reach the server at {self.base_url}: {_reason(exc)}{after}"
             hints = [
@@ -336,6 +410,13 @@ class Client:
         )
         html = not body.message and replies.is_html(content_type, text)
         error.hints = replies.status_hints(status, body, self.key_id is not None, html)
+        wait = replies.retry_after_seconds(response.headers.get("Retry-After"))
+        if status in RETRY_STATUSES and wait is not None and wait > MAX_RETRY_AFTER:
+            error.hints.insert(
+                0,
+                f"the server asked to wait {wait:.0f} s before trying again (Retry-After), longer "
+                f"than integ waits ({MAX_RETRY_AFTER:.0f} s): try again later",
+            )
         return error
 
     def _not_the_api(self, method: str, path: str, what: str) -> ServerUnavailable:
@@ -350,8 +431,57 @@ def _text(response: requests.Response) -> str:
     return (response.content or b"").decode("utf-8", "replace")
 
 
+def _chain_text(exc: BaseException) -> str:
+    """The text of ``exc`` and of the errors it wraps (urllib3 nests them)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current}")
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+    return "\n".join(parts)
+
+
 def _reason(exc: BaseException) -> str:
-    return replies.connection_reason(str(exc), type(exc).__name__)
+    return replies.connection_reason(_chain_text(exc), type(exc).__name__)
+
+
+def _body_chunks(response: requests.Response, size: int = 64 * 1024) -> Iterator[bytes]:
+    """The body as it arrives. ``iter_content`` waits for a whole chunk of ``size`` bytes,
+    which a server sending a byte at a time makes last for ever; ``read1`` (urllib3 2)
+    returns what is there. Errors are requests' own, as ``iter_content`` raises them."""
+    import urllib3.exceptions as u3
+
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None or getattr(raw, "chunked", False):
+        yield from response.iter_content(size)
+        return
+    while True:
+        try:
+            chunk = read1(size, decode_content=True)
+        except u3.ReadTimeoutError as exc:
+            raise requests.exceptions.ReadTimeout(exc) from exc
+        except u3.SSLError as exc:
+            raise requests.exceptions.SSLError(exc) from exc
+        except u3.DecodeError as exc:
+            raise requests.exceptions.ContentDecodingError(exc) from exc
+        except (u3.ProtocolError, OSError) as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        if not chunk:
+            return
+        yield chunk
+
+
+class _SlowReply(requests.exceptions.Timeout):
+    """The body did not arrive within the attempt's time (retried like a timeout)."""
 
 
 def new_session() -> requests.Session:

@@ -232,7 +232,11 @@ def apply(
     """Apply ``payloads`` (already validated). ``on_sent`` is called (in this thread) for
     each provider whose own fields the server accepted, ``on_model_sent`` for each model it
     accepted; ``on_done`` for every outcome as it is known."""
-    live = read_live(client, payloads, concurrency)
+    try:
+        live = read_live(client, payloads, concurrency)
+    except IntegError as exc:
+        exc.hints.insert(0, "nothing was sent: apply reads what is on the server before it writes")
+        raise
     plans = plan_all(payloads, live, secret_matches)
     outcomes: list[Outcome | None] = [None] * len(payloads)
     stop = threading.Event()

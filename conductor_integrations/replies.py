@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 
 from conductor_integrations import provider_types
@@ -23,9 +24,12 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "nan" and "inf" parse as floats but are no number of seconds.
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -144,6 +148,39 @@ def connection_reason(text: str, fallback: str) -> str:
         if needle in text:
             return reason
     return text.splitlines()[0][:200] if text else fallback
+
+
+#: What broke after the connection was made (the server was reached), by the text of the
+#: error and the errors it wraps; checked in this order.
+_BROKEN = (
+    (("IncompleteRead", "InvalidChunkLength", "Connection broken"), "cut its reply off before the end"),
+    (("BadStatusLine", "LineTooLong", "UnknownProtocol"), "answered with something that is not HTTP"),
+    (("ConnectionResetError", "Connection reset"), "reset the connection"),
+    (("RemoteDisconnected",), "closed the connection without replying"),
+)
+#: Failures to connect at all (the server was not reached).
+_NOT_REACHED = (
+    "NewConnectionError",
+    "ConnectTimeout",
+    "Connection refused",
+    "Name or service not known",
+    "nodename nor servname",
+    "getaddrinfo failed",
+    "Temporary failure in name resolution",
+    "No route to host",
+    "Network is unreachable",
+)
+
+
+def broken_reply(text: str) -> str | None:
+    """How a server that was reached broke off its reply (``"reset the connection"`` ...),
+    or None when the failure was to connect at all or is not recognised."""
+    if any(needle in text for needle in _NOT_REACHED):
+        return None
+    for needles, what in _BROKEN:
+        if any(needle in text for needle in needles):
+            return what
+    return None
 
 
 def plural_retries(retries: int) -> str:

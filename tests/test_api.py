@@ -277,12 +277,36 @@ def test_retry_after_is_honoured(mock: responses.RequestsMock, sleeps: list[floa
     assert sleeps == [7.0]
 
 
-def test_retry_after_is_capped(mock: responses.RequestsMock, sleeps: list[float]) -> None:
+def test_retry_after_at_the_cap_is_waited_for(mock: responses.RequestsMock, sleeps: list[float]) -> None:
     url = f"{API}/integrations/provider/a"
-    mock.get(url, status=503, headers={"Retry-After": "86400"})
+    mock.get(url, status=503, headers={"Retry-After": f"{api.MAX_RETRY_AFTER:g}"})
     mock.get(url, json={"name": "a"})
     client().get_provider("a")
     assert sleeps == [api.MAX_RETRY_AFTER]
+
+
+def test_retry_after_beyond_the_cap_fails_at_once_and_says_so(
+    mock: responses.RequestsMock, sleeps: list[float]
+) -> None:
+    """Retrying sooner than the server asked would not honour it; sleeping for a day is not
+    what a pipeline wants: exit 7 now, with how long the server asked for."""
+    url = f"{API}/integrations/provider/a"
+    mock.get(url, status=503, headers={"Retry-After": "86400"})
+    with pytest.raises(ServerUnavailable) as caught:
+        client().get_provider("a")
+    assert sleeps == []
+    assert "asked to wait 86400 s" in caught.value.hints[0]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+def test_retry_after_that_is_no_number_of_seconds_falls_back_to_backoff(
+    value: str, mock: responses.RequestsMock, sleeps: list[float]
+) -> None:
+    url = f"{API}/integrations/provider/a"
+    mock.get(url, status=429, headers={"Retry-After": value})
+    mock.get(url, json={"name": "a"})
+    assert client().get_provider("a") == {"name": "a"}
+    assert len(sleeps) == 1 and 0 < sleeps[0] <= api.Backoff().cap
 
 
 @pytest.mark.parametrize(
