@@ -4,7 +4,8 @@ cache, both written with mode 0600 (atomically) and ignored when others can read
 - ``secret-names.json``: the *names* (``PROVIDER/KEY``, never values) of the provider
   secrets kept in the keyring, because keyrings cannot enumerate;
 - ``tokens.json``: tokens minted for an application key, keyed by server and key id, each
-  with its expiry (the JWT ``exp`` claim, else 45 minutes after minting). A token is not
+  with its expiry (the JWT ``exp`` claim, else 45 minutes after minting) and, when the
+  client cached it, an HMAC tying it to the key secret it was minted with. A token is not
   used in its last minute; ``integ auth logout --all`` deletes the file.
 
 No secret value other than a minted token is ever written here. ``credentials`` re-exports
@@ -14,6 +15,8 @@ the public functions.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import threading
@@ -125,9 +128,18 @@ def token_expiry(token: str, now: float) -> float:
     return now + TOKEN_TTL
 
 
-def cached_token(server: str, key_id: str, *, now: float | None = None) -> str | None:
+def _secret_check(token: str, secret: str) -> str:
+    """Ties a cached token to the key secret it was minted with (HMAC-SHA256 of the secret
+    under the token), so that a changed or wrong secret is not covered up by the cache."""
+    return hmac.new(token.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def cached_token(
+    server: str, key_id: str, *, secret: str | None = None, now: float | None = None
+) -> str | None:
     """A token minted earlier for ``server``/``key_id`` that is still good for at least a
-    minute, or None. For the client: try it before ``POST /api/token``; on an
+    minute, or None. Given ``secret``, only a token minted with that key secret (and cached
+    with it) is returned. For the client: try it before ``POST /api/token``; on an
     ``EXPIRED_TOKEN``/``INVALID_TOKEN`` answer call ``forget_tokens(server, key_id)`` and mint."""
     now = time.time() if now is None else now
     entry = read_private(token_path()).get(server_key(server, key_id))
@@ -138,12 +150,19 @@ def cached_token(server: str, key_id: str, *, now: float | None = None) -> str |
         return None
     if expires - TOKEN_MARGIN <= now:
         return None
+    if secret is not None:
+        check = entry.get("check")
+        if not isinstance(check, str) or not hmac.compare_digest(check, _secret_check(token, secret)):
+            return None
     redact.register(token)
     return token
 
 
-def store_token(server: str, key_id: str, token: str, *, now: float | None = None) -> None:
-    """Cache a freshly minted token (file mode 0600; expired entries are dropped)."""
+def store_token(
+    server: str, key_id: str, token: str, *, secret: str | None = None, now: float | None = None
+) -> None:
+    """Cache a freshly minted token (file mode 0600; expired entries are dropped), tied to
+    the key ``secret`` it was minted with when that is given."""
     now = time.time() if now is None else now
     redact.register(token)
     expires = token_expiry(token, now)
@@ -154,7 +173,10 @@ def store_token(server: str, key_id: str, token: str, *, now: float | None = Non
         for k, v in read_private(token_path()).items()
         if isinstance(v, dict) and isinstance(v.get("expires"), (int, float)) and v["expires"] > now
     }
-    data[server_key(server, key_id)] = {"token": token, "expires": expires}
+    entry: dict[str, Any] = {"token": token, "expires": expires}
+    if secret is not None:
+        entry["check"] = _secret_check(token, secret)
+    data[server_key(server, key_id)] = entry
     write_private(token_path(), data)
 
 
