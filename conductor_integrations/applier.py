@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from conductor_integrations import live as live_mod
 from conductor_integrations import models, plan
-from conductor_integrations.errors import ExitCode, IntegError, RejectedError
+from conductor_integrations.errors import ExitCode, IntegError, Interrupted, RejectedError
 from conductor_integrations.model_docs import ModelSpec
 from conductor_integrations.payload import Payload
 
@@ -82,12 +82,13 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """The code the first failed provider (document order) would have had alone."""
+        """130 after Ctrl-C; else the code the first failed provider (document order) would
+        have had alone."""
+        if self.interrupted:
+            return int(ExitCode.INTERRUPTED)
         for outcome in self.outcomes:
             if outcome.action == "failed":
                 return outcome.exit_code
-        if self.interrupted:
-            return int(ExitCode.INTERRUPTED)
         return 0
 
     def count(self, action: str) -> int:
@@ -155,10 +156,22 @@ def _untouched(p: Payload, pl: plan.ProviderPlan, action: str, why: str | None) 
     return out
 
 
+NOT_SENT = "not sent: interrupted"
+UNCONFIRMED = "sent, but Ctrl-C came before the reply: the server may or may not have applied it"
+
+
 def _send(
-    client: ProviderClient, p: Payload, pl: plan.ProviderPlan, fail_fast: bool, stop: threading.Event
+    client: ProviderClient,
+    p: Payload,
+    pl: plan.ProviderPlan,
+    fail_fast: bool,
+    stop: threading.Event,
+    halt: threading.Event,
 ) -> Outcome:
-    """Send one provider, then its models, then its tags."""
+    """Send one provider, then its models, then its tags. ``stop``: an earlier provider
+    failed (``--fail-fast``); ``halt``: Ctrl-C."""
+    if halt.is_set():
+        return Outcome(p.name, pl.type, "interrupted", NOT_SENT, **_untouched(p, pl, "interrupted", NOT_SENT))
     if stop.is_set():
         why = "not sent: an earlier provider failed (--fail-fast)"
         return Outcome(p.name, pl.type, "skipped", why, **_untouched(p, pl, "skipped", why))
@@ -166,6 +179,9 @@ def _send(
     if pl.own_action in ("create", "update"):
         try:
             client.put_provider(p.name, p.body)
+        except Interrupted as exc:  # Ctrl-C before this was sent, or before a retry
+            children = _untouched(p, pl, "interrupted", NOT_SENT)
+            return Outcome(p.name, pl.type, "interrupted", exc.message, int(exc.exit_code), **children)
         except IntegError as exc:
             if fail_fast:
                 stop.set()  # before this worker can take the next provider
@@ -173,6 +189,7 @@ def _send(
             return Outcome(p.name, pl.type, "failed", exc.message, int(exc.exit_code), pl.changes, **children)
         sent = True
     first: tuple[str, IntegError] | None = None
+    cut: str | None = None  # what Ctrl-C kept from being sent
     done: list[ModelOutcome] = []
     for mp in pl.models:
         if not mp.differs:
@@ -182,6 +199,9 @@ def _send(
         else:
             try:
                 models.put_model(client, p.name, mp.name, mp.body)
+            except Interrupted as exc:
+                cut = cut or f"model {mp.name!r}: {exc.message}"
+                done.append(ModelOutcome(mp.name, "interrupted", exc.message))
             except IntegError as exc:
                 first = first or (f"model {mp.name!r}", exc)
                 done.append(ModelOutcome(mp.name, "failed", exc.message))
@@ -202,6 +222,9 @@ def _send(
                 if pl.tags.delete:
                     models.delete_tags(client, p.name, pl.tags.delete)
                 tags = "updated"
+            except Interrupted as exc:
+                cut = cut or f"tags: {exc.message}"
+                tags = "interrupted"
             except IntegError as exc:
                 first = first or ("tags", exc)
                 tags = "failed"
@@ -215,6 +238,10 @@ def _send(
         error = f"{before}{what}: {failure.message}"
         code = int(failure.exit_code)
         return Outcome(p.name, pl.type, "failed", error, code, pl.changes, listed, tags, sent)
+    if cut is not None:
+        before = f"provider {action}; " if sent else ""
+        code = int(ExitCode.INTERRUPTED)
+        return Outcome(p.name, pl.type, "interrupted", before + cut, code, pl.changes, listed, tags, sent)
     return Outcome(p.name, pl.type, action, None, 0, pl.changes, listed, tags, sent)
 
 
@@ -237,9 +264,11 @@ def apply(
     except IntegError as exc:
         exc.hints.insert(0, "nothing was sent: apply reads what is on the server before it writes")
         raise
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted while reading what is on the server: nothing was sent") from None
     plans = plan_all(payloads, live, secret_matches)
     outcomes: list[Outcome | None] = [None] * len(payloads)
-    stop = threading.Event()
+    stop, halt = threading.Event(), threading.Event()
 
     def finish(i: int, outcome: Outcome) -> None:
         outcomes[i] = outcome
@@ -273,37 +302,53 @@ def apply(
                     if fail_fast:
                         stop.set()
                 else:
-                    pending[pool.submit(_send, client, p, pl, fail_fast, stop)] = i
+                    pending[pool.submit(_send, client, p, pl, fail_fast, stop, halt)] = i
             while pending:
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for fut in done:
-                    i = pending.pop(fut)
+                    i = pending[fut]
                     outcome = fut.result()
                     if outcome.action == "failed" and fail_fast:
                         stop.set()
-                    accepted(i, outcome)
-                    finish(i, outcome)
+                    if outcomes[i] is None:
+                        accepted(i, outcome)
+                        finish(i, outcome)
+                    del pending[fut]  # only now: a Ctrl-C above must not lose this result
         except KeyboardInterrupt:
             interrupted = True
-            stop.set()
-            for fut in pending:
-                fut.cancel()
-            # Requests already on the wire finish; their results are kept.
-            for fut, i in list(pending.items()):
-                if fut.cancelled():
-                    continue
-                try:
+            _interrupt(client, halt, pending)
+            # Requests already on the wire finish their current attempt (no retry starts);
+            # their results are kept. A second Ctrl-C stops waiting for them.
+            try:
+                for fut, i in list(pending.items()):
+                    if fut.cancelled() or outcomes[i] is not None:
+                        continue
                     outcome = fut.result()
-                except BaseException:  # pragma: no cover - defensive
-                    continue
-                accepted(i, outcome)
-                finish(i, outcome)
+                    accepted(i, outcome)
+                    finish(i, outcome)
+            except KeyboardInterrupt:
+                for fut, i in pending.items():
+                    if outcomes[i] is None and not fut.cancelled():
+                        p, why = payloads[i], UNCONFIRMED
+                        children = _untouched(p, plans[i], "interrupted", why)
+                        finish(i, Outcome(p.name, plans[i].type, "interrupted", why, **children))
     final: list[Outcome] = []
     for i, known in enumerate(outcomes):
         if known is None:
-            p, why = payloads[i], "not sent: interrupted"
+            p, why = payloads[i], NOT_SENT
             known = Outcome(
                 p.name, plans[i].type, "interrupted", why, **_untouched(p, plans[i], "interrupted", why)
             )
         final.append(known)
     return Report(final, interrupted)
+
+
+def _interrupt(client: Any, halt: threading.Event, pending: dict[Future[Outcome], int]) -> None:
+    """Ctrl-C: nothing new is sent, providers not started are cancelled, and the client
+    starts no retry (``stop_retrying``, where the client has it)."""
+    halt.set()
+    stop_retrying = getattr(client, "stop_retrying", None)
+    if callable(stop_retrying):
+        stop_retrying()
+    for fut in pending:
+        fut.cancel()
