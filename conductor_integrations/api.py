@@ -34,6 +34,7 @@ import requests
 from conductor_integrations import __version__, config, connection, http_log, redact, replies
 from conductor_integrations.errors import (
     InputError,
+    Interrupted,
     NotFoundError,
     ServerError,
     ServerUnavailable,
@@ -53,8 +54,12 @@ MAX_REPLY_BYTES = 64 * 2**20
 
 
 def sleep(seconds: float) -> None:
-    """The pause between retries (tests replace it to run without waiting)."""
+    """The pause between retries (tests replace it to run without waiting); the client
+    ends the real one early on ``stop_retrying()``."""
     time.sleep(seconds)
+
+
+_REAL_SLEEP = sleep
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class Client:
         self._token_ready = token is not None or key_id is None
         #: the token taken from the cache (not minted by this process), while in use
         self._from_cache: str | None = None
+        self._stopped = threading.Event()
         self._lock = threading.Lock()
         redact.register(token, key_secret if isinstance(key_secret, str) else None)
 
@@ -240,6 +246,11 @@ class Client:
             self._token_ready = True
         return True
 
+    def stop_retrying(self) -> None:
+        """Ctrl-C: an attempt on the wire finishes, but no request or retry starts after it
+        (a pause before a retry ends at once); those raise ``Interrupted``."""
+        self._stopped.set()
+
     # -- requests ------------------------------------------------------------------------
 
     def request(
@@ -275,6 +286,8 @@ class Client:
         env["stream"] = True  # the body is read by ``_read_body``, within the attempt's time
         attempt = 0
         while True:
+            if self._stopped.is_set() and attempt == 0:
+                raise Interrupted("not sent: interrupted")
             http_log.log_request(method, url, prepared.headers, prepared.body)
             started = time.monotonic()
             try:
@@ -298,7 +311,7 @@ class Client:
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
                 if attempt < self.retries:
-                    self._pause(attempt, None, f"{method} {url}: {_reason(exc)}")
+                    self._pause(attempt, None, f"{method} {url}", _reason(exc))
                     attempt += 1
                     continue
                 raise self._unreachable(exc, attempt) from None
@@ -320,7 +333,7 @@ class Client:
                     # what a command in a pipeline should do. Fail now and say so.
                     http_log.log(f"Retry-After {wait:g} s is longer than integ waits: not retried")
                     return response, attempt
-                self._pause(attempt, wait, f"{method} {url}: HTTP {response.status_code}")
+                self._pause(attempt, wait, f"{method} {url}", f"HTTP {response.status_code}")
                 attempt += 1
                 continue
             return response, attempt
@@ -350,10 +363,18 @@ class Client:
     def _too_large(self, method: str, path: str) -> ServerUnavailable:
         return self._not_the_api(method, path, f"a reply larger than {MAX_REPLY_BYTES // 2**20} MiB")
 
-    def _pause(self, attempt: int, retry_after: float | None, why: str) -> None:
-        delay = self.backoff.delay(attempt, retry_after)
-        http_log.log(f"{why}; retry {attempt + 1} of {self.retries} in {delay:.1f} s")
-        sleep(delay)
+    def _pause(self, attempt: int, retry_after: float | None, request: str, why: str) -> None:
+        """Wait before retry ``attempt + 1``; ``Interrupted`` when Ctrl-C came first."""
+        if not self._stopped.is_set():
+            delay = self.backoff.delay(attempt, retry_after)
+            http_log.log(f"{request}: {why}; retry {attempt + 1} of {self.retries} in {delay:.1f} s")
+            if sleep is _REAL_SLEEP:
+                self._stopped.wait(delay)
+            else:
+                sleep(delay)
+        if self._stopped.is_set():
+            maybe = "" if request.startswith("GET ") else "; the server may or may not have applied it"
+            raise Interrupted(f"not retried after Ctrl-C (the last attempt: {why}){maybe}")
 
     def _unreachable(self, exc: Exception, retries: int) -> ServerUnavailable:
         after = replies.plural_retries(retries)

@@ -17,6 +17,7 @@ import typer
 
 from conductor_integrations import config, output
 from conductor_integrations.cli import complete
+from conductor_integrations.errors import Interrupted
 
 CONNECTION = "Connection"
 OUTPUT = "Output"
@@ -171,7 +172,11 @@ def _with(params: dict[str, Any]) -> Callable[[F], F]:
             _settings = None
             debug = values.get("debug") or os.environ.get("INTEG_DEBUG") in ("1", "true", "yes")
             output.configure(no_color=bool(values.get("no_color")), debug=bool(debug))
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except KeyboardInterrupt:
+                # Typer would turn it into a silent exit 130; say it, as every error is said.
+                raise Interrupted("interrupted") from None
 
         wrapper.__signature__ = sig.replace(  # type: ignore[attr-defined]
             parameters=[*sig.parameters.values(), *extra]
