@@ -19,7 +19,11 @@ from conductor_integrations.errors import (
     UsageError,
 )
 
-app = typer.Typer(help="Create, read, list and delete integration providers.", no_args_is_help=True)
+app = typer.Typer(
+    help="Integration providers: put, get, list and delete one at a time; apply, diff and export "
+    "fleets of them from YAML; tag them.",
+    no_args_is_help=True,
+)
 
 
 def register(root: typer.Typer) -> None:
@@ -390,6 +394,7 @@ def delete(
                 results.append({"name": name, "action": "deleted", "error": None})
                 if output.settings.format == "table":
                     output.success(f"deleted provider {name}")
+    complete.forget_providers(r["name"] for r in results if r["action"] in ("deleted", "missing"))
     if output.settings.format != "table":
         output.data(results)
     if not failures:

@@ -38,7 +38,7 @@ def report_problems(problems: list[Problem]) -> None:
 def validate_command(
     paths: Annotated[
         list[str],
-        typer.Argument(metavar="PATH...", help="YAML/JSON files, folders (recursive) or - for stdin."),
+        typer.Argument(metavar="PATH", help="YAML/JSON files, folders (recursive) or - for stdin."),
     ],
     strict: Annotated[
         bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")

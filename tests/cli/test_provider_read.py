@@ -152,6 +152,15 @@ def test_delete_with_yes(integ: Any, mock: responses.RequestsMock) -> None:
     assert "deleted provider openAI-marketing" in r.stderr
 
 
+def test_delete_drops_the_name_from_completion(integ: Any, mock: responses.RequestsMock) -> None:
+    from conductor_integrations.cli import complete
+
+    complete.remember_providers(["openAI-marketing", "other"])
+    mock.delete(URL)
+    assert integ("provider", "delete", "openAI-marketing", "--yes").exit_code == 0
+    assert complete.known_providers() == ["other"]
+
+
 def test_delete_without_terminal_needs_yes(integ: Any, mock: responses.RequestsMock) -> None:
     r = integ("provider", "delete", "openAI-marketing")
     assert r.exit_code == 2
