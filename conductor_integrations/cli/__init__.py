@@ -20,13 +20,17 @@ the known provider types before anything is sent, with secrets kept in the OS ke
 
 Try it against the built-in sandbox, no server needed:
 
-  integ provider put openai-prod -t openai -c api_key=@key.txt --server local
+  integ provider put demo -t openai -c api_key=@key.txt --server local
 
   integ provider list --server local
 
 Exit codes: 0 ok, 1 diff found differences (or internal error), 2 usage, 3 invalid input,
 4 auth refused, 5 not found, 6 rejected by the server, 7 server unreachable, 130 interrupted.
 """
+
+# Typer prints Python type names beside arguments ("NAME <str>", "NAME... <list[str]>"), which
+# mean nothing to a user: show the metavar alone.
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
 app = typer.Typer(
     name="integ",
@@ -96,7 +100,7 @@ def run(argv: Optional[list[str]] = None) -> int:
 
     from conductor_integrations.cli import common
 
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _bare_server_flag(list(sys.argv[1:] if argv is None else argv))
     common.reset()
     output.reset()
     command = get_command(app)
@@ -113,6 +117,21 @@ def run(argv: Optional[list[str]] = None) -> int:
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:
         return _click_or_internal(exc, argv)
+
+
+def _bare_server_flag(argv: list[str]) -> list[str]:
+    """``integ types list --server`` and ``types diff --server`` with no URL ask the configured
+    server (environment or profile): give the flag a value that says so."""
+    from conductor_integrations.cli import common
+
+    if argv[:1] != ["types"]:
+        return argv
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--server" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            out.append(common.CONFIGURED_SERVER)
+    return out
 
 
 def _click_or_internal(exc: Exception, argv: list[str]) -> int:

@@ -224,7 +224,7 @@ def export_command(
     names: Annotated[
         Optional[list[str]],
         typer.Argument(
-            metavar="[NAME]...",
+            metavar="NAME",
             help="Providers to export (default: all).",
             autocompletion=complete.complete_provider_name,
         ),

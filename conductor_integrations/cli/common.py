@@ -20,6 +20,8 @@ from conductor_integrations.cli import complete
 from conductor_integrations.errors import Interrupted
 
 CONNECTION = "Connection"
+#: ``--server`` given without a URL (``integ types list --server``): use the configured one.
+CONFIGURED_SERVER = "@configured"
 OUTPUT = "Output"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -208,7 +210,7 @@ def settings() -> config.Settings:
     if _settings is None:
         opts = _current
         flags = {
-            "server": opts.server,
+            "server": None if opts.server == CONFIGURED_SERVER else opts.server,
             "token": opts.token,
             "key_id": opts.key_id,
             "output": opts.output,

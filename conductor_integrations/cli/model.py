@@ -200,7 +200,7 @@ class DeleteFailed(IntegError):
 @server_options
 def delete(
     provider: ProviderArg,
-    names: Annotated[list[str], typer.Argument(metavar="MODEL...", help="Models to delete.")],
+    names: Annotated[list[str], typer.Argument(metavar="MODEL", help="Models to delete.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     missing_ok: Annotated[
         bool, typer.Option("--missing-ok", help="A model that does not exist is not an error.")

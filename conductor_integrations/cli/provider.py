@@ -343,7 +343,7 @@ def delete(
     names: Annotated[
         list[str],
         typer.Argument(
-            metavar="NAME...",
+            metavar="NAME",
             help="Providers to delete.",
             autocompletion=complete.complete_provider_name,
         ),

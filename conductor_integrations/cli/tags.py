@@ -23,7 +23,7 @@ NameArg = Annotated[
         metavar="NAME", help="The provider's name.", autocompletion=complete.complete_provider_name
     ),
 ]
-TagsArg = Annotated[list[str], typer.Argument(metavar="KEY=VALUE...", help="Tags, e.g. team=ml.")]
+TagsArg = Annotated[list[str], typer.Argument(metavar="KEY=VALUE", help="Tags, e.g. team=ml.")]
 
 
 def _where(s: config.Settings) -> str:

@@ -253,3 +253,24 @@ def test_provider_put_dry_run_with_server_types_needs_a_server(integ: Any) -> No
     )  # fmt: skip
     assert both.exit_code == 2
     assert "cannot be used together" in both.stderr
+
+
+def test_types_diff_with_bare_server_flag_uses_the_configured_server(
+    integ: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from conductor_integrations.sandbox import serve_in_background
+
+    with serve_in_background(tmp_path / "bare.db") as running:
+        monkeypatch.setenv("CONDUCTOR_SERVER_URL", running.url)
+        r = integ("types", "diff", "--server")
+        assert r.exit_code == 0, r.stderr
+        assert "no differences" in r.output
+        listed = integ("types", "list", "--server", "-o", "json")
+        assert listed.exit_code == 0, listed.stderr
+        assert len(listed.json()) == 30
+
+
+def test_bare_server_flag_without_a_configured_server_is_usage(integ: Any) -> None:
+    r = integ("types", "list", "--server")
+    assert r.exit_code == 2
+    assert "no Conductor server configured" in r.stderr
