@@ -82,6 +82,7 @@ OUTPUT_PARAMS: dict[str, Any] = {
         typer.Option(
             "--profile",
             help="Profile in config.yaml to read settings from. [env: INTEG_PROFILE]",
+            metavar="NAME",
             autocompletion=complete.complete_profile,
             rich_help_panel=CONNECTION,
         ),
@@ -103,6 +104,7 @@ SERVER_PARAMS: dict[str, Any] = {
         Optional[str],
         typer.Option(
             "--token",
+            metavar="TOKEN",
             help="Ready-made token (discouraged: visible in the process list; prefer CONDUCTOR_AUTH_TOKEN).",
             rich_help_panel=CONNECTION,
         ),
