@@ -14,6 +14,9 @@ from conductor_integrations.errors import InputError
 
 KeyPath = tuple[str | int, ...]
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+#: Most values one YAML document may expand to. Aliases can make a few lines stand for
+#: billions of values ("billion laughs"); no provider document needs more than this.
+MAX_VALUES = 200_000
 
 
 @dataclass
@@ -83,13 +86,19 @@ class _Marks:
     def __init__(self) -> None:
         self.lines: dict[KeyPath, int] = {}
         self.raw: dict[KeyPath, str] = {}
+        self.values = 0
 
 
 def _build(node: Any, loader: Any, path: KeyPath, marks: _Marks, source: str) -> Any:
     import yaml
 
     lines = marks.lines
-
+    marks.values += 1
+    if marks.values > MAX_VALUES:
+        raise InputError(
+            f"{source}:{node.start_mark.line + 1}: the document expands to more than {MAX_VALUES} values",
+            hints=["YAML aliases (*name) repeat what their anchor holds: use fewer of them"],
+        )
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -113,6 +122,10 @@ def _build(node: Any, loader: Any, path: KeyPath, marks: _Marks, source: str) ->
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, loader, (*path, i), marks, source) for i, item in enumerate(node.value)]
     value = loader.construct_object(node, deep=True)
+    if isinstance(value, bytes):
+        raise InputError(
+            f"{source}:{node.start_mark.line + 1}: a binary value (!!binary) cannot be used; give text"
+        )
     if value is not None and not isinstance(value, (str, bool)):
         marks.raw[path] = node.value
     return value
@@ -148,8 +161,13 @@ def parse_yaml(text: str, source: str, base_dir: Path) -> list[Document]:
             f"{where}: cannot parse YAML: {problem}{col}",
             hints=["check the indentation and quoting around that line"],
         ) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{source}: cannot parse YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: cannot parse YAML: nested too deeply") from None
+    except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        position = getattr(exc, "position", None)
+        at = f" (character {position + 1})" if isinstance(position, int) else ""
+        raise InputError(f"{source}: cannot parse YAML: {first}{at}") from None
     finally:
         loader.dispose()
     for i, doc in enumerate(docs, 1):
@@ -164,6 +182,8 @@ def parse_json(text: str, source: str, base_dir: Path) -> list[Document]:
         raise InputError(
             f"{source}:{exc.lineno}: cannot parse JSON: {exc.msg} (column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise InputError(f"{source}: cannot parse JSON: nested too deeply") from None
     return [Document(data=data, source=source, base_dir=base_dir, lines={(): 1})]
 
 
