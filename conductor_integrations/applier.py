@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -303,17 +303,17 @@ def apply(
                         stop.set()
                 else:
                     pending[pool.submit(_send, client, p, pl, fail_fast, stop, halt)] = i
-            while pending:
-                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i = pending[fut]
-                    outcome = fut.result()
-                    if outcome.action == "failed" and fail_fast:
-                        stop.set()
-                    if outcomes[i] is None:
-                        accepted(i, outcome)
-                        finish(i, outcome)
-                    del pending[fut]  # only now: a Ctrl-C above must not lose this result
+            # as_completed waits on every future once; calling wait() again for each result
+            # would walk all pending futures each time (quadratic in the fleet's size).
+            for fut in as_completed(list(pending)):
+                i = pending[fut]
+                outcome = fut.result()
+                if outcome.action == "failed" and fail_fast:
+                    stop.set()
+                if outcomes[i] is None:
+                    accepted(i, outcome)
+                    finish(i, outcome)
+                del pending[fut]  # only now: a Ctrl-C above must not lose this result
         except KeyboardInterrupt:
             interrupted = True
             _interrupt(client, halt, pending)
