@@ -1,18 +1,20 @@
-"""The Conductor client: one ``requests.Session`` per command, auth, retries and the
+"""The Conductor client: one ``requests.Session`` per command, retries, time limits and the
 mapping of replies to typed errors. The only module that imports requests.
 
 How a request is made (written once, here):
 
 1. URL: the server root (given with or without ``/api``) + ``/api`` + the path; names in
    paths are percent-encoded by the callers (``quote(name, safe="")``).
-2. Auth, the first that applies: a ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) sent
-   as it is in ``X-Authorization`` (no "Bearer"); else an application key id with its secret
-   (``CONDUCTOR_AUTH_SECRET``, else the keyring) exchanged at ``POST /api/token``, where a 404
-   means the server has no auth; else no header.
-3. Connection errors, timeouts, 429, 502, 503 and 504 are retried (``--retries``, default 3)
-   with exponential backoff and jitter, honouring ``Retry-After``; other 4xx never are.
-4. A 401/403 whose body's ``error`` is ``EXPIRED_TOKEN`` or ``INVALID_TOKEN``: a new token is
-   minted once and the request retried once (when there is a key to mint it with).
+2. Auth (``tokens``): a ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) sent as it is in
+   ``X-Authorization`` (no "Bearer"); else, with an application key id, the token cached for
+   it, or one minted at ``POST /api/token`` (a 404 there: the server has no auth); else none.
+3. Each attempt ends within ``--timeout`` (the whole reply, not each read) and reads at most
+   ``MAX_REPLY_BYTES``. Connection errors, timeouts, 429, 502, 503 and 504 are retried
+   (``--retries``, default 3) with exponential backoff and jitter, honouring ``Retry-After``
+   up to ``MAX_RETRY_AFTER`` (a longer one fails at once); other 4xx never are. After
+   ``stop_retrying()`` (Ctrl-C) no request or retry starts.
+4. A 401/403 whose body's ``error`` is ``EXPIRED_TOKEN`` or ``INVALID_TOKEN`` (or a 401 to a
+   cached token): a new token is minted once and the request retried once.
 5. Any other error status becomes ``errors.ServerError.from_status`` with the server's
    ``message`` and ``validationErrors``; a reply that is not what the API returns is exit 7.
 """
@@ -24,16 +26,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from conductor_integrations import __version__, config, connection, http_log, redact, replies
+from conductor_integrations import __version__, config, connection, http_log, redact, replies, tokens
 from conductor_integrations.errors import (
-    InputError,
     Interrupted,
     NotFoundError,
     ServerError,
@@ -45,7 +45,6 @@ USER_AGENT = f"integ/{__version__}"
 #: The reference page's curl examples send ``accept: */*``; so does integ.
 ACCEPT = "*/*"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-TOKEN_ERRORS = replies.TOKEN_ERRORS
 #: Longest wait a ``Retry-After`` may ask for; a CLI does not sleep for minutes: a longer
 #: one is not retried (the command fails at once and says how long the server asked for).
 MAX_RETRY_AFTER = 60.0
@@ -106,14 +105,8 @@ class Client:
         self.verify = verify
         self.backoff = backoff or Backoff()
         self.key_id = key_id
-        self._key_secret = key_secret
-        self._token = token
-        self._token_ready = token is not None or key_id is None
-        #: the token taken from the cache (not minted by this process), while in use
-        self._from_cache: str | None = None
+        self.tokens = tokens.KeyTokens(self.base_url, key_id, key_secret, self.mint_token, token)
         self._stopped = threading.Event()
-        self._lock = threading.Lock()
-        redact.register(token, key_secret if isinstance(key_secret, str) else None)
 
     # -- the integrations API ---------------------------------------------------------
 
@@ -173,79 +166,6 @@ class Client:
         redact.register(token)
         return token
 
-    def _secret(self) -> str | None:
-        secret = self._key_secret() if callable(self._key_secret) else self._key_secret
-        redact.register(secret)
-        return secret
-
-    def _ensure_token(self) -> None:
-        """The token of an application key: the one cached by an earlier command while it is
-        still good (``credentials.cached_token``), else a new one, which is cached."""
-        if self._token_ready:
-            return
-        with self._lock:
-            if self._token_ready:
-                return
-            assert self.key_id is not None
-            from conductor_integrations import credentials
-
-            secret = self._required_secret()
-            cached = credentials.cached_token(self.base_url, self.key_id, secret=secret)
-            if cached:
-                http_log.log(f"using the token cached for key {self.key_id}")
-                self._token = self._from_cache = cached
-            else:
-                self._token = self._mint(secret)
-            self._token_ready = True
-
-    def _required_secret(self) -> str:
-        assert self.key_id is not None
-        secret = self._secret()
-        if not secret:
-            raise InputError(
-                f"no secret for application key {self.key_id}; nothing was sent",
-                hints=[
-                    f"run `integ auth login --key-id {self.key_id}` to store it in the keyring",
-                    "or set CONDUCTOR_AUTH_SECRET, or pass a ready token in CONDUCTOR_AUTH_TOKEN",
-                ],
-            )
-        return secret
-
-    def _mint(self, secret: str | None = None) -> str | None:
-        assert self.key_id is not None
-        secret = secret or self._required_secret()
-        token = self.mint_token(self.key_id, secret)
-        if token:
-            from conductor_integrations import credentials
-
-            try:
-                credentials.store_token(self.base_url, self.key_id, token, secret=secret)
-            except OSError as exc:  # the command goes on; the next one mints again
-                http_log.log(f"the token could not be cached: {exc.strerror or exc}")
-        return token
-
-    def _refresh(self, rejected: str | None, response: requests.Response) -> bool:
-        """Mint a new token after ``rejected`` was refused: when the server says it expired
-        or is invalid, or when a cached token meets a 401. False when it is not for that
-        (or there is no key to mint with)."""
-        if self.key_id is None:
-            return False
-        said = replies.error_body(_text(response)).error
-        stale = rejected is not None and rejected == self._from_cache and response.status_code == 401
-        if said not in TOKEN_ERRORS and not stale:
-            return False
-        with self._lock:
-            if self._token != rejected:  # another thread already refreshed it
-                return True
-            from conductor_integrations import credentials
-
-            credentials.forget_tokens(self.base_url, self.key_id)
-            self._from_cache = None
-            http_log.log("the token expired or is invalid: minting a new one")
-            self._token = self._mint()
-            self._token_ready = True
-        return True
-
     def stop_retrying(self) -> None:
         """Ctrl-C: an attempt on the wire finishes, but no request or retry starts after it
         (a pause before a retry ends at once); those raise ``Interrupted``."""
@@ -257,12 +177,17 @@ class Client:
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
     ) -> Any:
         """Send ``method`` to ``/api`` + ``path``: the reply's JSON, or None for an empty body."""
-        self._ensure_token()
         refreshed = False
         while True:
-            token = self._token
+            token = self.tokens.current()
             response, retries = self._send(method, path, json=json, params=params, token=token)
-            if response.status_code in (401, 403) and not refreshed and self._refresh(token, response):
+            if (
+                response.status_code in (401, 403)
+                and not refreshed
+                and self.tokens.refresh(
+                    token, response.status_code, replies.error_body(_text(response)).error
+                )
+            ):
                 refreshed = True
                 continue
             return self._result(method, path, response, retries)
@@ -278,6 +203,14 @@ class Client:
     ) -> tuple[requests.Response, int]:
         """One request with its retries: the last response, whatever its status, and the
         number of retries it took."""
+        if token and not header_safe(token):
+            if token != self.tokens.given:  # minted: the server's doing
+                raise self._not_the_api("POST", "/token", "a token that cannot be sent in a header")
+            raise UsageError(
+                "the token holds characters that cannot be sent in a header (spaces at its ends, "
+                "line breaks, or characters outside Latin-1)",
+                hints=["check CONDUCTOR_AUTH_TOKEN or --token"],
+            )
         headers = {"X-Authorization": token} if token else {}
         request = requests.Request(method, self.api_url + path, headers=headers, json=json, params=params)
         prepared = self.session.prepare_request(request)
@@ -322,6 +255,10 @@ class Client:
                 ) from None
             except requests.exceptions.RequestException as exc:
                 raise ServerUnavailable(f"request to {url} failed: {_reason(exc)}", 0) from None
+            except ValueError as exc:  # urllib3: a host it cannot connect to (a label too long)
+                raise UsageError(
+                    f"server URL {self.base_url!r} is not a valid URL: {replies.first_line(str(exc))}"
+                ) from None
             elapsed = (time.monotonic() - started) * 1000
             http_log.log_response(
                 response.status_code, response.reason or "", response.headers, response.content, elapsed
@@ -377,24 +314,9 @@ class Client:
             raise Interrupted(f"not retried after Ctrl-C (the last attempt: {why}){maybe}")
 
     def _unreachable(self, exc: Exception, retries: int) -> ServerUnavailable:
-        after = replies.plural_retries(retries)
-        broken = replies.broken_reply(_chain_text(exc))
-        if isinstance(exc, requests.exceptions.Timeout):
-            what = "no complete reply" if isinstance(exc, _SlowReply) else "no reply"
-            message = f"{what} from {self.base_url} within {self.timeout:g} s{after}"
-            hints = ["check the server is up, or give it longer with --timeout S"]
-        elif broken:
-            message = f"the server at {self.base_url} {broken}{after}"
-            hints = [
-                "the server (or a proxy in front of it) is failing: try again later, or raise --retries",
-                "check that --server is the Conductor server's URL (`integ config show`)",
-            ]
-        else:
-            message = f"cannot reach the server at {self.base_url}: {_reason(exc)}{after}"
-            hints = [
-                "check the URL (`integ config show`) and your network",
-                "or try the built-in sandbox with --server local",
-            ]
+        kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
+        kind = "slow" if isinstance(exc, _SlowReply) else kind
+        message, hints = replies.no_reply(self.base_url, self.timeout, retries, kind, replies.chain_text(exc))
         return ServerUnavailable(message, 0, hints=hints)
 
     def _result(self, method: str, path: str, response: requests.Response, retries: int = 0) -> Any:
@@ -452,26 +374,8 @@ def _text(response: requests.Response) -> str:
     return (response.content or b"").decode("utf-8", "replace")
 
 
-def _chain_text(exc: BaseException) -> str:
-    """The text of ``exc`` and of the errors it wraps (urllib3 nests them)."""
-    parts: list[str] = []
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        parts.append(f"{type(current).__name__}: {current}")
-        todo.extend(a for a in current.args if isinstance(a, BaseException))
-        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
-            if isinstance(linked, BaseException):
-                todo.append(linked)
-    return "\n".join(parts)
-
-
 def _reason(exc: BaseException) -> str:
-    return replies.connection_reason(_chain_text(exc), type(exc).__name__)
+    return replies.connection_reason(replies.chain_text(exc), type(exc).__name__)
 
 
 def _body_chunks(response: requests.Response, size: int = 64 * 1024) -> Iterator[bytes]:
@@ -512,46 +416,26 @@ def new_session() -> requests.Session:
     return session
 
 
-def client_for(settings: config.Settings, url: str, *, local: bool = False) -> Client:
-    """A client for ``url`` with the auth, timeout, retries and TLS of ``settings``.
-    The sandbox started for ``--server local`` needs no auth, TLS or proxy."""
-    root = config.server_root(url)
-    session = new_session()
-    token = key_id = None
-    verify: bool | str = True
-    if local:
-        session.trust_env = False  # loopback: no proxy from the environment
-    else:
-        verify = connection.tls_verify(settings)
-        token = settings.get("token") or None
-        key_id = settings.get("key_id") or None
-    return Client(
-        root,
-        session=session,
-        token=token,
-        key_id=key_id,
-        key_secret=connection.key_secret_lookup(root, key_id) if key_id else None,
-        timeout=float(settings.get("timeout") or 10.0),
-        retries=int(settings.get("retries") if settings.get("retries") is not None else 3),
-        verify=verify,
-    )
-
-
-@contextmanager
-def connect(settings: config.Settings) -> Iterator[Client]:
-    """The client of one command. ``--server local`` starts the built-in sandbox for the
-    length of the command (state in the data folder) and stops it afterwards."""
-    server = config.require_server(settings)
-    if config.is_local(server):
-        with connection.start_sandbox() as running:
-            client = client_for(settings, running.url, local=True)
-            try:
-                yield client
-            finally:
-                client.session.close()
-        return
-    client = client_for(settings, server)
+def check_url(root: str) -> None:
+    """Raise ``UsageError`` when requests cannot send to ``root`` (a bad host or port)."""
     try:
-        yield client
-    finally:
-        client.session.close()
+        requests.Request("GET", root + "/api").prepare()
+    except (requests.exceptions.RequestException, ValueError) as exc:
+        raise UsageError(
+            f"server URL {root!r} is not a valid URL: {replies.first_line(str(exc))}",
+            hints=["give the full URL, for example --server https://play.orkes.io"],
+        ) from None
+
+
+def header_safe(value: str) -> bool:
+    """True when ``value`` can be sent as an HTTP header value as it is."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return value == value.strip() and not any(c in value for c in "\r\n\0")
+
+
+# The client of one command is built in ``connection`` (settings, TLS, the sandbox).
+client_for = connection.client_for
+connect = connection.connect

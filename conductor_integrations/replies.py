@@ -183,5 +183,51 @@ def broken_reply(text: str) -> str | None:
     return None
 
 
+def no_reply(base_url: str, timeout: float, retries: int, kind: str, text: str) -> tuple[str, list[str]]:
+    """The message and hints when no usable reply came: ``kind`` is ``timeout`` (nothing
+    within ``timeout``), ``slow`` (the reply did not finish in time) or ``connection``;
+    ``text`` is the error's ``chain_text``."""
+    after = plural_retries(retries)
+    broken = broken_reply(text)
+    if kind in ("timeout", "slow"):
+        what = "no complete reply" if kind == "slow" else "no reply"
+        return f"{what} from {base_url} within {timeout:g} s{after}", [
+            "check the server is up, or give it longer with --timeout S"
+        ]
+    if broken:
+        return f"the server at {base_url} {broken}{after}", [
+            "the server (or a proxy in front of it) is failing: try again later, or raise --retries",
+            "check that --server is the Conductor server's URL (`integ config show`)",
+        ]
+    reason = connection_reason(text, "connection failed")
+    return f"cannot reach the server at {base_url}: {reason}{after}", [
+        "check the URL (`integ config show`) and your network",
+        "or try the built-in sandbox with --server local",
+    ]
+
+
+def chain_text(exc: BaseException) -> str:
+    """The text of ``exc`` and of the errors it wraps (urllib3 nests them), one per line."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current}")
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+    return "\n".join(parts)
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    stripped = text.strip()
+    return stripped.splitlines()[0][:limit] if stripped else ""
+
+
 def plural_retries(retries: int) -> str:
     return f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
