@@ -1,20 +1,33 @@
-"""What a connection takes from the settings besides the URL: TLS verification, where the
-application key secret comes from, and the built-in sandbox for ``--server local``.
+"""The client of one command, built from the settings: the server URL (checked), TLS
+verification, the timeout and retries (checked), where the application key secret comes
+from, a warning before credentials go over plain http://, and the built-in sandbox for
+``--server local``. ``api.connect`` and ``api.client_for`` are these.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from conductor_integrations import config, output
 from conductor_integrations.errors import ServerUnavailable, UsageError
 
 if TYPE_CHECKING:
+    from conductor_integrations.api import Client
     from conductor_integrations.sandbox.server import RunningSandbox
+
+#: The longest --timeout accepted (a day); longer ones overflow the socket layer.
+MAX_TIMEOUT = 86400.0
+#: The most --retries accepted: with the backoff capped at 8 s, 100 retries is a quarter of
+#: an hour, which is already more than a pipeline should wait.
+MAX_RETRIES = 100
 
 
 def key_secret_lookup(server_root: str, key_id: str) -> Callable[[], str | None]:
@@ -64,3 +77,98 @@ def start_sandbox() -> RunningSandbox:
             0,
             hints=["give a Conductor server with --server URL or CONDUCTOR_SERVER_URL"],
         ) from None
+
+
+def checked_timeout(settings: config.Settings) -> float:
+    """``--timeout`` as a number of seconds a socket accepts (not nan, inf or centuries)."""
+    value = float(settings.get("timeout") or 10.0)
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
+        raise UsageError(
+            f"{settings.source('timeout')}: timeout must be a number of seconds above 0 and up to "
+            f"{MAX_TIMEOUT:g}, not {value!r}"
+        )
+    return value
+
+
+def checked_retries(settings: config.Settings) -> int:
+    raw = settings.get("retries")
+    value = int(raw) if raw is not None else 3
+    if not 0 <= value <= MAX_RETRIES:
+        raise UsageError(
+            f"{settings.source('retries')}: retries must be from 0 to {MAX_RETRIES}, not {value}"
+        )
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_cleartext(root: str, what: str) -> None:
+    """Warn that ``what`` (the token, the key secret) goes to ``root`` unencrypted, unless
+    it is https:// or a loopback address (the sandbox, a port-forward, a local proxy)."""
+    parts = urlsplit(root)
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        output.warning(
+            f"{root} is plain http://: {what} will cross the network unencrypted; "
+            "use the server's https:// URL"
+        )
+
+
+def client_for(settings: config.Settings, url: str, *, local: bool = False) -> Client:
+    """A client for ``url`` with the auth, timeout, retries and TLS of ``settings``.
+    The sandbox started for ``--server local`` needs no auth, TLS or proxy."""
+    from conductor_integrations import api
+
+    try:
+        root = config.server_root(url)
+    except ValueError as exc:  # urlsplit: "Invalid IPv6 URL"
+        raise UsageError(f"server URL {url!r} is not a valid URL: {exc}") from None
+    api.check_url(root)
+    timeout, retries = checked_timeout(settings), checked_retries(settings)
+    session = api.new_session()
+    token = key_id = None
+    verify: bool | str = True
+    if local:
+        session.trust_env = False  # loopback: no proxy from the environment
+    else:
+        verify = tls_verify(settings)
+        token = settings.get("token") or None
+        key_id = settings.get("key_id") or None
+        if token or key_id:
+            warn_cleartext(root, "the token" if token else "the application key secret and its token")
+    return api.Client(
+        root,
+        session=session,
+        token=token,
+        key_id=key_id,
+        key_secret=key_secret_lookup(root, key_id) if key_id else None,
+        timeout=timeout,
+        retries=retries,
+        verify=verify,
+    )
+
+
+@contextmanager
+def connect(settings: config.Settings) -> Iterator[Client]:
+    """The client of one command. ``--server local`` starts the built-in sandbox for the
+    length of the command (state in the data folder) and stops it afterwards."""
+    server = config.require_server(settings)
+    if config.is_local(server):
+        with start_sandbox() as running:
+            client = client_for(settings, running.url, local=True)
+            try:
+                yield client
+            finally:
+                client.session.close()
+        return
+    client = client_for(settings, server)
+    try:
+        yield client
+    finally:
+        client.session.close()

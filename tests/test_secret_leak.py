@@ -18,6 +18,7 @@ import keyring
 import pytest
 import responses
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conductor_integrations import credentials, redact
 from tests.conftest import MemoryKeyring
@@ -26,6 +27,11 @@ from tests.test_redact import SECRET_ALPHABET, leaks, marked_secrets
 SERVER = "http://conductor.test"
 FORMATS = (("-o", "table"), ("-o", "json"), ("-o", "yaml"), ("-o", "json", "--debug"), ("--debug",))
 secrets = marked_secrets
+#: Tokens travel in the X-Authorization header, which holds Latin-1 only (a real token is
+#: ASCII); they are marked with "ß" instead of "€" (integ's own text is ASCII either way).
+tokens = st.tuples(
+    st.text(alphabet=SECRET_ALPHABET.replace("€", ""), min_size=8, max_size=48), st.integers(0, 48)
+).map(lambda t: t[0][: t[1]] + "ß" + t[0][t[1] :])
 EXAMPLES = settings(
     max_examples=8,
     deadline=None,
@@ -104,7 +110,7 @@ def test_provider_secrets_never_shown(world: Callable[[], World], secret: str) -
 
 
 @EXAMPLES
-@given(secret=secrets, token=secrets)
+@given(secret=secrets, token=tokens)
 def test_key_secrets_and_tokens_never_shown(world: Callable[[], World], secret: str, token: str) -> None:
     w = world()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -131,7 +137,7 @@ def test_key_secrets_and_tokens_never_shown(world: Callable[[], World], secret: 
 
 
 @EXAMPLES
-@given(secret=secrets, token=secrets)
+@given(secret=secrets, token=tokens)
 def test_put_and_config_show_never_show_secrets(world: Callable[[], World], secret: str, token: str) -> None:
     w = world()
     w.ring.set_password(credentials.SERVICE, "openai-prod/api_key", secret)
