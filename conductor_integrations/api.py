@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -107,6 +107,7 @@ class Client:
         self.key_id = key_id
         self.tokens = tokens.KeyTokens(self.base_url, key_id, key_secret, self.mint_token, token)
         self._stopped = threading.Event()
+        self._env_by_host: dict[str, dict[str, Any]] = {}
 
     # -- the integrations API ---------------------------------------------------------
 
@@ -192,6 +193,18 @@ class Client:
                 continue
             return self._result(method, path, response, retries)
 
+    def _environment(self, url: str) -> dict[str, Any]:
+        """Proxy and TLS settings from the environment (``HTTPS_PROXY``, ``NO_PROXY``,
+        ``REQUESTS_CA_BUNDLE`` ...) for ``url``, worked out once per host: requests does it
+        by walking the whole environment twice, which cost more than the request itself in a
+        large ``apply``."""
+        host = urlsplit(url).netloc
+        cached = self._env_by_host.get(host)
+        if cached is None:
+            cached = dict(self.session.merge_environment_settings(url, {}, None, self.verify, None))
+            self._env_by_host[host] = cached
+        return dict(cached)
+
     def _send(
         self,
         method: str,
@@ -215,7 +228,7 @@ class Client:
         request = requests.Request(method, self.api_url + path, headers=headers, json=json, params=params)
         prepared = self.session.prepare_request(request)
         url = prepared.url or self.api_url + path
-        env = self.session.merge_environment_settings(url, {}, None, self.verify, None)
+        env = self._environment(url)
         env["stream"] = True  # the body is read by ``_read_body``, within the attempt's time
         attempt = 0
         while True:
