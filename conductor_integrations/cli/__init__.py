@@ -30,7 +30,7 @@ Exit codes: 0 ok, 1 diff found differences (or internal error), 2 usage, 3 inval
 
 # Typer prints Python type names beside arguments ("NAME <str>", "NAME... <list[str]>"), which
 # mean nothing to a user: show the metavar alone.
-typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign,attr-defined,unused-ignore]
 
 app = typer.Typer(
     name="integ",
