@@ -140,6 +140,11 @@ def client_for(settings: config.Settings, url: str, *, local: bool = False) -> C
         verify = tls_verify(settings)
         token = settings.get("token") or None
         key_id = settings.get("key_id") or None
+        if token and settings.source("token") == "flag --token":
+            output.warning(
+                "--token: a token on the command line is kept in shell history and seen in the "
+                "process list; prefer CONDUCTOR_AUTH_TOKEN or an application key (`integ auth login`)"
+            )
         if token or key_id:
             warn_cleartext(root, "the token" if token else "the application key secret and its token")
     return api.Client(

@@ -68,7 +68,8 @@ def test_a_token_that_cannot_be_sent_in_a_header(
     server = serve(Reply(200, []))
     r = integ("provider", "list", "--server", server.url, "--token", token)
     assert r.exit_code == 2, r.stderr
-    assert r.stderr.startswith("error: the token holds characters that cannot be sent in a header")
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+    assert errors[0].startswith("error: the token holds characters that cannot be sent in a header")
     assert server.requests == []
     assert token.strip() not in r.stderr
 
@@ -113,3 +114,16 @@ def test_credentials_over_plain_http_are_warned_about(
     assert r.exit_code == 7
     said = "is plain http://" in r.stderr and "unencrypted" in r.stderr
     assert said is warned, r.stderr
+
+
+def test_a_token_on_the_command_line_is_warned_about(
+    integ: Any, serve: Callable[..., FaultServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = serve(Reply(200, []), Reply(200, []))
+    r = integ("provider", "list", "--server", server.url, "--token", "tok-on-argv-0001")
+    assert r.exit_code == 0
+    assert "warning: --token: a token on the command line is kept in shell history" in r.stderr
+    monkeypatch.setenv("CONDUCTOR_AUTH_TOKEN", "tok-in-env-0001")
+    r = integ("provider", "list", "--server", server.url)
+    assert r.exit_code == 0
+    assert "warning" not in r.stderr
