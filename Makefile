@@ -1,4 +1,4 @@
-.PHONY: test lint docs bench
+.PHONY: test lint docs docs-check cov ci bench
 
 test:
 	pytest
@@ -6,10 +6,21 @@ test:
 lint:
 	ruff check .
 	ruff format --check .
-	mypy
+	mypy --strict
 
 docs:
 	python scripts/gen_docs.py
+
+docs-check:
+	python scripts/gen_docs.py --check
+
+# The coverage floor .ci/run enforces.
+cov:
+	pytest --cov=conductor_integrations --cov-report=term-missing:skip-covered --cov-fail-under=90
+
+# Every gate, from a fresh virtual environment (.venv): what CI runs.
+ci:
+	.ci/run
 
 bench:
 	python benchmarks/bench.py
