@@ -116,7 +116,9 @@ def median_time(cmd: list[str], env: dict[str, str], repeat: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="100,1000", help="fleet sizes (default 100,1000)")
     parser.add_argument("--full", action="store_true", help="run the integ put loop at every size")
     parser.add_argument("--repeat", type=int, default=7, help="runs per start-up figure (median)")
@@ -144,11 +146,13 @@ def main() -> None:
         try:
             wait_until_up(url)
             print(f"integ benchmarks (python {sys.version.split()[0]}, {os.cpu_count()} cores)\n")
-            print(f"{'providers':>9}  {'integ apply':>12}  {'curl loop':>12}  {'integ put loop':>16}  "
-                  f"{'curl/apply':>10}  {'put/apply':>10}")
+            print(
+                f"{'providers':>9}  {'integ apply':>12}  {'curl loop':>12}  {'integ put loop':>16}  "
+                f"{'curl/apply':>10}  {'put/apply':>10}"
+            )
             put_rate: float | None = None
             for n in sizes:
-                fleet, bodies = write_fleet(folder, f"a{n}-", n)
+                fleet, _ = write_fleet(folder, f"a{n}-", n)
                 t_apply = timed([*INTEG, "provider", "apply", "-f", str(fleet), "--server", url], env)
                 present = count_providers(url, f"a{n}-")
                 if present != n:
@@ -168,7 +172,17 @@ def main() -> None:
                 )
                 print(f"{'':>9}  all {present} providers present after apply")
             print()
-            dry = [*INTEG, "provider", "put", "x", "-t", "openai", "-c", "api_key=${env:BENCH_KEY}", "--dry-run"]
+            dry = [
+                *INTEG,
+                "provider",
+                "put",
+                "x",
+                "-t",
+                "openai",
+                "-c",
+                "api_key=${env:BENCH_KEY}",
+                "--dry-run",
+            ]
             env["BENCH_KEY"] = "sk-bench"
             base = median_time([PY, "-c", "import typer"], env, args.repeat)
             print(f"start-up (median of {args.repeat}):")
