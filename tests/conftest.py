@@ -32,6 +32,14 @@ ENV_TO_CLEAR = (
     "CURL_CA_BUNDLE",
     "CI",
     "FORCE_COLOR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
     "TTY_COMPATIBLE",
 )
 
