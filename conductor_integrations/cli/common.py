@@ -237,3 +237,19 @@ def reset() -> None:
     global _current, _settings
     _current = GlobalOptions()
     _settings = None
+
+
+def confirm_delete(yes: bool, question: str, on_terminal: bool) -> None:
+    """Ask ``question`` before deleting: on a terminal a yes/no prompt (no: exit 130,
+    nothing deleted); elsewhere ``--yes`` is required (exit 2)."""
+    from conductor_integrations.errors import Interrupted, UsageError
+
+    if yes:
+        return
+    if not on_terminal:
+        raise UsageError(
+            "refusing to delete without confirmation: no terminal to ask on",
+            hints=["pass --yes to delete without asking"],
+        )
+    if not typer.confirm(question, err=True):
+        raise Interrupted("nothing was deleted")

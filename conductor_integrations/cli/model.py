@@ -8,14 +8,13 @@ import typer
 
 from conductor_integrations import config, errors, output, redact
 from conductor_integrations.cli import complete
-from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.cli.common import confirm_delete, server_options, settings
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
     IntegError,
     NotFoundError,
     ServerUnavailable,
-    UsageError,
 )
 
 app = typer.Typer(
@@ -212,16 +211,12 @@ def delete(
     s = settings()
     where = _where(s)
     names = list(dict.fromkeys(names))
-    if not yes:
-        if not stdin_is_terminal():
-            raise UsageError(
-                "refusing to delete without confirmation: no terminal to ask on",
-                hints=["pass --yes to delete without asking"],
-            )
-        listed = ", ".join(names)
-        question = f"Delete {len(names)} model(s) of provider {provider} from {where}: {listed}?"
-        if not typer.confirm(question, err=True):
-            raise errors.Interrupted("nothing was deleted")
+    listed = ", ".join(names)
+    confirm_delete(
+        yes,
+        f"Delete {len(names)} model(s) of provider {provider} from {where}: {listed}?",
+        stdin_is_terminal(),
+    )
     table = output.settings.format == "table"
     results: list[dict[str, Any]] = []
     failures: list[IntegError] = []

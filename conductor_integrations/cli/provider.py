@@ -8,7 +8,7 @@ import typer
 from conductor_integrations import config, errors, output, payload, redact, upsert, validate
 from conductor_integrations.cli import complete
 from conductor_integrations.cli import provider_render as render
-from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.cli.common import confirm_delete, server_options, settings
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -359,15 +359,9 @@ def delete(
     s = settings()
     server = _require(s)
     names = list(dict.fromkeys(names))
-    if not yes:
-        if not stdin_is_terminal():
-            raise UsageError(
-                "refusing to delete without confirmation: no terminal to ask on",
-                hints=["pass --yes to delete without asking"],
-            )
-        listed = ", ".join(names)
-        if not typer.confirm(f"Delete {len(names)} provider(s) from {server}: {listed}?", err=True):
-            raise errors.Interrupted("nothing was deleted")
+    confirm_delete(
+        yes, f"Delete {len(names)} provider(s) from {server}: {', '.join(names)}?", stdin_is_terminal()
+    )
     results: list[dict[str, Any]] = []
     failures: list[IntegError] = []
     with api.connect(s) as client:
