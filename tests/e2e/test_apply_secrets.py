@@ -300,3 +300,29 @@ def test_dry_run_without_a_server_prints_requests_and_says_it_could_not_compare(
     assert "POST {server}/api/integrations/provider/pg1" in r.stdout
     assert "could not compare" in r.stderr
     assert PASSWORD not in r.stdout + r.stderr
+
+
+def test_a_model_secret_changed_by_another_client_is_seen_and_put_back(
+    logged: ServerProcess, tmp_path: Path
+) -> None:
+    integ = against(logged)
+    doc = tmp_path / "m.yaml"
+    doc.write_text(
+        "name: oa\ntype: openai\nconfiguration: {api_key: sk-provider-0715}\n"
+        f"models:\n- name: gpt\n  configuration: {{api_key: {MODEL_KEY}}}\n"
+    )
+    assert integ("provider", "apply", "-f", str(doc)).code == 0
+    assert integ("provider", "diff", "-f", str(doc)).code == 0
+    request = urllib.request.Request(
+        f"{logged.url}/api/integrations/provider/oa/integration/gpt",
+        data=json.dumps({"description": "", "enabled": True, "configuration": {"api_key": ROTATED}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+    diff = integ("provider", "diff", "-f", str(doc))
+    assert diff.code == 1, diff.stdout + diff.stderr
+    assert "models[gpt].configuration.api_key" in diff.stdout
+    fixed = integ("provider", "apply", "-f", str(doc), "-o", "json")
+    assert fixed.json()[0]["models"][0]["action"] == "updated"
+    assert stored_model_config(logged, "oa", "gpt")["api_key"] == MODEL_KEY
