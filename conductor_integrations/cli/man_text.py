@@ -80,8 +80,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ),
         (
             "Edit a provider the kubectl way; the secret shown as ******** keeps its stored value:",
-            "integ provider get pg1 -o yaml > pg1.yaml\n$EDITOR pg1.yaml\n"
-            "integ provider apply -f pg1.yaml",
+            "integ provider get pg1 -o yaml > pg1.yaml\n$EDITOR pg1.yaml\ninteg provider apply -f pg1.yaml",
         ),
         (
             "Send every secret again, even those this machine applied unchanged:",
