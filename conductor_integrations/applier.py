@@ -12,10 +12,19 @@ provider fails, its models and tags are not sent (each model is reported ``skipp
 a model or the tags fail, the provider is ``failed`` with that error, and the other models
 are still sent (unless ``--fail-fast``). Results of models appear under ``models`` in the
 provider's record (only for documents with ``models:``), the tags' under ``tags``.
+
+Secrets: a provider (or model) written since this machine applied it (its live
+``updateTime`` is not the one recorded) has stale fingerprints, so its secrets are sent
+again; ``resend_secrets`` sends every secret. After each accepted write that carried secret
+values, the ``updateTime`` of that write is taken from the reply (the saved object, when the
+server sends it) or else read with one GET right after it, and handed to ``on_sent`` /
+``on_model_sent`` to be recorded beside the fingerprints. A document that gives a mask for a
+secret the server does not hold is ``failed`` (exit 3) and not sent (``plan``).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -24,7 +33,7 @@ from typing import Any, Protocol
 
 from conductor_integrations import live as live_mod
 from conductor_integrations import models, plan
-from conductor_integrations.errors import ExitCode, IntegError, Interrupted, RejectedError
+from conductor_integrations.errors import ExitCode, InputError, IntegError, Interrupted, RejectedError
 from conductor_integrations.model_docs import ModelSpec
 from conductor_integrations.payload import Payload
 
@@ -35,12 +44,22 @@ DEFAULT_CONCURRENCY = 8
 class ProviderClient(live_mod.LiveClient, Protocol):
     def put_provider(self, name: str, body: dict[str, Any]) -> Any: ...
 
+    def get_provider(self, name: str) -> dict[str, Any] | None: ...
+
+
+#: ``fresh(name, live_update_time) -> bool``: the fingerprints of ``name`` are not stale.
+SecretFresh = Callable[[str, Any], bool]
+RESENT = "sent again (--resend-secrets)"
+STALE = "changed on the server since this machine applied it: will be sent"
+
 
 @dataclass
 class ModelOutcome:
     name: str
     action: str  # created, updated, unchanged, failed, skipped, interrupted
     error: str | None = None
+    #: the model's ``updateTime`` after its write (only when secrets were sent)
+    update_time: Any = None
 
     def record(self) -> dict[str, Any]:
         return {"name": self.name, "action": self.action, "error": self.error}
@@ -60,6 +79,8 @@ class Outcome:
     tags: str | None = None
     #: the provider's own POST was accepted (its secrets are now the ones applied)
     sent: bool = False
+    #: the provider's ``updateTime`` after that POST (only when secrets were sent)
+    update_time: Any = None
 
     def record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -119,17 +140,36 @@ def read_live(client: live_mod.LiveClient, payloads: Sequence[Payload], concurre
     )
 
 
-def plan_one(p: Payload, live: live_mod.Live, secret_matches: plan.SecretCheck) -> plan.ProviderPlan:
+def _stale(name: str, found: dict[str, Any] | None, fresh: SecretFresh | None, resend: bool) -> str | None:
+    """Why the fingerprints of ``name`` are not to be trusted (None: they are)."""
+    if resend:
+        return RESENT
+    if found is None or fresh is None or fresh(name, found.get("updateTime")):
+        return None
+    return STALE
+
+
+def plan_one(
+    p: Payload,
+    live: live_mod.Live,
+    secret_matches: plan.SecretCheck,
+    secret_fresh: SecretFresh | None = None,
+    resend_secrets: bool = False,
+) -> plan.ProviderPlan:
     current = live.providers.get(p.name)
-    pl = plan.compare(p.name, p.body, current, p.secret_keys, secret_matches)
+    stale = _stale(p.name, current, secret_fresh, resend_secrets)
+    pl = plan.compare(p.name, p.body, current, p.secret_keys, secret_matches, stale=stale)
     specs, tags = model_specs(p), tag_specs(p)
     if specs is None and tags is None:
         return pl
     live_models = live.models.get(p.name, {}) if current is not None else {}
-    model_plans = [
-        plan.compare_model(p.name, m.name, m.given, live_models.get(m.name), m.secret_keys, secret_matches)
-        for m in specs or ()
-    ]
+    model_plans = []
+    for m in specs or ():
+        found = live_models.get(m.name)
+        why = _stale(plan.model_key(p.name, m.name), found, secret_fresh, resend_secrets)
+        model_plans.append(
+            plan.compare_model(p.name, m.name, m.given, found, m.secret_keys, secret_matches, stale=why)
+        )
     tag_plan = None
     if tags is not None:
         tag_plan = plan.compare_tags(tags, live.tags.get(p.name, []) if current is not None else [])
@@ -137,9 +177,43 @@ def plan_one(p: Payload, live: live_mod.Live, secret_matches: plan.SecretCheck) 
 
 
 def plan_all(
-    payloads: Sequence[Payload], live: live_mod.Live, secret_matches: plan.SecretCheck
+    payloads: Sequence[Payload],
+    live: live_mod.Live,
+    secret_matches: plan.SecretCheck,
+    secret_fresh: SecretFresh | None = None,
+    resend_secrets: bool = False,
 ) -> list[plan.ProviderPlan]:
-    return [plan_one(p, live, secret_matches) for p in payloads]
+    return [plan_one(p, live, secret_matches, secret_fresh, resend_secrets) for p in payloads]
+
+
+def refusal(pl: plan.ProviderPlan) -> IntegError | None:
+    """Why ``pl`` is refused without being sent: a type change (exit 6) or a mask with no
+    server value to keep (exit 3); None when it can be sent."""
+    if pl.action == "type-change":
+        return RejectedError(f"type cannot be changed from {pl.live_type} to {pl.type}; not sent", 400)
+    if pl.action == "invalid":
+        return InputError(pl.error or "cannot be applied; not sent")
+    return None
+
+
+def _carries_secrets(config: Any, secret_keys: set[str]) -> bool:
+    """Whether a body's configuration sends a secret value (a mask is not one)."""
+    if not isinstance(config, dict):
+        return False
+    return any(k in secret_keys and v and not plan.is_masked(v) for k, v in config.items())
+
+
+def update_time_after(saved: Any, read: Callable[[], Any]) -> Any:
+    """The ``updateTime`` of the write just made: from the saved object the server sent
+    back, else from one read right after it (None when that read fails: the fingerprints
+    are then stale at the next run, which only sends the secrets again)."""
+    if isinstance(saved, dict) and saved.get("updateTime") is not None:
+        return saved["updateTime"]
+    try:
+        found = read()
+    except IntegError:
+        return None
+    return found.get("updateTime") if isinstance(found, dict) else None
 
 
 def _untouched(p: Payload, pl: plan.ProviderPlan, action: str, why: str | None) -> dict[str, Any]:
@@ -175,10 +249,11 @@ def _send(
     if stop.is_set():
         why = "not sent: an earlier provider failed (--fail-fast)"
         return Outcome(p.name, pl.type, "skipped", why, **_untouched(p, pl, "skipped", why))
-    sent = False
+    sent, stamp = False, None
     if pl.own_action in ("create", "update"):
+        body = pl.body if pl.body is not None else p.body
         try:
-            client.put_provider(p.name, p.body)
+            saved = client.put_provider(p.name, body)
         except Interrupted as exc:  # Ctrl-C before this was sent, or before a retry
             children = _untouched(p, pl, "interrupted", NOT_SENT)
             return Outcome(p.name, pl.type, "interrupted", exc.message, int(exc.exit_code), **children)
@@ -188,6 +263,8 @@ def _send(
             children = _untouched(p, pl, "skipped", "not sent: the provider failed")
             return Outcome(p.name, pl.type, "failed", exc.message, int(exc.exit_code), pl.changes, **children)
         sent = True
+        if _carries_secrets(body.get("configuration"), p.secret_keys):
+            stamp = update_time_after(saved, lambda: client.get_provider(p.name))
     first: tuple[str, IntegError] | None = None
     cut: str | None = None  # what Ctrl-C kept from being sent
     done: list[ModelOutcome] = []
@@ -198,7 +275,7 @@ def _send(
             done.append(ModelOutcome(mp.name, "skipped", "not sent: an earlier failure (--fail-fast)"))
         else:
             try:
-                models.put_model(client, p.name, mp.name, mp.body)
+                saved_model = models.put_model(client, p.name, mp.name, mp.body)
             except Interrupted as exc:
                 cut = cut or f"model {mp.name!r}: {exc.message}"
                 done.append(ModelOutcome(mp.name, "interrupted", exc.message))
@@ -209,6 +286,9 @@ def _send(
                     stop.set()
             else:
                 done.append(ModelOutcome(mp.name, "created" if mp.action == "create" else "updated"))
+                if _carries_secrets(mp.body.get("configuration"), _model_secret_keys(p, mp.name)):
+                    read = functools.partial(models.get_model, client, p.name, mp.name)
+                    done[-1].update_time = update_time_after(saved_model, read)
     tags: str | None = None
     if pl.tags is not None:
         if not pl.tags.differs:
@@ -237,12 +317,18 @@ def _send(
         before = f"provider {action}; " if sent else ""
         error = f"{before}{what}: {failure.message}"
         code = int(failure.exit_code)
-        return Outcome(p.name, pl.type, "failed", error, code, pl.changes, listed, tags, sent)
+        return Outcome(p.name, pl.type, "failed", error, code, pl.changes, listed, tags, sent, stamp)
     if cut is not None:
         before = f"provider {action}; " if sent else ""
         code = int(ExitCode.INTERRUPTED)
-        return Outcome(p.name, pl.type, "interrupted", before + cut, code, pl.changes, listed, tags, sent)
-    return Outcome(p.name, pl.type, action, None, 0, pl.changes, listed, tags, sent)
+        return Outcome(
+            p.name, pl.type, "interrupted", before + cut, code, pl.changes, listed, tags, sent, stamp
+        )
+    return Outcome(p.name, pl.type, action, None, 0, pl.changes, listed, tags, sent, stamp)
+
+
+def _model_secret_keys(p: Payload, name: str) -> set[str]:
+    return next((m.secret_keys for m in model_specs(p) or () if m.name == name), set())
 
 
 def apply(
@@ -250,15 +336,18 @@ def apply(
     payloads: Sequence[Payload],
     *,
     secret_matches: plan.SecretCheck,
+    secret_fresh: SecretFresh | None = None,
+    resend_secrets: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
     fail_fast: bool = False,
     on_done: Callable[[Outcome], None] | None = None,
-    on_sent: Callable[[Payload], None] | None = None,
-    on_model_sent: Callable[[Payload, ModelSpec], None] | None = None,
+    on_sent: Callable[[Payload, Any], None] | None = None,
+    on_model_sent: Callable[[Payload, ModelSpec, Any], None] | None = None,
 ) -> Report:
     """Apply ``payloads`` (already validated). ``on_sent`` is called (in this thread) for
-    each provider whose own fields the server accepted, ``on_model_sent`` for each model it
-    accepted; ``on_done`` for every outcome as it is known."""
+    each provider whose own fields the server accepted, with its ``updateTime`` after that
+    write; ``on_model_sent`` for each model it accepted, likewise; ``on_done`` for every
+    outcome as it is known."""
     try:
         live = read_live(client, payloads, concurrency)
     except IntegError as exc:
@@ -266,7 +355,7 @@ def apply(
         raise
     except KeyboardInterrupt:
         raise Interrupted("interrupted while reading what is on the server: nothing was sent") from None
-    plans = plan_all(payloads, live, secret_matches)
+    plans = plan_all(payloads, live, secret_matches, secret_fresh, resend_secrets)
     outcomes: list[Outcome | None] = [None] * len(payloads)
     stop, halt = threading.Event(), threading.Event()
 
@@ -277,12 +366,12 @@ def apply(
 
     def accepted(i: int, outcome: Outcome) -> None:
         if outcome.sent and on_sent:
-            on_sent(payloads[i])
+            on_sent(payloads[i], outcome.update_time)
         if on_model_sent and outcome.models:
             specs = {m.name: m for m in model_specs(payloads[i]) or ()}
             for mo in outcome.models:
                 if mo.action in ("created", "updated") and mo.name in specs:
-                    on_model_sent(payloads[i], specs[mo.name])
+                    on_model_sent(payloads[i], specs[mo.name], mo.update_time)
 
     pending: dict[Future[Outcome], int] = {}
     interrupted = False
@@ -292,11 +381,7 @@ def apply(
                 p = payloads[i]
                 if pl.action == "unchanged":
                     finish(i, Outcome(p.name, pl.type, "unchanged", **_untouched(p, pl, "unchanged", None)))
-                elif pl.action == "type-change":
-                    err = RejectedError(
-                        f"type cannot be changed from {pl.live_type} to {pl.type}; not sent",
-                        400,
-                    )
+                elif (err := refusal(pl)) is not None:
                     children = _untouched(p, pl, "skipped", "not sent: the provider failed")
                     finish(i, Outcome(p.name, pl.type, "failed", err.message, int(err.exit_code), **children))
                     if fail_fast:
@@ -352,3 +437,31 @@ def _interrupt(client: Any, halt: threading.Event, pending: dict[Future[Outcome]
         stop_retrying()
     for fut in pending:
         fut.cancel()
+
+
+_PAST = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+
+
+def dry_run(payloads: Sequence[Payload], plans: Sequence[plan.ProviderPlan]) -> Report:
+    """What ``apply`` would report for ``plans``, with nothing sent: each provider
+    ``created``, ``updated``, ``unchanged`` or ``failed`` (refused: a type change, exit 6; a
+    mask with nothing to keep, exit 3), with its changes; the report's exit code is the one
+    apply would have had for those failures (a failure only the server can cause cannot be
+    foreseen)."""
+    outcomes: list[Outcome] = []
+    for p, pl in zip(payloads, plans, strict=True):
+        err = refusal(pl)
+        if err is not None:
+            children = _untouched(p, pl, "skipped", "not sent: the provider failed")
+            outcomes.append(
+                Outcome(p.name, pl.type, "failed", err.message, int(err.exit_code), pl.changes, **children)
+            )
+            continue
+        listed = None
+        if model_specs(p) is not None:
+            listed = [ModelOutcome(mp.name, _PAST[mp.action]) for mp in pl.models]
+        tags = None
+        if pl.tags is not None:
+            tags = "updated" if pl.tags.differs else "unchanged"
+        outcomes.append(Outcome(p.name, pl.type, _PAST[pl.action], None, 0, pl.changes, listed, tags))
+    return Report(outcomes)

@@ -11,6 +11,10 @@ A provider document may carry::
     tags:                        # the provider's tags, all of them (others are removed)
       team: ml
 
+``tags`` may also be the list ``provider get`` prints (``[{key, value}]``, a ``type`` beside
+them ignored), so that ``get`` output is an apply document; a key listed twice there is an
+error (a document holds one value per key).
+
 References (``${env:...}``, ``${file:...}``, ``${keyring}``) work in a model's description
 and configuration values as in the provider's own; a model's ``${keyring}`` is the secret
 stored as ``integ secret set PROVIDER/MODEL KEY``. Tag keys and values are taken as written.
@@ -182,15 +186,43 @@ def _model(c: _Checker, at: KeyPath, name: str, item: dict[str, Any], resolver: 
     return spec
 
 
+def _tag_list(c: _Checker, raw: list[Any]) -> list[tuple[Any, Any, KeyPath]]:
+    """The ``[{key, value}]`` list ``get`` prints as ``(key, value, path)``."""
+    pairs: list[tuple[Any, Any, KeyPath]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        at: KeyPath = ("tags", i)
+        if not isinstance(item, dict) or item.get("key") in (None, ""):
+            c.add((*at, "key"), "a tag in a list must be {key: KEY, value: VALUE}")
+            continue
+        if isinstance(item["key"], (dict, list)):
+            c.add((*at, "key"), "a tag key must be a single value")
+            continue
+        key = str(item["key"])
+        if key in seen:
+            c.add((*at, "key"), f"tag {key!r} is listed twice", "a document holds one value per key")
+            continue
+        seen.add(key)
+        pairs.append((key, item.get("value"), (*at, "value")))
+    return pairs
+
+
 def _tags(c: _Checker, raw: Any) -> dict[str, str] | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict):
-        c.add(("tags",), "tags must be a mapping of KEY: VALUE", "for example: tags: {team: ml, env: prod}")
+    if isinstance(raw, list):
+        pairs = _tag_list(c, raw)
+    elif isinstance(raw, dict):
+        pairs = [(key, value, ("tags", key)) for key, value in raw.items()]
+    else:
+        c.add(
+            ("tags",),
+            "tags must be a mapping of KEY: VALUE (or the [{key, value}] list `get` prints)",
+            "for example: tags: {team: ml, env: prod}",
+        )
         return None
     tags: dict[str, str] = {}
-    for key, value in raw.items():
-        path: KeyPath = ("tags", key)
+    for key, value, path in pairs:
         if not str(key).strip():
             c.add(path, "a tag key must not be empty")
             continue

@@ -80,9 +80,11 @@ def get_model(client: Requester, provider: str, model: str) -> dict[str, Any] | 
     return found
 
 
-def put_model(client: Requester, provider: str, model: str, body: dict[str, Any]) -> None:
-    """Create or update one model (the server upserts)."""
-    client.request("POST", model_path(provider, model), json=body)
+def put_model(client: Requester, provider: str, model: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """Create or update one model (the server upserts); the saved model when the server
+    sends it back."""
+    saved = client.request("POST", model_path(provider, model), json=body)
+    return saved if isinstance(saved, dict) else None
 
 
 def delete_model(client: Requester, provider: str, model: str) -> None:

@@ -36,6 +36,9 @@ DOCUMENT_FIELDS = (
     "models",
     "tags",
 )
+#: Fields ``provider get -o json|yaml`` prints that the server sets: ignored in a document,
+#: so that ``get`` output is an apply document as it is.
+READ_ONLY_FIELDS = ("modelsCount", "createTime", "updateTime", "createdBy", "updatedBy", "ownerApp")
 #: Fields of the request body, in the order they are sent.
 BODY_FIELDS = ("type", "category", "description", "enabled", "configuration")
 
@@ -172,7 +175,7 @@ def build(
         else:
             b.problem((), "a provider document must be a mapping of fields")
     for key in data:
-        if key not in DOCUMENT_FIELDS:
+        if key not in DOCUMENT_FIELDS and key not in READ_ONLY_FIELDS:
             hint = provider_types.closest_key(key, DOCUMENT_FIELDS)
             b.problem(
                 (key,),

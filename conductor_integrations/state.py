@@ -4,7 +4,15 @@ can tell an unchanged secret from a changed one although the server masks them.
 A fingerprint is HMAC-SHA256 of the value under a random key kept in the same file, which
 is written with mode 0600 in the data folder. No value is ever stored. Limit: whoever can
 read the file can test guesses of a secret offline; a machine without the file (a fresh
-CI runner) knows no fingerprints, so it sends every secret and reports ``updated``.
+CI runner) knows no fingerprints, so it sends every secret and reports ``updated``
+(``diff --ignore-secrets`` leaves such secrets out of its exit code).
+
+Beside the fingerprints of a provider (or model) the file keeps its ``updateTime`` as read
+right after this machine's own write. A live ``updateTime`` that differs means someone
+wrote it since (a key rotated elsewhere, with curl, the UI): the fingerprints say nothing
+about the value stored now, so they are stale (``fresh`` is False) and the secrets are sent
+again. A fingerprint kept with no ``updateTime`` (an older file, or a server that sends
+none) is stale whenever the server sends one.
 """
 
 from __future__ import annotations
@@ -53,18 +61,48 @@ class Fingerprints:
         known = self._data.get("servers", {}).get(self.server, {}).get(name, {}).get(key)
         return known is not None and hmac.compare_digest(known, self._digest(name, key, value))
 
-    def record(self, name: str, config: dict[str, Any], secret_keys: set[str]) -> None:
-        """Remember the secret values just applied to provider ``name`` (and forget the
-        fingerprints of secret keys that were not sent)."""
-        entry = {k: self._digest(name, k, str(v)) for k, v in config.items() if k in secret_keys and v}
+    def _stamps(self) -> dict[str, Any]:
+        stamps = self._data.setdefault("updateTimes", {})
+        if not isinstance(stamps, dict):
+            stamps = self._data["updateTimes"] = {}
+        entry: dict[str, Any] = stamps.setdefault(self.server, {})
+        return entry
+
+    def fresh(self, name: str, live_update_time: Any) -> bool:
+        """Whether the fingerprints of ``name`` still describe what the server holds: its
+        live ``updateTime`` is the one read after this machine's write (True when there
+        are no fingerprints of ``name``: then nothing matches anyway)."""
+        if not self._data.get("servers", {}).get(self.server, {}).get(name):
+            return True
+        stamps = self._data.get("updateTimes")
+        known = stamps.get(self.server, {}).get(name) if isinstance(stamps, dict) else None
+        return bool(known == live_update_time)
+
+    def record(
+        self, name: str, config: dict[str, Any], secret_keys: set[str], update_time: Any = None
+    ) -> None:
+        """Remember the secret values just applied to provider ``name`` with its
+        ``updateTime`` after that write (and forget the fingerprints of secret keys that
+        were not sent; a masked value was not sent as a value, so it gets none)."""
+        from conductor_integrations.plan import is_masked
+
+        entry = {
+            k: self._digest(name, k, str(v))
+            for k, v in config.items()
+            if k in secret_keys and v and not is_masked(v)
+        }
         if entry:
             self._entry()[name] = entry
+            self._stamps()[name] = update_time
         else:
             self._entry().pop(name, None)
+            self._stamps().pop(name, None)
         self._dirty = True
 
     def forget(self, name: str) -> None:
         if self._entry().pop(name, None) is not None:
+            self._dirty = True
+        if self._stamps().pop(name, None) is not None:
             self._dirty = True
 
     def save(self) -> None:

@@ -33,6 +33,9 @@ class FakeClient:
             raise self.fail[name]
         return None
 
+    def get_provider(self, name: str) -> dict[str, Any] | None:
+        return None
+
 
 def payload(name: str, type_name: str = "grok", secret: str | None = None) -> Payload:
     config = {"api_key": secret} if secret else {}
@@ -103,7 +106,7 @@ def test_secrets_are_unchanged_only_when_the_fingerprint_matches(matches: bool, 
         FakeClient(live=live),
         [payload("a", secret="sk-123")],
         secret_matches=lambda n, k, v: matches,
-        on_sent=lambda p: sent.append(p.name),
+        on_sent=lambda p, stamp: sent.append(p.name),
     )
     assert report.outcomes[0].action == action
     assert sent == ([] if matches else ["a"])
@@ -262,7 +265,7 @@ def test_a_failed_model_fails_the_provider_and_the_others_are_still_sent() -> No
         [with_children("a", [GPT, MINI], {"t": "1"}), payload("b")],
         secret_matches=no_match,
         concurrency=1,
-        on_model_sent=lambda p, m: sent_models.append(m.name),
+        on_model_sent=lambda p, m, stamp: sent_models.append(m.name),
     )
     first = report.outcomes[0]
     assert first.action == "failed"
@@ -312,3 +315,53 @@ def test_type_change_skips_the_models() -> None:
     assert report.outcomes[0].models == [
         applier.ModelOutcome("gpt-4o", "skipped", "not sent: the provider failed")
     ]
+
+
+class StampingClient(FakeClient):
+    """Replies to a POST with ``reply``; a GET of the provider gives ``updateTime`` 42."""
+
+    def __init__(self, reply: Any):
+        super().__init__()
+        self.reply = reply
+        self.reads: list[str] = []
+
+    def put_provider(self, name: str, body: dict[str, Any]) -> Any:
+        super().put_provider(name, body)
+        return self.reply
+
+    def get_provider(self, name: str) -> dict[str, Any] | None:
+        self.reads.append(name)
+        return {"name": name, "updateTime": 42}
+
+
+@pytest.mark.parametrize(
+    ("reply", "stamp", "reads"), [({"updateTime": 7}, 7, []), ({}, 42, ["a"]), (None, 42, ["a"])]
+)
+def test_the_update_time_of_a_write_with_secrets_is_handed_on(
+    reply: Any, stamp: int, reads: list[str]
+) -> None:
+    client = StampingClient(reply)
+    seen: list[tuple[str, Any]] = []
+    payloads = [payload("a", secret="sk-1"), payload("b")]
+    applier.apply(client, payloads, secret_matches=no_match, on_sent=lambda p, t: seen.append((p.name, t)))
+    assert sorted(seen, key=str) == [("a", stamp), ("b", None)]
+    assert client.reads == reads  # no read for a provider without secrets
+
+
+def test_stale_fingerprints_and_resend_send_secrets_that_match() -> None:
+    config = {"api_key": "xxxxxxxxxx"}
+    live = [{"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": config, "updateTime": 5}]
+
+    def run(fresh: bool, resend: bool) -> str:
+        report = applier.apply(
+            FakeClient(live=live),
+            [payload("a", secret="sk-1")],
+            secret_matches=lambda *a: True,
+            secret_fresh=lambda n, t: fresh and t == 5,
+            resend_secrets=resend,
+        )
+        return report.outcomes[0].action
+
+    assert run(fresh=True, resend=False) == "unchanged"
+    assert run(fresh=False, resend=False) == "updated"
+    assert run(fresh=True, resend=True) == "updated"

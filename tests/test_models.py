@@ -150,8 +150,10 @@ def test_models_and_tags_of_the_wrong_shape() -> None:
     _, problems = prepare("name: p\ntype: openai\nconfiguration: {api_key: k}\nmodels: {a: 1}\ntags: [a]\n")
     assert [(p.path, p.message) for p in problems] == [
         ("models", "models must be a list of models"),
-        ("tags", "tags must be a mapping of KEY: VALUE"),
+        ("tags[0].key", "a tag in a list must be {key: KEY, value: VALUE}"),
     ]
+    _, problems = prepare("name: p\ntype: openai\nconfiguration: {api_key: k}\ntags: team\n")
+    assert [p.path for p in problems] == ["tags"]
 
 
 def test_strict_makes_unknown_model_fields_errors() -> None:
@@ -348,3 +350,18 @@ def test_validation_against_server_definitions() -> None:
     assert "integ secret set p token" in missing[0].hint
     _, unknown = prepare("name: p\ntype: openai\nconfiguration: {api_key: k}\n", types=server)
     assert unknown[0].message == "unknown type 'openai' on the server"
+
+
+def test_tags_may_be_the_list_get_prints() -> None:
+    text = (
+        "name: p\ntype: openai\nconfiguration: {api_key: k}\n"
+        "tags:\n- key: env\n  value: prod\n- {key: team, value: ml, type: METADATA}\n"
+    )
+    [p], problems = prepare(text)
+    assert problems == []
+    assert p.tags == {"env": "prod", "team": "ml"}
+    _, bad = prepare(
+        "name: p\ntype: openai\nconfiguration: {api_key: k}\n"
+        "tags: [{key: a, value: 1}, {key: a, value: 2}, {value: 3}]\n"
+    )
+    assert [(p.path, p.severity) for p in bad] == [("tags[1].key", "error"), ("tags[2].key", "error")]

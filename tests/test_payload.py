@@ -228,3 +228,13 @@ def test_unknown_document_field_is_a_warning_with_hint(tmp_path: Path) -> None:
 def test_enabled_must_be_boolean(tmp_path: Path) -> None:
     p = build(None, _doc("name: n\ntype: grok\nenabled: maybe\n", tmp_path), None, FakeResolver())
     assert any(e.path == "enabled" for e in p.errors)
+
+
+def test_read_only_fields_of_get_output_are_ignored(tmp_path: Path) -> None:
+    text = (
+        "name: n\ntype: grok\nconfiguration: {api_key: k}\nmodelsCount: 2\ncreateTime: 1\n"
+        "updateTime: 2\ncreatedBy: a\nupdatedBy: b\nownerApp: c\n"
+    )
+    p = build(None, _doc(text, tmp_path), None, FakeResolver())
+    assert p.problems == []
+    assert set(p.body) == {"type", "configuration"}

@@ -62,7 +62,12 @@ def test_secret_without_fingerprint_is_an_update_that_never_shows_values() -> No
     assert (
         change.render() == "configuration.api_key: (secret) -> (secret)  [will be sent (cannot be compared)]"
     )
-    assert change.record() == {"path": "configuration.api_key", "old": "(secret)", "new": "(secret)"}
+    assert change.record() == {
+        "path": "configuration.api_key",
+        "old": "(secret)",
+        "new": "(secret)",
+        "unverifiable": True,
+    }
 
 
 def test_field_changes_and_removed_keys() -> None:
@@ -257,3 +262,87 @@ def test_export_writes_models_and_tags() -> None:
 def test_export_leaves_out_empty_models_and_tags() -> None:
     doc = export.document({**LIVE, "name": "p"}, "keyring", [], [])
     assert "models" not in doc and "tags" not in doc
+
+
+# -- a mask is never a value; stale fingerprints ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("********", True),
+        ("xxxxxxxxxx", True),
+        ("*", True),
+        ("x", True),
+        ("xxx", True),
+        ("", False),
+        ("*x*x", False),
+        ("X", False),
+        ("sk-xxxx", False),
+        (None, False),
+        (5, False),
+    ],
+)
+def test_is_masked(value: Any, masked: bool) -> None:
+    assert plan.is_masked(value) is masked
+
+
+@pytest.mark.parametrize("mask", ["********", "xxxxxxxxxx", "***"])
+def test_a_masked_secret_keeps_the_server_value_and_sends_the_server_s_mask(mask: str) -> None:
+    body = {"type": "openai", "configuration": {"api_key": mask, "endpoint": "https://e"}}
+    same = plan.compare("p", body, LIVE, {"api_key"}, never)
+    assert same.action == "unchanged"
+    edited = plan.compare("p", {**body, "description": "new"}, LIVE, {"api_key"}, never)
+    assert edited.action == "update"
+    assert [c.path for c in edited.changes] == ["description"]
+    assert edited.body is not None
+    assert edited.body["configuration"] == {"api_key": "xxxxxxxxxx", "endpoint": "https://e"}
+
+
+def test_a_mask_on_create_or_for_a_key_the_server_lacks_is_invalid() -> None:
+    body = {"type": "openai", "configuration": {"api_key": "********"}}
+    created = plan.compare("p", body, None, {"api_key"}, never)
+    assert created.action == "invalid"
+    assert created.error is not None and "configuration.api_key" in created.error
+    missing = plan.compare("p", body, {**LIVE, "configuration": {"endpoint": "e"}}, {"api_key"}, never)
+    assert missing.action == "invalid"
+
+
+def test_a_masked_model_secret_keeps_the_model_s_value() -> None:
+    live_model = {"api": "m", "description": "", "enabled": True, "configuration": {"api_key": "xxxxxxxxxx"}}
+    given = {"description": "d", "configuration": {"api_key": "********"}}
+    mp = plan.compare_model("p", "m", given, live_model, {"api_key"}, never)
+    assert mp.action == "update"
+    assert [c.path for c in mp.changes] == ["description"]
+    assert mp.body["configuration"] == {"api_key": "xxxxxxxxxx"}
+    new = plan.compare_model("p", "m", given, None, {"api_key"}, never)
+    assert new.action == "invalid"
+    provider = plan.with_children(plan.compare("p", {"type": "openai"}, LIVE, set(), always), [new], None)
+    assert provider.action == "invalid"
+    assert provider.error is not None and "models[m].configuration.api_key" in provider.error
+
+
+def test_stale_fingerprints_make_secrets_changed() -> None:
+    body = {"type": "openai", "configuration": {"api_key": "sk-zq9", "endpoint": "https://e"}}
+    assert plan.compare("p", body, LIVE, {"api_key"}, always).action == "unchanged"
+    stale = plan.compare("p", body, LIVE, {"api_key"}, always, stale="changed on the server")
+    assert stale.action == "update"
+    [change] = stale.changes
+    assert change.secret and change.unverifiable
+    assert "changed on the server" in change.render()
+    assert "sk-zq9" not in change.render()
+
+
+def test_fingerprints_keep_the_update_time_read_after_the_write(tmp_path: Path) -> None:
+    path = tmp_path / state.FILE_NAME
+    fp = state.Fingerprints(path, "http://s1")
+    fp.record("p", {"api_key": "sk-1", "other": "********"}, {"api_key", "other"}, update_time=1700)
+    fp.save()
+    again = state.Fingerprints(path, "http://s1")
+    assert again.fresh("p", 1700)
+    assert not again.fresh("p", 1701)
+    assert not again.matches("p", "other", "********")
+    legacy = state.Fingerprints(tmp_path / "legacy.json", "http://s1")
+    legacy.record("q", {"api_key": "sk-1"}, {"api_key"})
+    assert legacy.fresh("q", None)
+    assert not legacy.fresh("q", 1700)

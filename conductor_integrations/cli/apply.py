@@ -106,7 +106,12 @@ def server_table(client: Any) -> "TypeSource":
 def apply_command(
     paths: PathsOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the requests (secrets masked) and send nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Read the server and report what would be created, updated, unchanged or "
+            "failed, sending nothing (no server: print the requests).",
+        ),
     ] = False,
     concurrency: Annotated[
         Optional[int],
@@ -114,6 +119,13 @@ def apply_command(
     ] = None,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Send nothing more after the first failure.")
+    ] = False,
+    resend_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--resend-secrets",
+            help="Send every secret, even those this machine applied unchanged.",
+        ),
     ] = False,
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
@@ -126,7 +138,13 @@ def apply_command(
     differs is sent, over one connection pool with bounded concurrency. Each provider is
     reported as created, updated, unchanged or failed; a type change is refused for that
     provider. Secrets cannot be compared with the server (it masks them): a secret counts
-    as unchanged only if this machine applied the same value to the same server before.
+    as unchanged only if this machine applied the same value to the same server before and
+    nobody has written that provider since (its updateTime is the one recorded).
+
+    A mask (********, xxxxxxxxxx) as a secret's value keeps the server's value, so the
+    output of `integ provider get NAME -o yaml` can be applied as it is; for a provider not
+    on the server it is refused (exit 3). With a server, --dry-run reads it (GET only) and
+    reports the plan with apply's exit code for refusals.
 
     A document's `models:` are created or updated after their provider (models it does not
     list are left alone); its `tags:` are all of the provider's tags (tags it does not list
@@ -137,29 +155,38 @@ def apply_command(
     _no_both(server_types, no_validate)
     cfg = settings()
     docs = read_documents(paths)
-    if dry_run and not server_types:
+    if dry_run and not cfg.server:
         payloads = check_documents(docs, paths or [], strict, no_validate)
-        apply_render.dry_run(payloads, None if cfg.server == config.LOCAL else cfg.server)
+        apply_render.dry_run(payloads, None)
+        output.warning("no server configured: could not compare with what is there; these are the requests")
         return
     config.require_server(cfg)
+    workers = concurrency or applier.DEFAULT_CONCURRENCY
     with api.connect(cfg) as client:
         types = server_table(client) if server_types else None
         payloads = check_documents(docs, paths or [], strict, no_validate, types)
-        if dry_run:
-            apply_render.dry_run(payloads, None if cfg.server == config.LOCAL else cfg.server)
-            return
         prints = state.for_server(server_key(cfg))
+        if dry_run:
+            live = applier.read_live(client, payloads, workers)
+            found = applier.plan_all(payloads, live, prints.matches, prints.fresh, resend_secrets)
+            planned = applier.dry_run(payloads, found)
+            apply_render.report(planned, dry_run=True)
+            if planned.exit_code:
+                raise typer.Exit(planned.exit_code)
+            return
         with output.progress(len(payloads), "applying") as advance:
             try:
                 report = applier.apply(
                     client,
                     payloads,
                     secret_matches=prints.matches,
-                    concurrency=concurrency or applier.DEFAULT_CONCURRENCY,
+                    secret_fresh=prints.fresh,
+                    resend_secrets=resend_secrets,
+                    concurrency=workers,
                     fail_fast=fail_fast,
                     on_done=lambda _: advance(),
-                    on_sent=lambda p: prints.record(p.name, p.configuration, p.secret_keys),
-                    on_model_sent=lambda p, m: _record_model(prints, p.name, m),
+                    on_sent=lambda p, stamp: prints.record(p.name, p.configuration, p.secret_keys, stamp),
+                    on_model_sent=lambda p, m, stamp: _record_model(prints, p.name, m, stamp),
                 )
             finally:
                 prints.save()
@@ -169,13 +196,15 @@ def apply_command(
         raise typer.Exit(report.exit_code)
 
 
-def _record_model(prints: Any, provider: str, model: Any) -> None:
-    """Remember the secrets of a model just sent; a model sent without its configuration
-    keeps the fingerprints of the secrets it already had."""
+def _record_model(prints: Any, provider: str, model: Any, update_time: Any) -> None:
+    """Remember the secrets of a model just sent with its ``updateTime`` after the write; a
+    model sent without its configuration keeps the fingerprints it already had."""
     from conductor_integrations import plan
 
     if model.configuration is not None:
-        prints.record(plan.model_key(provider, model.name), model.configuration, model.secret_keys)
+        prints.record(
+            plan.model_key(provider, model.name), model.configuration, model.secret_keys, update_time
+        )
 
 
 def server_key(cfg: Any) -> str:
@@ -190,6 +219,14 @@ def server_key(cfg: Any) -> str:
 @server_options
 def diff_command(
     paths: PathsOption = None,
+    ignore_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-secrets",
+            help="Leave differences only in secrets that cannot be verified out of the exit "
+            "code (they are still shown).",
+        ),
+    ] = False,
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
     server_types: ServerTypesOption = False,
@@ -197,8 +234,12 @@ def diff_command(
     """Show, field by field, what `provider apply` would change on the server.
 
     Secret values are never shown or compared with the server: they appear as (secret).
+    A secret counts as unchanged only when this machine applied that value and nobody wrote
+    the provider since; --ignore-secrets keeps the secrets that cannot be verified (a fresh
+    machine, a provider written elsewhere) out of the exit code, marked unverifiable.
     Models and tags are compared as apply would send them (models[NAME].FIELD, tags.KEY).
-    Exit 0: no differences; 1: differences; 2 and up: errors.
+    Exit 0: no differences; 1: differences; 3: a document apply would refuse (a mask
+    where the server has no value to keep); other codes: errors.
     """
     from conductor_integrations import api, applier, config, state
 
@@ -213,9 +254,11 @@ def diff_command(
             payloads = check_documents(docs, paths or [], strict, no_validate, server_table(client))
         live = applier.read_live(client, payloads, applier.DEFAULT_CONCURRENCY)
         prints = state.for_server(server_key(cfg))
-    found = applier.plan_all(payloads, live, prints.matches)
-    apply_render.plans(found)
-    if any(pl.differs for pl in found):
+    found = applier.plan_all(payloads, live, prints.matches, prints.fresh)
+    apply_render.plans(found, ignore_secrets)
+    if any(pl.action == "invalid" for pl in found):
+        raise typer.Exit(int(ExitCode.INVALID))
+    if any(apply_render.counts(pl, ignore_secrets) for pl in found):
         raise typer.Exit(int(ExitCode.DIFFERENCES))
 
 

@@ -1,8 +1,10 @@
 """How ``provider apply``, ``diff`` and ``apply --dry-run`` are shown.
 
 ``apply`` prints one record per provider (``name``, ``type``, ``action``, ``error``; plus
-``models`` and ``tags`` for documents that carry them); ``diff`` prints what would change,
-field by field, secrets as ``(secret)``. Secret values never reach this module unmasked."""
+``models`` and ``tags`` for documents that carry them); ``apply --dry-run`` against a server
+prints the same records as they would be, each with its ``changes``; without a server it
+prints the requests. ``diff`` prints what would change, field by field, secrets as
+``(secret)``. Secret values never reach this module unmasked."""
 
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote
@@ -16,7 +18,8 @@ if TYPE_CHECKING:
 
 def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     """The requests apply would send to a server where none of the providers exist yet
-    (secrets masked): each provider, its models, its tags."""
+    (secrets masked): each provider, its models, its tags (for ``--dry-run`` with no server
+    to compare with)."""
     from conductor_integrations import applier, models
 
     base = (server or "{server}").rstrip("/")
@@ -52,14 +55,20 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     output.info(f"dry run: {len(requests_)} request(s) not sent")
 
 
-def report(rep: "applier.Report") -> None:
+def report(rep: "applier.Report", dry_run: bool = False) -> None:
+    """Apply's results; with ``dry_run`` the plan (each record with its ``changes``)."""
     records = [o.record() for o in rep.outcomes]
+    if dry_run:
+        for r, o in zip(records, rep.outcomes, strict=True):
+            r["changes"] = [c.record() for c in o.changes] if o.action != "unchanged" else []
     if output.settings.format == "table":
         rows = [
-            {**r, "error": r["error"] or "", "children": _children(o)}
+            {**r, "error": r["error"] or "", "children": _children(o), "changes": _paths(o)}
             for r, o in zip(records, rep.outcomes, strict=True)
         ]
         columns = [("name", "NAME"), ("type", "TYPE"), ("action", "ACTION")]
+        if dry_run:
+            columns.append(("changes", "CHANGES"))
         if any(row["children"] for row in rows):
             columns.append(("children", "MODELS/TAGS"))
         output.table(rows, [*columns, ("error", "ERROR")])
@@ -73,9 +82,16 @@ def report(rep: "applier.Report") -> None:
         for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted")
         if rep.count(a) or a in ("created", "updated", "unchanged", "failed")
     ]
-    output.info(", ".join(counts))
+    output.info(("dry run, nothing sent: " if dry_run else "") + ", ".join(counts))
     if rep.interrupted:
         output.error("interrupted: the providers marked interrupted were not sent; run apply again to finish")
+
+
+def _paths(o: "applier.Outcome") -> str:
+    """The fields a planned provider would change, for the dry-run table."""
+    if o.action not in ("created", "updated"):
+        return ""
+    return ", ".join(dict.fromkeys(c.path for c in o.changes))
 
 
 def _children(o: "applier.Outcome") -> str:
@@ -92,24 +108,38 @@ def _children(o: "applier.Outcome") -> str:
     return "; ".join(parts)
 
 
-_MARK = {"create": "+", "update": "~", "type-change": "!", "unchanged": "="}
+_MARK = {"create": "+", "update": "~", "type-change": "!", "unchanged": "=", "invalid": "!"}
 _WORD = {
     "create": "will be created",
     "update": "will be updated",
     "type-change": "type change: refused by apply (delete and create it instead)",
     "unchanged": "unchanged",
+    "invalid": "refused by apply (exit 3)",
 }
 
 
-def plans(found: "list[plan.ProviderPlan]") -> None:
+def counts(pl: "plan.ProviderPlan", ignore_secrets: bool = False) -> bool:
+    """Whether ``pl`` counts as a difference in diff's exit code: with ``ignore_secrets``
+    a provider whose only changes are secrets that cannot be verified does not."""
+    if not pl.differs:
+        return False
+    if not ignore_secrets or pl.action not in ("update",):
+        return True
+    return any(not c.unverifiable for c in pl.changes) or not pl.changes
+
+
+def plans(found: "list[plan.ProviderPlan]", ignore_secrets: bool = False) -> None:
     """What diff found: a table of changes for people, records for machines."""
     if output.settings.format == "table":
         for pl in found:
             if not pl.differs:
                 continue
-            output.text(f"{_MARK[pl.action]} {pl.name} ({pl.type}): {_WORD[pl.action]}")
+            word = _WORD[pl.action] + (f": {pl.error}" if pl.error else "")
+            if not counts(pl, ignore_secrets):
+                word += " (only unverifiable secrets: not counted, --ignore-secrets)"
+            output.text(f"{_MARK[pl.action]} {pl.name} ({pl.type}): {word}")
             for change in pl.changes:
-                output.text(f"    {change.render()}")
+                output.text(f"    {change.render(ignore_secrets)}")
     else:
         output.data(
             [
@@ -118,14 +148,18 @@ def plans(found: "list[plan.ProviderPlan]") -> None:
                     "type": pl.type,
                     "action": pl.action,
                     "changes": [c.record() for c in pl.changes],
+                    **({"error": pl.error} if pl.error else {}),
+                    **({"counted": counts(pl, ignore_secrets)} if ignore_secrets else {}),
                 }
                 for pl in found
             ]
         )
-    differing = [pl for pl in found if pl.differs]
+    differing = [pl for pl in found if counts(pl, ignore_secrets)]
+    unverified = sum(1 for pl in found if pl.differs and not counts(pl, ignore_secrets))
     many = "s" if len(found) != 1 else ""
+    also = f"; {unverified} with unverifiable secrets only, not counted" if unverified else ""
     output.info(
-        f"{len(differing)} of {len(found)} provider{many} differ"
+        f"{len(differing)} of {len(found)} provider{many} differ{also}"
         if differing
-        else f"no differences ({len(found)} provider{many})"
+        else f"no differences ({len(found)} provider{many}{also})"
     )

@@ -70,14 +70,29 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ),
     ),
     "provider apply": (
-        ("See what applying a folder of documents would do:", "integ provider apply -f providers/ --dry-run"),
+        (
+            "The plan for a folder of documents (reads the server, writes nothing):",
+            "integ provider apply -f providers/ --dry-run",
+        ),
         (
             "Apply it, stopping at the first failure, results as JSON:",
             "integ provider apply -f providers/ --fail-fast -o json",
         ),
+        (
+            "Edit a provider the kubectl way; the secret shown as ******** keeps its stored value:",
+            "integ provider get pg1 -o yaml > pg1.yaml\n$EDITOR pg1.yaml\ninteg provider apply -f pg1.yaml",
+        ),
+        (
+            "Send every secret again, even those this machine applied unchanged:",
+            "integ provider apply -f providers/ --resend-secrets",
+        ),
     ),
     "provider diff": (
         ("Compare documents with the server; exit 1 when they differ:", "integ provider diff -f providers/"),
+        (
+            "A drift gate on a fresh CI runner (secrets it cannot verify are shown, not counted):",
+            "integ provider diff -f providers/ --ignore-secrets",
+        ),
     ),
     "provider export": (
         ("Save every provider as documents that apply accepts:", "integ provider export > providers.yaml"),

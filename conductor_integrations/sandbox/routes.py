@@ -44,6 +44,13 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _update_ms(existing: Any) -> int:
+    """The ``updateTime`` of a write: now, and always later than the one before, so that
+    every write (a secret-only change too) is seen as one by a client comparing it."""
+    now = _now_ms()
+    return now if existing is None else max(now, int(existing.audit.update_time) + 1)
+
+
 class SandboxApp:
     """The endpoints of the integrations API over ``store``, guarded by ``auth``."""
 
@@ -209,7 +216,7 @@ class SandboxApp:
             raise ApiError(404, f"Integration type {update.type!r} is not supported on this server{hint}")
 
         def build(existing: ProviderRow | None) -> ProviderRow:
-            now = _now_ms()
+            now = _update_ms(existing)
             if existing is None:
                 if update.type is None:
                     raise ApiError.invalid([FieldError("type", "is required to create a provider")])
@@ -263,7 +270,7 @@ class SandboxApp:
         update = shapes.parse_api_update(shapes.parse_object(req.body, "IntegrationApiUpdate"))
 
         def build(existing: ModelRow | None) -> ModelRow:
-            now = _now_ms()
+            now = _update_ms(existing)
             if existing is None:
                 return ModelRow(
                     provider=provider,

@@ -372,7 +372,8 @@ def test_apply_reads_with_one_bulk_call_and_tags_only_where_documents_have_them(
         f"{base}/", json=[live_team], match=[responses.matchers.query_param_matcher({"activeOnly": "false"})]
     )
     responses.get(f"{base}/provider/openai-team/tags", json=[{"key": "team", "value": "ml"}])
-    responses.post(f"{base}/provider/openai-team", json={})  # the secret cannot be compared: sent
+    # the secret cannot be compared: sent; the reply is the saved object, whose updateTime is kept
+    responses.post(f"{base}/provider/openai-team", json={**live_team, "updateTime": 1764326700001})
     responses.post(f"{base}/provider/openai-team/integration/gpt-4o-mini", body="")
     r = integ("provider", "apply", "-f", str(team), "--server", "http://conductor.test", "-o", "json")
     assert r.exit_code == 0, r.stderr

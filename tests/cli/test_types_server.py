@@ -183,6 +183,8 @@ def test_apply_and_diff_with_server_types(integ: Any, mock: responses.RequestsMo
         f"{API}/integrations/provider", json=[], match=[matchers.query_param_matcher({"activeOnly": "false"})]
     )
     mock.post(f"{API}/integrations/provider/fresh", json={})
+    # the reply has no updateTime: it is read right after the write, to record with the fingerprint
+    mock.get(f"{API}/integrations/provider/fresh", json={"name": "fresh", "type": "newllm", "updateTime": 7})
     refused = integ("provider", "apply", "-f", str(newllm))
     assert refused.exit_code == 3  # nothing fetched or sent without --server-types
     diff = integ("provider", "diff", "-f", str(newllm), "--server-types")
@@ -191,7 +193,7 @@ def test_apply_and_diff_with_server_types(integ: Any, mock: responses.RequestsMo
     r = integ("provider", "apply", "-f", str(newllm), "--server-types", "-o", "json")
     assert r.exit_code == 0, r.stderr
     assert r.json()[0]["action"] == "created"
-    posted = json.loads(mock.calls[-1].request.body)
+    posted = json.loads(next(c for c in reversed(mock.calls) if c.request.method == "POST").request.body)
     assert posted == {"type": "newllm", "category": "AI_MODEL", "configuration": {"token": SECRET}}
     assert SECRET not in diff.output + r.output
 
@@ -227,7 +229,7 @@ def test_provider_put_with_server_types(integ: Any, mock: responses.RequestsMock
     r = integ(*args, "--server-types", "-o", "json")
     assert r.exit_code == 0, r.stderr
     assert r.json() == {"name": "fresh", "type": "newllm", "action": "created"}
-    posted = json.loads(mock.calls[-1].request.body)
+    posted = json.loads(next(c for c in reversed(mock.calls) if c.request.method == "POST").request.body)
     assert posted == {"type": "newllm", "category": "AI_MODEL", "configuration": {"token": SECRET}}
     dry = integ(*args, "--server-types", "--dry-run", "-o", "json")
     assert dry.exit_code == 0, dry.stderr

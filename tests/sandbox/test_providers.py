@@ -42,6 +42,28 @@ def test_update_keeps_create_audit_and_moves_update_time(client: Client) -> None
     assert second["createdBy"] == first["createdBy"]
 
 
+def test_every_write_moves_update_time_even_within_one_millisecond(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client tells "written since I read it" by ``updateTime``: two writes in the same
+    millisecond (a secret-only change right after another write) must not share one."""
+    from conductor_integrations.sandbox import routes
+
+    monkeypatch.setattr(routes, "_now_ms", lambda: 1_800_000_000_000)
+    path = "/integrations/provider/p"
+    times = [client.post(path, json=OPENAI).json()["updateTime"]]
+    secret_only = {**OPENAI, "configuration": {**OPENAI["configuration"], "api_key": "sk-secret-2"}}
+    times.append(client.post(path, json=secret_only).json()["updateTime"])
+    times.append(client.post(path, json=OPENAI).json()["updateTime"])
+    assert times[0] < times[1] < times[2]
+    assert client.get(path).json()["updateTime"] == times[2]
+    model = f"{path}/integration/m"
+    stamps = [
+        client.post(model, json={"configuration": {"api_key": str(i)}}).json()["updateTime"] for i in range(3)
+    ]
+    assert stamps[0] < stamps[1] < stamps[2]
+
+
 def test_fields_left_out_of_an_update_are_kept(client: Client) -> None:
     client.post("/integrations/provider/p", json=OPENAI).raise_for_status()
     body = client.post("/integrations/provider/p", json={"enabled": False}).json()
