@@ -405,9 +405,28 @@ class RunningSandbox:
         self._stopped = False
         self._stop_lock = threading.Lock()
         self.data_path = data_path
+        #: the address really bound (``0.0.0.0`` or ``::`` for every address of the machine)
         self.host = str(server.server_address[0])
         self.port = int(server.server_address[1])
+        #: where a client on this machine reaches it (a loopback address for a wildcard host)
         self.url = f"http://{_url_host(self.host)}:{self.port}"
+        #: the bound address as a URL (the same as ``url`` unless the host is a wildcard)
+        self.bound_url = f"http://{f'[{self.host}]' if ':' in self.host else self.host}:{self.port}"
+
+    @property
+    def every_address(self) -> bool:
+        """True when it listens on every address of the machine (``0.0.0.0``, ``::``)."""
+        return self.host in ("0.0.0.0", "::", "")
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when only this machine can reach it."""
+        import ipaddress
+
+        try:
+            return ipaddress.ip_address(self.host.split("%")[0]).is_loopback
+        except ValueError:
+            return False
 
     @property
     def auth_enabled(self) -> bool:
