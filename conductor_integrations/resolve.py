@@ -39,12 +39,14 @@ def _inside(path: str, folder: str) -> bool:
         return False
 
 
-def read_reference_file(path: Path, within: Path | None = None) -> str:
+def read_reference_file(path: Path, within: Path | None = None, *, pipes: bool = False) -> str:
     """The text of the file a reference names, read safely: only a regular file (checked on
     the opened descriptor, opened without blocking, so a FIFO, a device or a swap between
     check and open cannot hang or flood the command), at most ``MAX_FILE_BYTES``, and, with
     ``within``, only when the file's real path (symbolic links resolved) is inside that
-    folder. Messages name the path, never the file's content."""
+    folder. ``pipes``: a pipe is read too (for paths typed on the command line, such as
+    ``-c api_key=@/dev/stdin``), up to the same limit. Messages name the path, never the
+    file's content."""
     target = Path(path).expanduser()
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     flags |= getattr(os, "O_BINARY", 0)
@@ -71,6 +73,8 @@ def read_reference_file(path: Path, within: Path | None = None) -> str:
         problem = None
         if stat.S_ISDIR(info.st_mode):
             problem = f"{path}: is a folder, not a file"
+        elif stat.S_ISFIFO(info.st_mode) and pipes:
+            os.set_blocking(fd, True)  # the user named it: wait for what is piped in
         elif not stat.S_ISREG(info.st_mode):
             problem = f"{path}: not a regular file (a device, pipe or socket is never read)"
         elif info.st_size > MAX_FILE_BYTES:
@@ -178,7 +182,9 @@ class LocalResolver:
         return os.environ.get(name)
 
     def read_file(self, path: Path, within: Path | None = None) -> str:
-        return read_reference_file(path, None if self.allow_outside_files else within)
+        """``within`` None: a path typed on the command line (a pipe is accepted too)."""
+        confine = None if self.allow_outside_files else within
+        return read_reference_file(path, confine, pipes=within is None)
 
     def keyring(self, provider: str, key: str) -> str | None:
         """An explicit ``${keyring}`` reference: a failing keyring is an error here (raised

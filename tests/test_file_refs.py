@@ -205,3 +205,14 @@ def test_resolver_checks_after_opening(tmp_path: Path) -> None:
         )
         == "text\n"
     )
+
+
+@posix_only
+def test_a_pipe_typed_on_the_command_line_is_read_up_to_the_limit() -> None:
+    args = ["provider", "put", "p", "-t", "openai", "-c", "api_key=@/dev/stdin", "--dry-run", "-o", "json"]
+    r = run_integ(*args, input="sk-piped-1\n")
+    assert r.code == 0, r.stderr
+    assert "sk-piped-1" not in r.stdout + r.stderr  # a secret key: masked
+    r = run_integ(*args, input="y" * (MAX_FILE_BYTES + 1))
+    assert r.code == 3, r.stderr
+    assert "1 MiB" in r.stderr

@@ -216,7 +216,8 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
         "1 (or true, yes): let ${file:PATH} in documents read files outside the document's folder "
         "(as `--allow-outside-files`). Otherwise such a reference, symbolic links resolved, is "
         "refused; the folder of a document on stdin is the current folder. Any file reference "
-        "reads only a regular file of at most 1 MiB.",
+        "reads only a regular file of at most 1 MiB (on the command line, a pipe too: "
+        "-c api_key=@/dev/stdin).",
     ),
     ("CI", "When set to a true value, as CI systems do, the keyring is not used (see INTEG_NO_KEYRING)."),
     ("NO_COLOR", "When set and not empty, no colour (as `--no-color`)."),
