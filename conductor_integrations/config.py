@@ -14,6 +14,7 @@ keyring (see ``credentials``). No secret is ever written to the profiles file.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,37 @@ def config_file(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / "config.yaml"
 
 
+def make_private_dir(path: Path) -> None:
+    """Create integ's folder ``path`` when it is missing (missing parents as the umask
+    says), the folder itself owner-only (0700) whatever the umask. An existing folder is
+    left as it is: it may be shared on purpose."""
+    path = Path(path)
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    if os.name == "posix":
+        os.chmod(path, 0o700)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Write one of integ's files: mode 0600 whatever the umask, replaced atomically (a
+    temporary file, then a rename), in a folder made with ``make_private_dir``."""
+    make_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
     """The ``profiles:`` mapping of the config file ({} when there is no file)."""
     if not path.exists():
@@ -148,10 +180,7 @@ def write_profile(path: Path, name: str, values: Mapping[str, Any], *, replace: 
         profiles[name] = profile
     else:
         profiles.pop(name, None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
-    tmp.replace(path)
+    write_private_text(path, yaml.safe_dump(data, sort_keys=False))
 
 
 def _convert(spec: SettingSpec, value: Any, source: str) -> Any:

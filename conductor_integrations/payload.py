@@ -10,6 +10,10 @@ Sources, later wins:
 Then references are resolved in every string value (``${env:NAME}``, ``${file:PATH}``,
 ``${keyring}``, ``${keyring:PROVIDER/KEY}``; ``$${`` is a literal ``${``), and a secret key that
 is required but has no value is asked of the resolver (keyring, then prompt).
+
+A ``${file:PATH}`` in a document is relative to the document's folder (the current folder
+for stdin) and confined to it: the resolver is asked for it ``within`` that folder. Paths
+typed on the command line (``-c KEY=@PATH``, ``-c 'KEY=${file:PATH}'``, ``-d``) are not.
 """
 
 from __future__ import annotations
@@ -50,7 +54,10 @@ class Resolver(Protocol):
 
     def env(self, name: str) -> str | None: ...
 
-    def read_file(self, path: Path) -> str: ...
+    def read_file(self, path: Path, within: Path | None = None) -> str:
+        """The text of the file at ``path``; with ``within`` (references in a document),
+        only a file inside that folder may be read."""
+        ...
 
     def keyring(self, provider: str, key: str) -> str | None: ...
 
@@ -211,7 +218,7 @@ def build(
         body["enabled"] = flags.enabled
 
     config: dict[str, str | None] = {}
-    origin: dict[str, tuple[str, Path]] = {}  # key -> ("file"|"flag", base dir)
+    origin: dict[str, tuple[str, Path]] = {}  # key -> ("file"|"flag"|"literal", base dir)
     base_dir = doc.base_dir if doc else Path.cwd()
     raw_config = data.get("configuration")
     if raw_config is not None and not isinstance(raw_config, dict):
@@ -252,7 +259,10 @@ def build(
     # References in top-level strings and in configuration values.
     for key in ("type", "category", "description"):
         if isinstance(body.get(key), str):
-            body[key] = _resolve(body[key], (key,), b, resolver, base_dir, payload, secret=False)
+            typed = getattr(flags, key) is not None
+            body[key] = _resolve(
+                body[key], (key,), b, resolver, base_dir, payload, secret=False, confined=not typed
+            )
     resolved: dict[str, str] = {}
     for key, value in config.items():
         secret = provider_types.is_secret_key(key)
@@ -263,7 +273,14 @@ def build(
             resolved[key] = value
         else:
             resolved[key] = _resolve(
-                value, ("configuration", key), b, resolver, key_base, payload, secret=secret
+                value,
+                ("configuration", key),
+                b,
+                resolver,
+                key_base,
+                payload,
+                secret=secret,
+                confined=kind == "file",
             )
         if secret:
             payload.secret_keys.add(key)
@@ -308,8 +325,10 @@ def _resolve(
     payload: Payload,
     *,
     secret: bool,
+    confined: bool = True,
 ) -> str:
-    """Expand the references in one string value; problems are recorded, not raised."""
+    """Expand the references in one string value; problems are recorded, not raised.
+    ``confined``: the value comes from a document, so files must be under ``base_dir``."""
     out: list[str] = []
     pos = 0
     for m in _REF.finditer(text):
@@ -320,7 +339,7 @@ def _resolve(
             continue
         kind, arg = m.group(1), m.group(2)
         try:
-            value = _lookup(kind, arg, resolver, base_dir, b.name, path)
+            value = _lookup(kind, arg, resolver, base_dir if confined else None, base_dir, b.name, path)
         except InputError as exc:
             b.problem(path, exc.message, "; ".join(exc.hints))
             continue
@@ -332,7 +351,13 @@ def _resolve(
 
 
 def _lookup(
-    kind: str, arg: str | None, resolver: Resolver, base_dir: Path, provider: str, path: KeyPath
+    kind: str,
+    arg: str | None,
+    resolver: Resolver,
+    within: Path | None,
+    base_dir: Path,
+    provider: str,
+    path: KeyPath,
 ) -> str:
     if kind == "env":
         if not arg:
@@ -347,7 +372,10 @@ def _lookup(
         target = Path(arg).expanduser()
         if not target.is_absolute():
             target = base_dir / target
-        text = resolver.read_file(target)
+        try:
+            text = resolver.read_file(target, within=within)
+        except InputError as exc:
+            raise InputError(f"${{file:{arg}}}: {exc.message}", hints=exc.hints) from None
         return text[:-1] if text.endswith("\n") else text
     # keyring
     if arg is None:

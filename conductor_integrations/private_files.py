@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import os
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,16 +47,7 @@ def read_private(path: Path) -> dict[str, Any]:
 
 def write_private(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` as JSON with mode 0600, atomically (a folder made for it is 0700)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    config.write_private_text(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def server_key(server: str, key_id: str) -> str:

@@ -22,7 +22,7 @@ class Resolver:
     def env(self, name: str) -> str | None:
         return self.envs.get(name)
 
-    def read_file(self, path: Path) -> str:
+    def read_file(self, path: Path, within: Path | None = None) -> str:
         return path.read_text()
 
     def keyring(self, provider: str, key: str) -> str | None:

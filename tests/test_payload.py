@@ -34,7 +34,7 @@ class FakeResolver:
     def env(self, name: str) -> str | None:
         return self.env_vars.get(name)
 
-    def read_file(self, path: Path) -> str:
+    def read_file(self, path: Path, within: Path | None = None) -> str:
         if self.files is None:
             try:
                 return Path(path).read_text("utf-8")

@@ -6,7 +6,7 @@ import typer
 
 from conductor_integrations import output, redact
 from conductor_integrations.cli import apply_render, complete
-from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.cli.common import document_options, local_resolver, server_options, settings
 from conductor_integrations.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -64,10 +64,9 @@ def check_documents(
     from conductor_integrations import validate
     from conductor_integrations.cli.validate import report_problems
     from conductor_integrations.errors import ValidationFailed
-    from conductor_integrations.resolve import LocalResolver
 
     payloads, problems = validate.prepare(
-        docs, LocalResolver(), strict=strict, skip_table=no_validate, types=types
+        docs, local_resolver(), strict=strict, skip_table=no_validate, types=types
     )
     for p in payloads:
         redact.register(*p.secret_values)
@@ -103,6 +102,7 @@ def server_table(client: Any) -> "TypeSource":
 
 
 @server_options
+@document_options
 def apply_command(
     paths: PathsOption = None,
     dry_run: Annotated[
@@ -217,6 +217,7 @@ def server_key(cfg: Any) -> str:
 
 
 @server_options
+@document_options
 def diff_command(
     paths: PathsOption = None,
     ignore_secrets: Annotated[

@@ -4,6 +4,8 @@
 ``@output_options`` adds ``-o``, ``--no-color`` and ``--debug`` (and ``--profile``);
 ``@server_options`` adds those and the connection options. The decorated function does not
 declare them: the values are gathered into ``GlobalOptions`` and reached with ``settings()``.
+``@document_options`` adds ``--allow-outside-files`` to a command that reads documents; its
+references are then resolved by ``local_resolver()``.
 """
 
 import functools
@@ -11,13 +13,16 @@ import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 
 from conductor_integrations import config, output
 from conductor_integrations.cli import complete
 from conductor_integrations.errors import Interrupted
+
+if TYPE_CHECKING:
+    from conductor_integrations.resolve import LocalResolver
 
 CONNECTION = "Connection"
 #: ``--server`` given without a URL (``integ types list --server``): use the configured one.
@@ -44,6 +49,8 @@ class GlobalOptions:
 
 _current = GlobalOptions()
 _settings: Optional[config.Settings] = None
+#: ``--allow-outside-files`` of the running command
+_allow_outside_files = False
 
 
 def _output_choice(value: Optional[str]) -> Optional[str]:
@@ -201,6 +208,46 @@ def server_options(func: F) -> F:
     return _with({**SERVER_PARAMS, **OUTPUT_PARAMS})(func)
 
 
+ALLOW_OUTSIDE_FILES = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-files",
+        help="Let ${file:PATH} in documents read files outside the document's folder "
+        "(symbolic links resolved). [env: INTEG_ALLOW_OUTSIDE_FILES=1]",
+    ),
+]
+
+
+def document_options(func: F) -> F:
+    """Add --allow-outside-files to a command that reads documents (use it under
+    ``@server_options``); ``local_resolver()`` honours it."""
+    sig = inspect.signature(func)
+    extra = inspect.Parameter(
+        "allow_outside_files", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=ALLOW_OUTSIDE_FILES
+    )
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global _allow_outside_files
+        _allow_outside_files = bool(kwargs.pop("allow_outside_files", False))
+        return func(*args, **kwargs)
+
+    wrapper.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[*sig.parameters.values(), extra]
+    )
+    annotations = getattr(func, "__annotations__", {})
+    wrapper.__annotations__ = {**annotations, "allow_outside_files": ALLOW_OUTSIDE_FILES}
+    return wrapper  # type: ignore[return-value]
+
+
+def local_resolver(interactive: Optional[bool] = None) -> "LocalResolver":
+    """The resolver for this command's documents and flags (``--allow-outside-files``, else
+    ``INTEG_ALLOW_OUTSIDE_FILES``)."""
+    from conductor_integrations.resolve import LocalResolver
+
+    return LocalResolver(interactive, allow_outside_files=True if _allow_outside_files else None)
+
+
 def options() -> GlobalOptions:
     return _current
 
@@ -234,9 +281,10 @@ def settings() -> config.Settings:
 
 def reset() -> None:
     """Forget the options of the previous command (tests run many in one process)."""
-    global _current, _settings
+    global _current, _settings, _allow_outside_files
     _current = GlobalOptions()
     _settings = None
+    _allow_outside_files = False
 
 
 def confirm_delete(yes: bool, question: str, on_terminal: bool) -> None:

@@ -153,10 +153,9 @@ def _write_names(names: list[str]) -> None:
     path = _data_file(KNOWN_PROVIDERS_FILE)
     if path is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text("".join(f"{n}\n" for n in names), "utf-8")
-    tmp.replace(path)
+    from conductor_integrations import config
+
+    config.write_private_text(path, "".join(f"{n}\n" for n in names))
 
 
 def remember_providers(names: Iterable[str]) -> None:

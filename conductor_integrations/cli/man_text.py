@@ -226,6 +226,14 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
         "nothing and storing fails with a message. 0 uses the keyring even when CI is set.",
     ),
     ("INTEG_KEYRING_TIMEOUT", "Seconds to wait for the keyring before giving up with a message."),
+    (
+        "INTEG_ALLOW_OUTSIDE_FILES",
+        "1 (or true, yes): let ${file:PATH} in documents read files outside the document's folder "
+        "(as `--allow-outside-files`). Otherwise such a reference, symbolic links resolved, is "
+        "refused; the folder of a document on stdin is the current folder. Any file reference "
+        "reads only a regular file of at most 1 MiB (on the command line, a pipe too: "
+        "-c api_key=@/dev/stdin).",
+    ),
     ("CI", "When set to a true value, as CI systems do, the keyring is not used (see INTEG_NO_KEYRING)."),
     ("NO_COLOR", "When set and not empty, no colour (as `--no-color`)."),
     ("REQUESTS_CA_BUNDLE", "CA certificates (PEM) to verify the server with (as `--ca-bundle`)."),
@@ -250,8 +258,9 @@ FILES: tuple[tuple[str, str], ...] = (
     (
         "$XDG_DATA_HOME/conductor-integrations/",
         "The data folder: the state of the built-in sandbox "
-        "(`--server local`), the names (never the values) of stored secrets, cached tokens (mode 0600) "
-        "and provider names remembered for shell completion. INTEG_DATA_DIR moves it.",
+        "(`--server local`), the names (never the values) of stored secrets, cached tokens "
+        "and provider names remembered for shell completion. INTEG_DATA_DIR moves it. "
+        "integ creates its folders 0700 and its files 0600, whatever the umask.",
     ),
 )
 

@@ -8,7 +8,13 @@ import typer
 from conductor_integrations import config, errors, output, payload, redact, upsert, validate
 from conductor_integrations.cli import complete
 from conductor_integrations.cli import provider_render as render
-from conductor_integrations.cli.common import confirm_delete, server_options, settings
+from conductor_integrations.cli.common import (
+    confirm_delete,
+    document_options,
+    local_resolver,
+    server_options,
+    settings,
+)
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -47,6 +53,7 @@ NameArg = Annotated[
 
 @app.command("put")
 @server_options
+@document_options
 def put(
     name: Annotated[
         Optional[str],
@@ -119,8 +126,6 @@ def put(
 
       integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
     """
-    from conductor_integrations.resolve import LocalResolver
-
     s = settings()
     where = "" if dry_run else _require(s)
     doc = _one_document(file) if file else None
@@ -131,7 +136,7 @@ def put(
         enabled=enabled,
         config=payload.parse_config_flags(config),
     )
-    built = payload.build(name, doc, flags, LocalResolver())
+    built = payload.build(name, doc, flags, local_resolver())
     redact.register(*built.secret_values)
     if not built.name:
         raise UsageError("the provider has no name", hints=["give NAME, or a `name:` field in the file"])

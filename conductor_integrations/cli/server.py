@@ -108,14 +108,23 @@ def serve(
         except sandbox.SandboxError as exc:
             raise CannotListen(str(exc)) from None
         with running:
-            _announce(running, host, keys)
+            _announce(running, keys)
             wait_for_stop()
             output.info("stopping the sandbox")
     output.info("sandbox stopped")
 
 
-def _announce(running: Any, host: str, keys: List[Any]) -> None:
-    output.info(f"integ sandbox listening on {running.url}")
+def _announce(running: Any, keys: List[Any]) -> None:
+    """Where it really listens (the bound address and port, not the ones asked for), then
+    how to reach it."""
+    if running.every_address:
+        family = "IPv6" if ":" in running.host else "IPv4"
+        output.info(
+            f"integ sandbox listening on {running.bound_url} (every {family} address of this "
+            f"machine; from here: {running.url})"
+        )
+    else:
+        output.info(f"integ sandbox listening on {running.url}")
     output.info(f"  data: {running.data_path}")
     if keys:
         names = ", ".join(k.key_id + (" (read-only)" if k.read_only else "") for k in keys)
@@ -128,9 +137,10 @@ def _announce(running: Any, host: str, keys: List[Any]) -> None:
         output.info(f"  export CONDUCTOR_AUTH_KEY={keys[0].key_id}  # and CONDUCTOR_AUTH_SECRET=<its secret>")
     output.info(f"Official Conductor SDKs take the URL with /api: {running.url}/api")
     output.info("Stop it with Ctrl-C.")
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not running.loopback_only:
+        bound = running.bound_url.removeprefix("http://")
         output.warning(
-            f"listening on {host}, beyond this machine: the sandbox has no TLS"
+            f"listening on {bound}, beyond this machine: the sandbox has no TLS"
             + ("" if keys else " and no auth (pass --auth)")
             + "; it is for tests, not for real credentials"
         )

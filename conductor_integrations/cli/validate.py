@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from conductor_integrations import documents, output, validate
-from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.cli.common import document_options, local_resolver, server_options, settings
 from conductor_integrations.errors import ExitCode, Problem
 
 
@@ -35,6 +35,7 @@ def report_problems(problems: list[Problem]) -> None:
 
 
 @server_options
+@document_options
 def validate_command(
     paths: Annotated[
         list[str],
@@ -58,8 +59,6 @@ def validate_command(
     and `provider apply` would; nothing is sent. Exit 0 when every document is valid, 3
     otherwise. Documents may carry `models:` and `tags:`; their shape is checked too.
     """
-    from conductor_integrations.resolve import LocalResolver
-
     s = settings()
     docs = documents.load_all(paths)
     types = None
@@ -70,7 +69,7 @@ def validate_command(
         config.require_server(s)
         with api.connect(s) as client:
             types = server_defs.fetch(client)
-    payloads, problems = validate.prepare(docs, LocalResolver(interactive=False), strict=strict, types=types)
+    payloads, problems = validate.prepare(docs, local_resolver(interactive=False), strict=strict, types=types)
     errors = [p for p in problems if p.severity == "error"]
     if output.settings.format != "table":
         output.data(

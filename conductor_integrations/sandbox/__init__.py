@@ -64,7 +64,13 @@ def serve_in_background(
     """
     from conductor_integrations.sandbox.server import start
 
-    path = default_data_path() if data_path is None else Path(data_path)
+    if data_path is None:
+        from conductor_integrations import config
+
+        path = default_data_path()
+        config.make_private_dir(path.parent)
+    else:
+        path = Path(data_path)
     return start(path, host, port, auth, token_ttl=token_ttl, log=log)
 
 

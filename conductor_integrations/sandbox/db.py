@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,21 +74,58 @@ class StoreError(SandboxError):
     version, unwritable folder)."""
 
 
+def _make_private(path: Path, fd: int | None = None) -> None:
+    """Bring the file at ``path`` (open as ``fd``, else by name when it exists) to 0600; a
+    ``StoreError`` when it belongs to another user or its mode cannot be changed."""
+    if os.name != "posix":
+        return
+    try:
+        info = os.fstat(fd) if fd is not None else os.stat(path)
+    except FileNotFoundError:
+        return
+    if info.st_uid != os.geteuid():
+        raise StoreError(
+            f"{path} belongs to another user (uid {info.st_uid}); the sandbox keeps secrets in "
+            "its data file, so it must be a file of your own"
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        try:
+            if fd is not None:
+                os.fchmod(fd, 0o600)
+            else:
+                os.chmod(path, 0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"{path} is readable by others or writable by them (mode {mode:04o}) and cannot "
+                f"be made 0600: {exc.strerror}"
+            ) from None
+
+
 class Database:
-    """The SQLite file at ``path`` (created with its folder when missing), with a pool of
-    connections. Safe to share between threads; ``close()`` when done."""
+    """The SQLite file at ``path`` (created when missing, in a folder that must exist),
+    with a pool of connections. Safe to share between threads; ``close()`` when done."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
+        if not self.path.parent.is_dir():
+            raise StoreError(
+                f"{self.path}: no such folder {self.path.parent} (the sandbox does not create it)"
+            )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             # The file holds secret values in plain text: owner-only, like a credentials
             # file (SQLite gives its -wal and -shm files the same mode). An existing file
-            # keeps the mode its owner chose.
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            # open to others is brought to 0600, or refused.
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                _make_private(self.path, fd)
+            finally:
+                os.close(fd)
+            for suffix in ("-wal", "-shm"):
+                _make_private(Path(f"{self.path}{suffix}"))
             conn = self._connect()
             try:
                 self._migrate(conn)

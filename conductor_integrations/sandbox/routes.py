@@ -112,19 +112,32 @@ class SandboxApp:
         except Missing as exc:
             return Response(404, ApiError(404, str(exc)).body())
 
-    def _dispatch(self, req: Request) -> Response:
+    @staticmethod
+    def _segments(req: Request) -> list[str]:
         segs = list(req.segments)
         if segs and segs[-1] == "" and len(segs) > 1:
             segs.pop()  # a trailing slash names the same resource
+        return segs
+
+    def admit(self, req: Request) -> Principal:
+        """The caller of ``req``, from its headers alone (the HTTP layer asks before it reads
+        the body): the 401 ``ApiError`` a request with a missing or bad token gets, else its
+        principal (``ANONYMOUS`` for what needs no token: health, ``/api/token``, unknown
+        paths outside ``/api``)."""
+        segs = self._segments(req)
+        if segs[:1] != ["api"] or segs in (["api", "health"], ["api", "token"]):
+            return ANONYMOUS
+        return self.auth.check(req.headers.get("x-authorization"))
+
+    def _dispatch(self, req: Request) -> Response:
+        segs = self._segments(req)
         if segs in (["health"], ["api", "health"]):
             return Response(200, {"healthy": True})
         path = "/" + "/".join(segs)
         if segs[:1] != ["api"]:
             raise ApiError(404, f"No endpoint {req.method} {path}")
         # As on Orkes, the token is checked before anything else (except to get one).
-        principal = (
-            ANONYMOUS if segs == ["api", "token"] else self.auth.check(req.headers.get("x-authorization"))
-        )
+        principal = self.admit(req)
         route = self._route(segs[1:])
         if route is None:
             raise ApiError(404, f"No endpoint {req.method} {path}")

@@ -13,19 +13,36 @@ paths, so a framework would add weight and nothing else. Details that matter her
 - open connections are tracked and shut down on ``stop()``, so idle keep-alive connections
   never keep a stopped server's threads alive;
 - every answer, including protocol errors, is JSON with the Conductor error body.
+
+Against hostile clients (it may listen beyond loopback):
+
+- framing is strict: ``Content-Length`` is ASCII digits only, given once, never together
+  with ``Transfer-Encoding``; only ``chunked`` is understood (others: 501); chunk sizes are
+  plain hex; a body (or the sum of its chunks) over ``MAX_BODY`` is a 413;
+- the token is checked before the body is read: a caller without a valid token gets its
+  401 without the server reading (or buffering) what it sends, and a request that needs no
+  token (``POST /api/token`` on a server with auth) may send at most ``MAX_OPEN_BODY``;
+- at most ``MAX_CONNECTIONS`` connections are served at once (more get a 503 and are
+  closed); a request's head must arrive within ``HEAD_TIMEOUT`` of its first byte and its
+  body within ``BODY_TIMEOUT``, so a client dripping bytes cannot hold a thread; an idle
+  keep-alive connection is closed after ``IDLE_TIMEOUT``;
+- the access log escapes control and bidirectional characters in everything it writes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import re
 import selectors
 import socket
 import socketserver
 import sqlite3
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,20 +51,86 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from conductor_integrations import __version__
-from conductor_integrations.sandbox.auth import DEFAULT_TOKEN_TTL, ApiKey, Authenticator, parse_key
+from conductor_integrations.sandbox.auth import (
+    ANONYMOUS,
+    DEFAULT_TOKEN_TTL,
+    ApiKey,
+    Authenticator,
+    parse_key,
+)
 from conductor_integrations.sandbox.errors import ApiError, SandboxError
 from conductor_integrations.sandbox.routes import Request, Response, SandboxApp
 from conductor_integrations.sandbox.store import Store, StoreError
 
 MAX_BODY = 16 * 1024 * 1024
+#: The most a request that needs no token may send when auth is on (``POST /api/token``).
+MAX_OPEN_BODY = 64 * 1024
+#: Connections served at once; more are answered 503 and closed.
+MAX_CONNECTIONS = 128
 #: Seconds an idle keep-alive connection stays open.
-IDLE_TIMEOUT = 120.0
+IDLE_TIMEOUT = 60.0
+#: Seconds a request's line and headers may take to arrive, from their first byte.
+HEAD_TIMEOUT = 10.0
+#: Seconds a request's body may take to arrive.
+BODY_TIMEOUT = 60.0
+#: Seconds a reply may take to be sent (a client that does not read is dropped).
+SEND_TIMEOUT = 30.0
+
+_DIGITS = re.compile(r"[0-9]+")
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+#: C0 and C1 controls, DEL, and the invisible or bidirectional formatting characters.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def escape_log(text: str) -> str:
+    """``text`` with every control or bidirectional character as a visible escape
+    (``\\x1b``, ``\\u202e``), so a request cannot drive the terminal that shows the log."""
+
+    def visible(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSAFE.sub(visible, text)
 
 
 class _BodyError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+class _ClockedReader(io.RawIOBase):
+    """The connection as its handler reads it, under a clock: while no request has begun,
+    ``IDLE_TIMEOUT``; from a request's first byte, ``HEAD_TIMEOUT`` for its line and
+    headers; then ``BODY_TIMEOUT`` for its body (``start_body``). A deadline, not a
+    per-read timeout, so a client sending a byte at a time is still dropped."""
+
+    def __init__(self, sock: socket.socket):
+        super().__init__()
+        self._sock = sock
+        self._deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def next_request(self) -> None:
+        self._deadline = None
+
+    def start_body(self) -> None:
+        self._deadline = time.monotonic() + BODY_TIMEOUT
+
+    def readinto(self, buffer: Any) -> int:
+        if self._deadline is None:
+            timeout = IDLE_TIMEOUT
+        else:
+            timeout = self._deadline - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError("the client is too slow")
+        self._sock.settimeout(timeout)
+        n = self._sock.recv_into(buffer)
+        if n and self._deadline is None:
+            self._deadline = time.monotonic() + HEAD_TIMEOUT
+        return n
 
 
 class _Server(ThreadingHTTPServer):
@@ -101,8 +184,27 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
-            self._open.add(request)
+            full = len(self._open) >= MAX_CONNECTIONS
+            if not full:
+                self._open.add(request)
+        if full:
+            self._refuse(request, client_address)
+            return
         super().process_request(request, client_address)
+
+    def _refuse(self, request: socket.socket, client_address: Any) -> None:
+        """A 503 for a connection over ``MAX_CONNECTIONS``, sent without waiting, then closed."""
+        error = ApiError(503, f"Too many connections (at most {MAX_CONNECTIONS})", retryable=True)
+        body = json.dumps(error.body()).encode("utf-8")
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        )
+        with contextlib.suppress(OSError):
+            request.setblocking(False)
+            request.send(head.encode("ascii") + body)
+        self.write_log(f"{client_address[0]} - refused: {MAX_CONNECTIONS} connections open")
+        socketserver.TCPServer.shutdown_request(self, request)
 
     def shutdown_request(self, request: Any) -> None:
         with self._open_lock:
@@ -124,9 +226,11 @@ class _Server(ThreadingHTTPServer):
         self.write_log(f"error serving {client_address}:\n{traceback.format_exc()}")
 
     def write_log(self, line: str) -> None:
+        """One entry of the access log, every line of it escaped (``escape_log``)."""
         if self.log is not None:
+            text = "\n".join(escape_log(part) for part in line.rstrip("\n").split("\n"))
             with self.log_lock:
-                self.log.write(line if line.endswith("\n") else line + "\n")
+                self.log.write(text + "\n")
                 self.log.flush()
 
 
@@ -160,54 +264,96 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve()  # answered as GET, without the body
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        raw = self.headers.get("Content-Length") or "0"
-        try:
-            length = int(raw)
-        except ValueError:
-            raise _BodyError(400, f"Invalid Content-Length {raw!r}") from None
-        if length < 0:
-            raise _BodyError(400, f"Invalid Content-Length {raw!r}")
-        if length > MAX_BODY:
-            raise _BodyError(413, f"Request body larger than {MAX_BODY} bytes")
-        return self.rfile.read(length) if length else b""
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self._clock = _ClockedReader(self.connection)
+        self.rfile = io.BufferedReader(self._clock)
 
-    def _read_chunked(self) -> bytes:
+    def handle_one_request(self) -> None:
+        self._clock.next_request()
+        super().handle_one_request()
+
+    def _framing(self) -> tuple[bool, int]:
+        """``(chunked, length)`` from the headers; a ``_BodyError`` for anything ambiguous."""
+        codings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if codings and lengths:
+            raise _BodyError(400, "Both Transfer-Encoding and Content-Length given")
+        if len(codings) > 1 or len(lengths) > 1:
+            raise _BodyError(400, "Transfer-Encoding or Content-Length given more than once")
+        if codings:
+            coding = codings[0].strip(" \t").lower()
+            if coding != "chunked":
+                raise _BodyError(501, f"Transfer-Encoding {coding!r} is not supported (only chunked)")
+            return True, 0
+        raw = lengths[0].strip(" \t") if lengths else "0"
+        if not _DIGITS.fullmatch(raw):
+            raise _BodyError(400, f"Invalid Content-Length {raw[:40]!r}")
+        digits = raw.lstrip("0") or "0"
+        return False, int(digits) if len(digits) <= 18 else MAX_BODY + 1
+
+    def _read_body(self, chunked: bool, length: int, limit: int) -> bytes:
+        if chunked:
+            return self._read_chunked(limit)
+        if length > limit:
+            raise _BodyError(413, f"Request body larger than {limit} bytes")
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise _BodyError(400, "Request body shorter than its Content-Length")
+        return body
+
+    def _read_chunked(self, limit: int) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
-            line = self.rfile.readline(1024).strip()
-            try:
-                size = int(line.split(b";", 1)[0], 16)
-            except ValueError:
-                raise _BodyError(400, "Malformed chunked request body") from None
+            line = self.rfile.readline(1024)
+            size_text = line.rstrip(b"\r\n").split(b";", 1)[0].rstrip(b" \t")
+            if not line.endswith(b"\n") or not _HEX.fullmatch(size_text):
+                raise _BodyError(400, "Malformed chunked request body: bad chunk size")
+            size = int(size_text, 16) if len(size_text.lstrip(b"0")) <= 16 else limit + 1
             if size == 0:
-                while self.rfile.readline(1024).strip():
-                    pass  # trailers
-                return b"".join(parts)
+                for _ in range(100):  # trailers, up to the empty line
+                    if self.rfile.readline(1024).strip(b"\r\n") == b"":
+                        return b"".join(parts)
+                raise _BodyError(400, "Malformed chunked request body: too many trailers")
             total += size
-            if total > MAX_BODY:
-                raise _BodyError(413, f"Request body larger than {MAX_BODY} bytes")
-            parts.append(self.rfile.read(size))
-            self.rfile.readline(16)  # CRLF after the chunk
+            if total > limit:
+                raise _BodyError(413, f"Request body larger than {limit} bytes")
+            data = self.rfile.read(size)
+            if len(data) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                raise _BodyError(400, "Malformed chunked request body: truncated chunk")
+            parts.append(data)
 
     def _serve(self) -> None:
-        try:
-            body = self._read_body()
-        except _BodyError as exc:
-            self.close_connection = True
-            self._send(Response(exc.status, ApiError(exc.status, str(exc)).body()))
-            return
         split = urlsplit(self.path)
         request = Request(
             method="GET" if self.command == "HEAD" else self.command,
             segments=[unquote(s) for s in split.path.split("/")[1:]],
             query=dict(reversed(parse_qsl(split.query, keep_blank_values=True))),
             headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
         )
+        try:
+            chunked, length = self._framing()
+            # The token first: a refused caller's body is never read.
+            principal = self.server.app.admit(request)
+        except _BodyError as exc:
+            self.close_connection = True
+            self._send(Response(exc.status, ApiError(exc.status, str(exc)).body()))
+            return
+        except ApiError as exc:
+            if chunked or length:
+                self.close_connection = True  # its body is left unread
+            self._send(Response(exc.status, exc.body(), dict(exc.headers)))
+            return
+        open_request = self.server.app.auth.enabled and principal is ANONYMOUS
+        try:
+            self._clock.start_body()
+            request.body = self._read_body(chunked, length, MAX_OPEN_BODY if open_request else MAX_BODY)
+        except _BodyError as exc:
+            self.close_connection = True
+            self._send(Response(exc.status, ApiError(exc.status, str(exc)).body()))
+            return
         self._send(self._answer(request))
 
     def _answer(self, request: Request) -> Response:
@@ -223,6 +369,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response) -> None:
         data = b"" if response.payload is None else json.dumps(response.payload).encode("utf-8")
+        self.connection.settimeout(SEND_TIMEOUT)
         self.send_response(response.status)
         if data:
             self.send_header("Content-Type", "application/json")
@@ -258,9 +405,28 @@ class RunningSandbox:
         self._stopped = False
         self._stop_lock = threading.Lock()
         self.data_path = data_path
+        #: the address really bound (``0.0.0.0`` or ``::`` for every address of the machine)
         self.host = str(server.server_address[0])
         self.port = int(server.server_address[1])
+        #: where a client on this machine reaches it (a loopback address for a wildcard host)
         self.url = f"http://{_url_host(self.host)}:{self.port}"
+        #: the bound address as a URL (the same as ``url`` unless the host is a wildcard)
+        self.bound_url = f"http://{f'[{self.host}]' if ':' in self.host else self.host}:{self.port}"
+
+    @property
+    def every_address(self) -> bool:
+        """True when it listens on every address of the machine (``0.0.0.0``, ``::``)."""
+        return self.host in ("0.0.0.0", "::", "")
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when only this machine can reach it."""
+        import ipaddress
+
+        try:
+            return ipaddress.ip_address(self.host.split("%")[0]).is_loopback
+        except ValueError:
+            return False
 
     @property
     def auth_enabled(self) -> bool:

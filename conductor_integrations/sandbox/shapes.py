@@ -25,14 +25,77 @@ from conductor_integrations.sandbox.store import ModelRow, ProviderRow, Tag
 MASK = "xxxxxxxxxx"
 
 
+#: Deepest nesting of arrays and objects a request body may have.
+MAX_DEPTH = 64
+#: What a Java ``long`` holds (Conductor's numbers): integers beyond are refused.
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class _Refused(ValueError):
+    """A number or constant the server refuses (raised from inside ``json.loads``)."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19:  # before int(): Python refuses over 4300 digits with a ValueError
+        raise _Refused(f"integer {text[:20]}... is out of range")
+    value = int(text)
+    if not LONG_MIN <= value <= LONG_MAX:
+        raise _Refused(f"integer {text} is out of range (a 64-bit integer)")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _Refused(f"number {text[:40]} is out of range")
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` nests arrays and objects (iteratively: no recursion)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_json(body: bytes) -> Any:
-    """The JSON document in ``body``; a 400 when it is missing or malformed."""
+    """The JSON document in ``body``; a 400 when it is missing or malformed, holds
+    ``NaN``/``Infinity``, an integer beyond a 64-bit one, or nests deeper than ``MAX_DEPTH``."""
     if not body.strip():
         raise ApiError(400, "Required request body is missing")
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(
+            body.decode("utf-8"),
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except _Refused as exc:
         raise ApiError(400, f"Malformed JSON request body: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, f"Malformed JSON request body: nested deeper than {MAX_DEPTH} levels") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, f"Malformed JSON request body: {exc}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise ApiError(400, f"Malformed JSON request body: nested deeper than {MAX_DEPTH} levels")
+    return data
 
 
 def parse_object(body: bytes, shape: str) -> dict[str, Any]:
@@ -130,8 +193,12 @@ def parse_api_update(body: dict[str, Any]) -> Update:
         configuration=_configuration(body, problems),
     )
     max_tokens = body.get("maxTokens")
-    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int)):
-        problems.append(FieldError("maxTokens", "must be an integer", max_tokens))
+    if max_tokens is not None and (
+        isinstance(max_tokens, bool)
+        or not isinstance(max_tokens, int)
+        or not INT_MIN <= max_tokens <= INT_MAX
+    ):
+        problems.append(FieldError("maxTokens", "must be a 32-bit integer", max_tokens))
     else:
         update.max_tokens = max_tokens
     if problems:

@@ -50,6 +50,7 @@ def test_default_data_path_is_in_the_data_folder(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
 def test_a_new_data_file_is_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "new" / "s.db"
+    path.parent.mkdir()  # --data never creates folders
     with serve_in_background(path) as sandbox:
         Client(sandbox.url).post("/integrations/provider/p", json=OPENAI).raise_for_status()
         modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()}
