@@ -174,6 +174,11 @@ class ServerUnavailable(ServerError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class NotSent(ServerUnavailable):
+    """Raised instead of sending a request once bulk work has stopped because the server
+    stopped answering (``breaker``): this request never went out."""
+
+
 class Interrupted(IntegError):
     """Raised (from KeyboardInterrupt) when the user pressed Ctrl-C."""
 

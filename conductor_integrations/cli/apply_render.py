@@ -70,12 +70,18 @@ def report(rep: "applier.Report") -> None:
             output.error(f"{o.name}: {o.error}")
     counts = [
         f"{rep.count(a)} {a}"
-        for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted")
+        for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted", "not sent")
         if rep.count(a) or a in ("created", "updated", "unchanged", "failed")
     ]
     output.info(", ".join(counts))
     if rep.interrupted:
         output.error("interrupted: the providers marked interrupted were not sent; run apply again to finish")
+    elif rep.stopped:
+        n = rep.count("not sent")
+        output.error(
+            f"{rep.stopped}: {n} provider{'s' if n != 1 else ''} not sent",
+            hints=["run apply again once the server answers: it sends only what still differs"],
+        )
 
 
 def _children(o: "applier.Outcome") -> str:
