@@ -242,9 +242,7 @@ def _check(built: payload.Payload, no_validate: bool, strict: bool, types: Any =
     if no_validate:
         problems = list(built.problems)
         if strict:
-            problems = [
-                errors.Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems
-            ]
+            problems = [p.as_error() for p in problems]
     else:
         problems = validate.check(built, strict=strict, types=types)
     report_problems(problems)
