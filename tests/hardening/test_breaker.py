@@ -159,3 +159,19 @@ def test_models_and_tags_stop_too(integ: Any, serve: Serve, sleeps: list[float],
         if x["action"] == "failed" and x["error"].startswith("provider created; "):
             children = {m["action"] for m in x["models"]} | {x["tags"]}
             assert children - {"created", "updated"}, x  # partly sent
+
+
+def test_delete_of_several_stops_at_a_dead_server(integ: Any, serve: Serve, sleeps: list[float]) -> None:
+    server = serve(lambda _: Reset())
+    r = integ(
+        "provider", "delete", "a", "b", "c", "--yes", "--server", server.url, "--retries", "1", "-o", "json"
+    )
+    assert_clean(r)
+    assert r.exit_code == 7
+    assert [(x["name"], x["action"]) for x in r.json()] == [
+        ("a", "failed"),
+        ("b", "not sent"),
+        ("c", "not sent"),
+    ]
+    assert server.paths() == ["DELETE /api/integrations/provider/a"] * 2
+    assert "error: 3 of 3 providers not deleted (2 not sent)" in r.stderr
