@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote
 
 from conductor_integrations import output, redact
+from conductor_integrations.errors import shown_name
 
 if TYPE_CHECKING:
     from conductor_integrations import applier, plan
@@ -67,7 +68,7 @@ def report(rep: "applier.Report") -> None:
         output.data(records)
     for o in rep.outcomes:
         if o.action == "failed":
-            output.error(f"{o.name}: {o.error}")
+            output.error(f"{shown_name(o.name)}: {o.error}")
     counts = [
         f"{rep.count(a)} {a}"
         for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted", "not sent")

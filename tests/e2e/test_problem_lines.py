@@ -102,3 +102,13 @@ def test_a_json_list_reports_each_provider_on_its_own_line(integ: Callable[..., 
     assert r.code == 3
     assert has_line(r, f"error: {f}:{line} second configuration.connectionType: kafka requires"), r.stderr
     assert not any(" first " in x for x in error_lines(r))
+
+
+def test_apply_failure_lines_name_the_provider_safely(integ: Callable[..., Run], tmp_path: Path) -> None:
+    made = integ("provider", "put", "two words", "-t", "grok", "-c", "api_key=k")
+    assert made.code == 0, made.stderr
+    f = tmp_path / "p.yaml"
+    f.write_text("name: two words\ntype: openai\nconfiguration: {api_key: k}\n")
+    r = integ("provider", "apply", "-f", str(f))
+    assert r.code == 6, r.stderr
+    assert has_line(r, "error: 'two words': type cannot be changed from grok to openai"), r.stderr
