@@ -12,7 +12,8 @@ How a request is made (written once, here):
    ``MAX_REPLY_BYTES``. Connection errors, timeouts, 429, 502, 503 and 504 are retried
    (``--retries``, default 3) with exponential backoff and jitter, honouring ``Retry-After``
    up to ``MAX_RETRY_AFTER`` (a longer one fails at once); other 4xx never are. After
-   ``stop_retrying()`` (Ctrl-C) no request or retry starts.
+   ``stop_retrying()`` (Ctrl-C) no request or retry starts; nor once the ``breaker`` bulk
+   work sets on the client has opened (the server stopped answering: ``NotSent``).
 4. A 401/403 whose body's ``error`` is ``EXPIRED_TOKEN`` or ``INVALID_TOKEN`` (or a 401 to a
    cached token): a new token is minted once and the request retried once.
 5. Any other error status becomes ``errors.ServerError.from_status`` with the server's
@@ -33,9 +34,12 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from conductor_integrations import __version__, config, connection, http_log, redact, replies, tokens
+from conductor_integrations.breaker import Breaker
 from conductor_integrations.errors import (
+    IntegError,
     Interrupted,
     NotFoundError,
+    NotSent,
     ServerError,
     ServerUnavailable,
     UsageError,
@@ -107,6 +111,8 @@ class Client:
         self.key_id = key_id
         self.tokens = tokens.KeyTokens(self.base_url, key_id, key_secret, self.mint_token, token)
         self._stopped = threading.Event()
+        #: set by bulk work (``apply``): counts attempts, and stops them when it opens
+        self.breaker: Breaker | None = None
         self._env_by_host: dict[str, dict[str, Any]] = {}
 
     # -- the integrations API ---------------------------------------------------------
@@ -246,7 +252,7 @@ class Client:
         attempt = 0
         while True:
             if self._stopped.is_set() and attempt == 0:
-                raise Interrupted("not sent: interrupted")
+                raise self._not_started()
             http_log.log_request(method, url, prepared.headers, prepared.body)
             started = time.monotonic()
             try:
@@ -255,6 +261,7 @@ class Client:
                     prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
                 )
                 self._read_body(response, started, method, path)
+                self._attempted(answered=True)
             except requests.exceptions.SSLError as exc:
                 raise ServerUnavailable(
                     f"TLS error talking to {self.base_url}: {_reason(exc)}",
@@ -269,8 +276,8 @@ class Client:
                 requests.exceptions.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as exc:
-                if attempt < self.retries:
-                    self._pause(attempt, None, f"{method} {url}", _reason(exc))
+                self._attempted(answered=False)
+                if attempt < self.retries and self._pause(attempt, None, f"{method} {url}", _reason(exc)):
                     attempt += 1
                     continue
                 raise self._unreachable(exc, attempt) from None
@@ -296,9 +303,9 @@ class Client:
                     # what a command in a pipeline should do. Fail now and say so.
                     http_log.log(f"Retry-After {wait:g} s is longer than integ waits: not retried")
                     return response, attempt
-                self._pause(attempt, wait, f"{method} {url}", f"HTTP {response.status_code}")
-                attempt += 1
-                continue
+                if self._pause(attempt, wait, f"{method} {url}", f"HTTP {response.status_code}"):
+                    attempt += 1
+                    continue
             return response, attempt
 
     def _read_body(self, response: requests.Response, started: float, method: str, path: str) -> None:
@@ -326,8 +333,22 @@ class Client:
     def _too_large(self, method: str, path: str) -> ServerUnavailable:
         return self._not_the_api(method, path, f"a reply larger than {MAX_REPLY_BYTES // 2**20} MiB")
 
-    def _pause(self, attempt: int, retry_after: float | None, request: str, why: str) -> None:
-        """Wait before retry ``attempt + 1``; ``Interrupted`` when Ctrl-C came first."""
+    def _attempted(self, answered: bool) -> None:
+        """Count one attempt for the breaker; once it is open no request or retry starts."""
+        if self.breaker is not None and self.breaker.record(answered):
+            self._stopped.set()
+
+    def _stopped_by_breaker(self) -> bool:
+        return self.breaker is not None and self.breaker.is_open
+
+    def _not_started(self) -> IntegError:
+        if self.breaker is not None and self.breaker.is_open:
+            return NotSent(f"not sent: {self.breaker.reason(self.base_url)}", 0)
+        return Interrupted("not sent: interrupted")
+
+    def _pause(self, attempt: int, retry_after: float | None, request: str, why: str) -> bool:
+        """Wait before retry ``attempt + 1``: True to retry, False when the breaker opened
+        (no retry: the last result stands); ``Interrupted`` when Ctrl-C came first."""
         if not self._stopped.is_set():
             delay = self.backoff.delay(attempt, retry_after)
             http_log.log(f"{request}: {why}; retry {attempt + 1} of {self.retries} in {delay:.1f} s")
@@ -335,14 +356,20 @@ class Client:
                 self._stopped.wait(delay)
             else:
                 sleep(delay)
+        if self._stopped_by_breaker():
+            http_log.log(f"{request}: {why}; not retried: the server stopped answering")
+            return False
         if self._stopped.is_set():
             maybe = "" if request.startswith("GET ") else "; the server may or may not have applied it"
             raise Interrupted(f"not retried after Ctrl-C (the last attempt: {why}){maybe}")
+        return True
 
     def _unreachable(self, exc: Exception, retries: int) -> ServerUnavailable:
         kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
         kind = "slow" if isinstance(exc, _SlowReply) else kind
         message, hints = replies.no_reply(self.base_url, self.timeout, retries, kind, replies.chain_text(exc))
+        if retries < self.retries and self._stopped_by_breaker():
+            message += "; not retried: the server stopped answering"
         return ServerUnavailable(message, 0, hints=hints)
 
     def _result(self, method: str, path: str, response: requests.Response, retries: int = 0) -> Any:

@@ -2,8 +2,10 @@
 with bounded concurrency over one client, results in document order.
 
 Each provider ends as ``created``, ``updated``, ``unchanged`` or ``failed``; with
-``--fail-fast`` the ones not sent after a failure are ``skipped``, and after Ctrl-C the ones
-not sent are ``interrupted``. Nothing is lost silently: every document gets a result.
+``--fail-fast`` the ones not sent after a failure are ``skipped``, after Ctrl-C the ones
+not sent are ``interrupted``, and once the server has stopped answering (``breaker``: 5
+connection failures in a row, across all workers) the ones not sent are ``not sent`` and
+the run exits 7. Nothing is lost silently: every document gets a result.
 
 A provider's models are sent after the provider itself (one after the other, in document
 order), then its tags (``PUT`` the pairs to add, then ``DELETE`` the stale ones). A provider
@@ -31,9 +33,17 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from conductor_integrations import breaker as breaker_mod
 from conductor_integrations import live as live_mod
 from conductor_integrations import models, plan
-from conductor_integrations.errors import ExitCode, InputError, IntegError, Interrupted, RejectedError
+from conductor_integrations.errors import (
+    ExitCode,
+    InputError,
+    IntegError,
+    Interrupted,
+    NotSent,
+    RejectedError,
+)
 from conductor_integrations.model_docs import ModelSpec
 from conductor_integrations.payload import Payload
 
@@ -56,7 +66,7 @@ STALE = "changed on the server since this machine applied it: will be sent"
 @dataclass
 class ModelOutcome:
     name: str
-    action: str  # created, updated, unchanged, failed, skipped, interrupted
+    action: str  # created, updated, unchanged, failed, skipped, interrupted, not sent
     error: str | None = None
     #: the model's ``updateTime`` after its write (only when secrets were sent)
     update_time: Any = None
@@ -69,7 +79,7 @@ class ModelOutcome:
 class Outcome:
     name: str
     type: str | None
-    action: str  # created, updated, unchanged, failed, skipped, interrupted
+    action: str  # created, updated, unchanged, failed, skipped, interrupted, not sent
     error: str | None = None
     exit_code: int = 0
     changes: list[plan.Change] = field(default_factory=list)
@@ -100,13 +110,17 @@ class Outcome:
 class Report:
     outcomes: list[Outcome]
     interrupted: bool = False
+    #: why sending stopped early (the breaker opened: the server stopped answering)
+    stopped: str | None = None
 
     @property
     def exit_code(self) -> int:
-        """130 after Ctrl-C; else the code the first failed provider (document order) would
-        have had alone."""
+        """130 after Ctrl-C; 7 when the server stopped answering; else the code the first
+        failed provider (document order) would have had alone."""
         if self.interrupted:
             return int(ExitCode.INTERRUPTED)
+        if self.stopped:
+            return int(ExitCode.UNAVAILABLE)
         for outcome in self.outcomes:
             if outcome.action == "failed":
                 return outcome.exit_code
@@ -231,6 +245,9 @@ def _untouched(p: Payload, pl: plan.ProviderPlan, action: str, why: str | None) 
 
 
 NOT_SENT = "not sent: interrupted"
+#: the action of a provider (or model) that was never sent because the server stopped answering
+GONE = "not sent"
+GONE_WHY = "not sent: the server stopped answering"
 UNCONFIRMED = "sent, but Ctrl-C came before the reply: the server may or may not have applied it"
 
 
@@ -241,11 +258,14 @@ def _send(
     fail_fast: bool,
     stop: threading.Event,
     halt: threading.Event,
+    gone: breaker_mod.Breaker,
 ) -> Outcome:
     """Send one provider, then its models, then its tags. ``stop``: an earlier provider
-    failed (``--fail-fast``); ``halt``: Ctrl-C."""
+    failed (``--fail-fast``); ``halt``: Ctrl-C; ``gone``: the server stopped answering."""
     if halt.is_set():
         return Outcome(p.name, pl.type, "interrupted", NOT_SENT, **_untouched(p, pl, "interrupted", NOT_SENT))
+    if gone.is_open:
+        return _not_sent(p, pl)
     if stop.is_set():
         why = "not sent: an earlier provider failed (--fail-fast)"
         return Outcome(p.name, pl.type, "skipped", why, **_untouched(p, pl, "skipped", why))
@@ -257,6 +277,8 @@ def _send(
         except Interrupted as exc:  # Ctrl-C before this was sent, or before a retry
             children = _untouched(p, pl, "interrupted", NOT_SENT)
             return Outcome(p.name, pl.type, "interrupted", exc.message, int(exc.exit_code), **children)
+        except NotSent:  # the breaker opened before this was sent
+            return _not_sent(p, pl)
         except IntegError as exc:
             if fail_fast:
                 stop.set()  # before this worker can take the next provider
@@ -267,10 +289,14 @@ def _send(
             stamp = update_time_after(saved, lambda: client.get_provider(p.name))
     first: tuple[str, IntegError] | None = None
     cut: str | None = None  # what Ctrl-C kept from being sent
+    lost: str | None = None  # what the breaker kept from being sent
     done: list[ModelOutcome] = []
     for mp in pl.models:
         if not mp.differs:
             done.append(ModelOutcome(mp.name, "unchanged"))
+        elif lost is not None or gone.is_open:
+            lost = lost or f"model {mp.name!r}: {GONE_WHY}"
+            done.append(ModelOutcome(mp.name, GONE, GONE_WHY))
         elif first is not None and fail_fast:
             done.append(ModelOutcome(mp.name, "skipped", "not sent: an earlier failure (--fail-fast)"))
         else:
@@ -279,6 +305,9 @@ def _send(
             except Interrupted as exc:
                 cut = cut or f"model {mp.name!r}: {exc.message}"
                 done.append(ModelOutcome(mp.name, "interrupted", exc.message))
+            except NotSent:
+                lost = lost or f"model {mp.name!r}: {GONE_WHY}"
+                done.append(ModelOutcome(mp.name, GONE, GONE_WHY))
             except IntegError as exc:
                 first = first or (f"model {mp.name!r}", exc)
                 done.append(ModelOutcome(mp.name, "failed", exc.message))
@@ -293,6 +322,8 @@ def _send(
     if pl.tags is not None:
         if not pl.tags.differs:
             tags = "unchanged"
+        elif lost is not None or gone.is_open:
+            lost, tags = lost or f"tags: {GONE_WHY}", GONE
         elif first is not None and fail_fast:
             tags = "skipped"
         else:
@@ -305,6 +336,8 @@ def _send(
             except Interrupted as exc:
                 cut = cut or f"tags: {exc.message}"
                 tags = "interrupted"
+            except NotSent:
+                lost, tags = lost or f"tags: {GONE_WHY}", GONE
             except IntegError as exc:
                 first = first or ("tags", exc)
                 tags = "failed"
@@ -324,11 +357,23 @@ def _send(
         return Outcome(
             p.name, pl.type, "interrupted", before + cut, code, pl.changes, listed, tags, sent, stamp
         )
+    if lost is not None:
+        # Part of it went out (the provider, a model, the tags): failed; else none of it did.
+        partly = sent or any(m.action in ("created", "updated") for m in done) or tags == "updated"
+        before = f"provider {action}; " if sent else ""
+        code = int(ExitCode.UNAVAILABLE)
+        verdict = "failed" if partly else GONE
+        return Outcome(p.name, pl.type, verdict, before + lost, code, pl.changes, listed, tags, sent, stamp)
     return Outcome(p.name, pl.type, action, None, 0, pl.changes, listed, tags, sent, stamp)
 
 
 def _model_secret_keys(p: Payload, name: str) -> set[str]:
     return next((m.secret_keys for m in model_specs(p) or () if m.name == name), set())
+
+
+def _not_sent(p: Payload, pl: plan.ProviderPlan) -> Outcome:
+    children = _untouched(p, pl, GONE, GONE_WHY)
+    return Outcome(p.name, pl.type, GONE, GONE_WHY, int(ExitCode.UNAVAILABLE), **children)
 
 
 def apply(
@@ -358,6 +403,7 @@ def apply(
     plans = plan_all(payloads, live, secret_matches, secret_fresh, resend_secrets)
     outcomes: list[Outcome | None] = [None] * len(payloads)
     stop, halt = threading.Event(), threading.Event()
+    gone = _watch(client)
 
     def finish(i: int, outcome: Outcome) -> None:
         outcomes[i] = outcome
@@ -387,7 +433,7 @@ def apply(
                     if fail_fast:
                         stop.set()
                 else:
-                    pending[pool.submit(_send, client, p, pl, fail_fast, stop, halt)] = i
+                    pending[pool.submit(_send, client, p, pl, fail_fast, stop, halt, gone)] = i
             # as_completed waits on every future once; calling wait() again for each result
             # would walk all pending futures each time (quadratic in the fleet's size).
             for fut in as_completed(list(pending)):
@@ -425,7 +471,19 @@ def apply(
                 p.name, plans[i].type, "interrupted", why, **_untouched(p, plans[i], "interrupted", why)
             )
         final.append(known)
-    return Report(final, interrupted)
+    if hasattr(client, "breaker") and not gone.is_open:
+        client.breaker = None  # a request after apply retries as usual; after a dead server none starts
+    stopped = gone.reason(str(getattr(client, "base_url", "") or "?")) if gone.is_open else None
+    return Report(final, interrupted, stopped)
+
+
+def _watch(client: Any) -> breaker_mod.Breaker:
+    """A breaker counting the client's attempts from now on (a client without ``breaker``,
+    as in tests, gets one that never opens)."""
+    found = breaker_mod.Breaker()
+    if hasattr(client, "breaker"):
+        client.breaker = found
+    return found
 
 
 def _interrupt(client: Any, halt: threading.Event, pending: dict[Future[Outcome], int]) -> None:

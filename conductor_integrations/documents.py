@@ -3,7 +3,10 @@ folders or stdin, keeping the line of every key so that problems can point at it
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -176,15 +179,111 @@ def parse_yaml(text: str, source: str, base_dir: Path) -> list[Document]:
 
 
 def parse_json(text: str, source: str, base_dir: Path) -> list[Document]:
+    """One JSON document, with the line of every key (as the YAML path keeps them) and the
+    source text of every number; a key given twice in one object is an error, as in YAML."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_IntText, parse_float=_FloatText)
+        marks = _JsonMarks(text, source)
+        marks.walk(data, ())
+        if isinstance(data, (_IntText, _FloatText)):
+            data = marks.number(data, ())
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{source}:{exc.lineno}: cannot parse JSON: {exc.msg} (column {exc.colno})"
         ) from None
     except RecursionError:
         raise InputError(f"{source}: cannot parse JSON: nested too deeply") from None
-    return [Document(data=data, source=source, base_dir=base_dir, lines={(): 1})]
+    except ValueError as exc:  # a number Python will not convert (thousands of digits)
+        raise InputError(f"{source}: cannot parse JSON: {str(exc).splitlines()[0]}") from None
+    if marks.taken != len(marks.key_lines):  # fewer keys kept than written: one was repeated
+        marks.find_duplicate()
+    return [Document(data=data, source=source, base_dir=base_dir, lines=marks.lines, raw=marks.raw)]
+
+
+class _IntText(str):
+    """An integer's source text (``json.loads`` hands it over; ``walk`` makes it an int)."""
+
+
+class _FloatText(str):
+    """A fraction's source text."""
+
+
+#: A JSON string, and the colon after it when it is a key. In valid JSON a ``"`` outside a
+#: string opens one, so successive matches are exactly the text's strings, in order.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?')
+
+
+class _JsonMarks:
+    """Lines of a decoded JSON text. Its keys come in text order, the order in which
+    ``walk`` meets them in the decoded objects, so the n-th key met is the n-th of the text
+    (unless a key is repeated in an object: then fewer are met, and that is an error)."""
+
+    def __init__(self, text: str, source: str):
+        self.text = text
+        self.source = source
+        offsets = [m.start() for m in _JSON_STRING.finditer(text) if m.group(1)]
+        breaks = [m.start() for m in re.finditer("\n", text)]
+        #: the line of each key of the text, in order
+        self.key_lines = [n + 1 for n in map(bisect.bisect_left, itertools.repeat(breaks), offsets)]
+        self.taken = 0
+        start = len(text) - len(text.lstrip())
+        self.lines: dict[KeyPath, int] = {(): bisect.bisect_left(breaks, start) + 1}
+        self.raw: dict[KeyPath, str] = {}
+
+    def walk(self, value: Any, path: KeyPath) -> None:
+        """Note the line of every key under ``value``; numbers become ints and floats (in
+        place), their source text kept in ``raw``."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                child = (*path, key)
+                self.lines[child] = self.key_lines[self.taken]
+                self.taken += 1
+                if isinstance(item, (dict, list)):
+                    self.walk(item, child)
+                elif isinstance(item, (_IntText, _FloatText)):
+                    value[key] = self.number(item, child)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                child = (*path, i)
+                if isinstance(item, dict) and item:
+                    self.lines[child] = self.key_lines[self.taken]  # an object: its first key
+                if isinstance(item, (dict, list)):
+                    self.walk(item, child)
+                elif isinstance(item, (_IntText, _FloatText)):
+                    value[i] = self.number(item, child)
+
+    def number(self, text: str, path: KeyPath) -> int | float:
+        self.raw[path] = str(text)
+        return int(text) if isinstance(text, _IntText) else float(text)
+
+    def find_duplicate(self) -> None:
+        """Raise ``InputError`` at the first key repeated in an object (decoded again, as
+        lists of pairs, to meet every key written)."""
+        taken = 0
+
+        def first_repeat(value: Any) -> None:
+            nonlocal taken
+            if isinstance(value, _Pairs):
+                seen: set[str] = set()
+                for key, item in value:
+                    line = self.key_lines[taken]
+                    taken += 1
+                    if key in seen:
+                        raise InputError(
+                            f"{self.source}:{line}: duplicate key {key!r}",
+                            hints=["each key may appear once in a mapping"],
+                        )
+                    seen.add(key)
+                    first_repeat(item)
+            elif isinstance(value, list):
+                for item in value:
+                    first_repeat(item)
+
+        first_repeat(json.loads(self.text, object_pairs_hook=_Pairs))
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """An object's ``(key, value)`` pairs as written, repeated keys included."""
 
 
 def read_text(path: str) -> tuple[str, Path]:

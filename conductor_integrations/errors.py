@@ -7,6 +7,7 @@ next step for the user.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,14 +77,20 @@ class Problem:
     severity: str = "error"  # "error" or "warning"
     source: str = ""  # "file.yaml", "file.yaml#2" (second document) or "" for flags
     line: int | None = None
+    provider: str = ""  # the provider's name ("" while it has none)
 
     @property
     def location(self) -> str:
+        """``file.yaml:6 p-kafka configuration.protocol``: file and line, provider, key path."""
         where = self.source
         if self.line is not None:
             where = f"{where}:{self.line}" if where else f"line {self.line}"
-        parts = [p for p in (where, self.path) if p]
+        parts = [p for p in (where, shown_name(self.provider), self.path) if p]
         return " ".join(parts)
+
+    def as_error(self) -> Problem:
+        """The same problem as an error (``--strict``)."""
+        return dataclasses.replace(self, severity="error")
 
     def render(self) -> str:
         loc = self.location
@@ -91,6 +98,20 @@ class Problem:
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+def about(problems: Iterable[Problem], provider: str) -> list[Problem]:
+    """``problems``, each naming ``provider`` unless it already names one."""
+    return [p if p.provider or not provider else dataclasses.replace(p, provider=provider) for p in problems]
+
+
+def shown_name(name: str) -> str:
+    """A name as a message line shows it: as it is, or quoted when it holds spaces or
+    characters that are not printable (a name comes from a document: it must not be able
+    to break or fake a line)."""
+    if not name or (name.isprintable() and not any(c.isspace() for c in name)):
+        return name
+    return repr(name)
 
 
 class ValidationFailed(InputError):
@@ -172,6 +193,11 @@ class ServerUnavailable(ServerError):
     timeouts, 5xx after retries, or a reply that is not what the API returns."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class NotSent(ServerUnavailable):
+    """Raised instead of sending a request once bulk work has stopped because the server
+    stopped answering (``breaker``): this request never went out."""
 
 
 class Interrupted(IntegError):

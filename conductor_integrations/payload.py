@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from conductor_integrations import provider_types
 from conductor_integrations.documents import Document, KeyPath
-from conductor_integrations.errors import InputError, Problem, UsageError
+from conductor_integrations.errors import InputError, Problem, UsageError, about
 
 #: Top-level fields of a provider document.
 DOCUMENT_FIELDS = (
@@ -302,6 +302,7 @@ def build(
         body["configuration"] = resolved
     # Keys present with no value (``api_key:``) are known to be secret for masking too.
     payload.secret_keys.update(k for k in config if provider_types.is_secret_key(k))
+    payload.problems[:] = about(payload.problems, final_name)
     return payload
 
 

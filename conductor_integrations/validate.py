@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from conductor_integrations import provider_types
-from conductor_integrations.errors import Problem
+from conductor_integrations.errors import Problem, about
 from conductor_integrations.payload import Payload
 
 ProblemSink = Callable[[tuple[str, ...], str, str, str], None]
@@ -44,8 +44,8 @@ def check(payload: Payload, *, strict: bool = False, types: TypeSource | None = 
     check_body(payload.body, add, payload.name, types)
     problems = payload.problems + found
     if strict:
-        problems = [Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems]
-    return problems
+        problems = [p.as_error() for p in problems]
+    return about(problems, payload.name)
 
 
 def check_body(
@@ -178,7 +178,7 @@ def prepare(
         found = list(payload.problems) if skip_table else check(payload, strict=strict, types=types)
         found.extend(model_docs.check(payload, resolver))
         if strict:
-            found = [Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in found]
+            found = [p.as_error() for p in found]
         if payload.name:
             if payload.name in seen:
                 found.append(
@@ -194,6 +194,7 @@ def prepare(
             else:
                 seen[payload.name] = doc.where(("name",))
         fill_category(payload.body)
+        found = about(found, payload.name)  # every line names its provider
         payload.problems = found
         payloads.append(payload)
         problems.extend(found)

@@ -89,3 +89,65 @@ def test_raw_scalar_text_is_kept(tmp_path: Path) -> None:
     assert doc.raw_text(("configuration", "port")) == "0x1F"
     assert doc.raw_text(("configuration", "v")) == "2023-06-01"
     assert doc.raw_text(("configuration", "s")) is None
+
+
+# -- JSON keeps the line of every key, as YAML does --------------------------------------------
+
+JSON_FLEET = """\
+[
+  {
+    "name": "a",
+    "description": "tricky \\"quoted\\": {text} [with] , brackets",
+    "configuration": {"api_key": "k", "port": 5672, "ratio": 1.50},
+    "models": [
+      {"name": "m1"},
+      {"name": "m2", "description": "x:"}
+    ]
+  },
+  {"name": "b",
+   "type": "grok"}
+]
+"""
+
+
+def test_json_lines_of_every_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.json", JSON_FLEET)
+    a, b = documents.load_all([path])
+    assert a.line_of(("name",)) == 3
+    assert a.line_of(("configuration",)) == 5
+    assert a.line_of(("configuration", "port")) == 5
+    assert a.line_of(("configuration", "missing")) == 5  # the closest known parent
+    assert a.line_of(("models", 1, "description")) == 8
+    assert a.line_of(("models", 1)) == 8
+    assert b.line_of(("type",)) == 12
+    assert b.line_of(()) == 11
+
+
+def test_json_numbers_keep_their_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "f.json", JSON_FLEET)
+    a, _ = documents.load_all([path])
+    assert a.data["configuration"] == {"api_key": "k", "port": 5672, "ratio": 1.5}
+    assert a.raw_text(("configuration", "ratio")) == "1.50"
+    assert a.raw_text(("configuration", "port")) == "5672"
+
+
+def test_json_data_is_what_json_decodes(tmp_path: Path) -> None:
+    import json
+
+    path = write(tmp_path, "f.json", JSON_FLEET)
+    [doc] = documents.load(path)
+    assert doc.data == json.loads(JSON_FLEET)
+    assert all(type(v) in (int, float) for v in doc.data[0]["configuration"].values() if v not in ("k",))
+
+
+def test_json_duplicate_key_is_an_error_at_its_line(tmp_path: Path) -> None:
+    text = '[\n  {"name": "a", "type": "grok"},\n  {"name": "b",\n   "type": "grok",\n   "name": "c"}\n]\n'
+    path = write(tmp_path, "d.json", text)
+    with pytest.raises(InputError, match=r"d\.json:5: duplicate key 'name'"):
+        documents.load(path)
+
+
+def test_json_on_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "one.json", '{"name": "a", "configuration": {"x": "y"}}')
+    [doc] = documents.load(path)
+    assert doc.line_of(("configuration", "x")) == 1

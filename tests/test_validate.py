@@ -94,7 +94,7 @@ def test_every_problem_is_reported_with_file_line_and_path(tmp_path: Path) -> No
     problems = validate.check(build(None, doc, None, FakeResolver()))
     rendered = [p.render() for p in problems]
     assert len([p for p in problems if p.severity == "error"]) == 4  # user password endpoint namespace
-    assert f"{f}:5 configuration.usr: unknown key 'usr' for amqp (did you mean 'user'?)" in rendered
+    assert f"{f}:5 rabbit configuration.usr: unknown key 'usr' for amqp (did you mean 'user'?)" in rendered
     assert all(p.source == str(f) for p in problems)
 
 
@@ -114,3 +114,31 @@ def test_prepare_reports_duplicate_names(tmp_path: Path) -> None:
     [dup] = problems
     assert "defined twice" in dup.message and dup.source == f"{f}#2" and dup.line == 5
     assert payloads[0].body["category"] == "AI_MODEL"
+
+
+@pytest.mark.parametrize(
+    ("provider", "shown"),
+    [
+        ("p-kafka", "f.yaml:6 p-kafka configuration.protocol: kafka requires 'protocol'"),
+        ("", "f.yaml:6 configuration.protocol: kafka requires 'protocol'"),
+        ("two words", "f.yaml:6 'two words' configuration.protocol: kafka requires 'protocol'"),
+        ("fake\nerror: x", "f.yaml:6 'fake\\nerror: x' configuration.protocol: kafka requires 'protocol'"),
+    ],
+)
+def test_a_problem_names_its_provider(provider: str, shown: str) -> None:
+    from conductor_integrations.errors import Problem
+
+    p = Problem("configuration.protocol", "kafka requires 'protocol'", "", "error", "f.yaml", 6, provider)
+    assert p.render() == shown
+    assert p.as_error().provider == provider
+
+
+def test_every_problem_of_prepare_names_its_provider(tmp_path: Path) -> None:
+    f = tmp_path / "m.yaml"
+    f.write_text(
+        "name: ai\ntype: openai\nconfiguration: {api_key: k, apiKey: x}\nmodels:\n- name: m\n  colour: red\n"
+        "tags: [a]\n---\nname: ai\ntype: grok\nconfiguration: {api_key: k}\n"
+    )
+    _, problems = validate.prepare(documents.load_all([str(f)]), FakeResolver(), strict=True)
+    assert len(problems) == 4  # apiKey, models[0].colour, tags, the name given twice
+    assert {p.provider for p in problems} == {"ai"}

@@ -149,6 +149,9 @@ def apply_command(
     A document's `models:` are created or updated after their provider (models it does not
     list are left alone); its `tags:` are all of the provider's tags (tags it does not list
     are removed). Leave either out to leave them alone.
+
+    A server that stops answering ends the run: after 5 connection failures in a row nothing
+    more is sent, what was not sent is reported `not sent`, and the exit code is 7.
     """
     from conductor_integrations import api, applier, config, state
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote
 
 from conductor_integrations import output, redact
+from conductor_integrations.errors import shown_name
 
 if TYPE_CHECKING:
     from conductor_integrations import applier, plan
@@ -76,15 +77,21 @@ def report(rep: "applier.Report", dry_run: bool = False) -> None:
         output.data(records)
     for o in rep.outcomes:
         if o.action == "failed":
-            output.error(f"{o.name}: {o.error}")
+            output.error(f"{shown_name(o.name)}: {o.error}")
     counts = [
         f"{rep.count(a)} {a}"
-        for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted")
+        for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted", "not sent")
         if rep.count(a) or a in ("created", "updated", "unchanged", "failed")
     ]
     output.info(("dry run, nothing sent: " if dry_run else "") + ", ".join(counts))
     if rep.interrupted:
         output.error("interrupted: the providers marked interrupted were not sent; run apply again to finish")
+    elif rep.stopped:
+        n = rep.count("not sent")
+        output.error(
+            f"{rep.stopped}: {n} provider{'s' if n != 1 else ''} not sent",
+            hints=["run apply again once the server answers: it sends only what still differs"],
+        )
 
 
 def _paths(o: "applier.Outcome") -> str:

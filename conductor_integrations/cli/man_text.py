@@ -278,7 +278,8 @@ EXIT_STATUS: tuple[tuple[int, str], ...] = (
     (
         ExitCode.UNAVAILABLE,
         "Server unreachable or failing: connection error, timeout, 5xx after retries, "
-        "a reply that is not what the API returns.",
+        "a reply that is not what the API returns; `provider apply` after 5 connection "
+        "failures in a row (what it did not send is reported `not sent`).",
     ),
     (ExitCode.INTERRUPTED, "Interrupted."),
 )

@@ -247,9 +247,7 @@ def _check(built: payload.Payload, no_validate: bool, strict: bool, types: Any =
     if no_validate:
         problems = list(built.problems)
         if strict:
-            problems = [
-                errors.Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems
-            ]
+            problems = [p.as_error() for p in problems]
     else:
         problems = validate.check(built, strict=strict, types=types)
     report_problems(problems)
@@ -393,6 +391,11 @@ def delete(
                 results.append({"name": name, "action": "deleted", "error": None})
                 if output.settings.format == "table":
                     output.success(f"deleted provider {name}")
+    # After a refusal or a server that cannot be reached, the rest was not sent.
+    unsent = names[len(results) :]
+    if unsent:
+        why = "credentials refused" if isinstance(failures[-1], AuthError) else "the server stopped answering"
+        results += [{"name": n, "action": "not sent", "error": f"not sent: {why}"} for n in unsent]
     complete.forget_providers(r["name"] for r in results if r["action"] in ("deleted", "missing"))
     if output.settings.format != "table":
         output.data(results)
@@ -402,4 +405,6 @@ def delete(
         raise failures[0]
     for failure in failures:
         output.error(failure.message, hints=failure.hints, details=failure.details)
-    raise DeleteFailed(f"{len(failures)} of {len(names)} providers not deleted", failures[0].exit_code)
+    undone = len(failures) + len(unsent)
+    more = f" ({len(unsent)} not sent)" if unsent else ""
+    raise DeleteFailed(f"{undone} of {len(names)} providers not deleted{more}", failures[0].exit_code)

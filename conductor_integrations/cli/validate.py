@@ -18,6 +18,7 @@ def problem_record(p: Problem) -> dict[str, Any]:
     return {
         "source": p.source,
         "line": p.line,
+        "provider": p.provider,
         "path": p.path,
         "severity": p.severity,
         "message": p.message,

@@ -340,7 +340,7 @@ def test_invalid_models_mean_nothing_sent(integ: Any, sandbox: str, team: Path) 
     team.write_text(TEAM.replace("  enabled: false", "  enabled: nope"))
     r = integ("provider", "apply", "-f", str(team), "--server", sandbox)
     assert r.exit_code == 3
-    assert f"{team}:16 models[1].enabled: enabled must be true or false" in r.stderr
+    assert f"{team}:16 openai-team models[1].enabled: enabled must be true or false" in r.stderr
     assert names_on(integ, sandbox) == []
 
 

@@ -166,7 +166,8 @@ def test_invalid_put_exits_3_and_sends_nothing(integ: Any, mock: responses.Reque
     r = integ("provider", "put", "p", "-t", "openai", "-c", "apiKey=x")
     assert r.exit_code == 3
     assert (
-        "warning: configuration.apiKey: unknown key 'apiKey' for openai (did you mean 'api_key'?)" in r.stderr
+        "warning: p configuration.apiKey: unknown key 'apiKey' for openai (did you mean 'api_key'?)"
+        in r.stderr
     )
     assert "openai requires 'api_key'" in r.stderr
     assert "nothing was sent" in r.stderr
@@ -178,11 +179,11 @@ def test_unknown_key_warns_and_strict_makes_it_an_error(integ: Any, mock: respon
     mock.post(f"{API}/integrations/provider/p")
     strict = integ("provider", "put", "p", "-t", "grok", "-c", "api_key=abcd", "-c", "extra=1", "--strict")
     assert strict.exit_code == 3
-    assert "error: configuration.extra: unknown key 'extra' for grok" in strict.stderr
+    assert "error: p configuration.extra: unknown key 'extra' for grok" in strict.stderr
     assert not mock.calls
     r = integ("provider", "put", "p", "-t", "grok", "-c", "api_key=abcd", "-c", "extra=1")
     assert r.exit_code == 0, r.stderr
-    assert "warning: configuration.extra: unknown key 'extra' for grok" in r.stderr
+    assert "warning: p configuration.extra: unknown key 'extra' for grok" in r.stderr
 
 
 def test_unresolved_reference_exits_3(integ: Any, mock: responses.RequestsMock) -> None:

@@ -74,9 +74,10 @@ def test_validate_reports_all_problems_and_exits_3(integ: Any, tmp_path: Path) -
     r = integ("validate", str(f))
     assert r.exit_code == 3
     assert (
-        f"{f}#1:4 configuration.apiKey: unknown key 'apiKey' for openai (did you mean 'api_key'?)" in r.stderr
+        f"{f}#1:4 a configuration.apiKey: unknown key 'apiKey' for openai (did you mean 'api_key'?)"
+        in r.stderr
     )
-    assert f"{f}#2:8 configuration.user: connectionType ACCESS_KEY requires 'user'" in r.stderr
+    assert f"{f}#2:8 b configuration.user: connectionType ACCESS_KEY requires 'user'" in r.stderr
     assert "2 providers checked: 2 invalid" in r.stderr
 
 

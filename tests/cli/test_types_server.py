@@ -168,7 +168,7 @@ def test_validate_server_types_uses_the_server_required_keys(
     assert integ("validate", str(f)).exit_code == 0
     r = integ("validate", "--server-types", str(f))
     assert r.exit_code == 3
-    assert "o.yaml:3 configuration.endpoint: openai requires 'endpoint'" in r.stderr
+    assert "o.yaml:3 o configuration.endpoint: openai requires 'endpoint'" in r.stderr
 
 
 def test_validate_server_types_needs_a_server(integ: Any, newllm: Path) -> None:
