@@ -9,7 +9,6 @@ for it and the fingerprint matches; otherwise it is sent, and the provider is ``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,15 +17,14 @@ from conductor_integrations import models, provider_types
 
 SECRET = "(secret)"
 ABSENT = "(none)"
-#: How servers mask secrets on read: Orkes sends ``xxxxxxxxxx``; ``********`` is ours.
-_MASKED = re.compile(r"^(x{4,}|\*{4,})$")
-
 #: ``matches(name, key, value) -> bool``: the value is the one last applied from here.
 SecretCheck = Callable[[str, str, str], bool]
 
 
 def is_masked(value: Any) -> bool:
-    return isinstance(value, str) and bool(_MASKED.match(value))
+    """A mask, never a value: integ's ``********``, the server's ``xxxxxxxxxx``, or any
+    non-empty text made only of ``*`` or only of ``x``."""
+    return isinstance(value, str) and value != "" and (set(value) <= {"*"} or set(value) <= {"x"})
 
 
 def live_secret_keys(live: dict[str, Any] | None) -> set[str]:
