@@ -1,6 +1,7 @@
 """``integ provider``: put, get, list and delete providers on a server."""
 
 import sys
+from dataclasses import dataclass
 from typing import Annotated, Any, Optional
 
 import typer
@@ -97,8 +98,29 @@ def put(
             autocompletion=complete.complete_config_key,
         ),
     ] = None,
+    unset: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--unset",
+            metavar="KEY",
+            help="Remove one configuration key from the live provider (repeatable).",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Send exactly the given fields and keys, as a create would, instead of merging "
+            "them onto the live provider.",
+        ),
+    ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the request (secrets masked) and send nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the request (secrets masked) and send nothing; reads the live provider "
+            "when a server is configured.",
+        ),
     ] = False,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip the type table (for types newer than integ).")
@@ -115,14 +137,15 @@ def put(
 ) -> None:
     """Create or update a provider from flags and/or a file, checked before it is sent.
 
-    Says whether the provider was `created` or `updated`. Example:
+    On an existing provider only what is given changes: the body sent is the live provider
+    with the given fields and keys put over it (--unset KEY removes one key, --replace sends
+    exactly what is given). Says whether the provider was `created` or `updated`. Example:
 
       integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
     """
     from conductor_integrations.resolve import LocalResolver
 
     s = settings()
-    where = "" if dry_run else _require(s)
     doc = _one_document(file) if file else None
     flags = payload.Flags(
         type=type_name,
@@ -130,8 +153,18 @@ def put(
         description=description,
         enabled=enabled,
         config=payload.parse_config_flags(config),
+        unset=list(dict.fromkeys(unset or ())),
     )
-    built = payload.build(name, doc, flags, LocalResolver())
+    both = sorted({cf.key for cf in flags.config} & set(flags.unset))
+    if both:
+        raise UsageError(
+            f"-c {both[0]} and --unset {both[0]}: a key is either set or removed",
+            hints=["give one of them"],
+        )
+    if server_types and no_validate:
+        raise UsageError("--server-types and --no-validate cannot be used together")
+    resolver = LocalResolver()
+    built = payload.build(name, doc, flags, resolver, resolve_missing_secrets=False)
     redact.register(*built.secret_values)
     if not built.name:
         raise UsageError("the provider has no name", hints=["give NAME, or a `name:` field in the file"])
@@ -142,46 +175,114 @@ def put(
         )
     if built.models is not None or built.tags is not None:
         output.warning("`models:` and `tags:` are not sent by `put`; use `integ provider apply -f FILE`")
-    if server_types and no_validate:
-        raise UsageError("--server-types and --no-validate cannot be used together")
-    body = built.body
-    types = _server_types(s) if server_types and dry_run else None
-    if built.type and (types is not None or not server_types):
-        _check(built, no_validate, strict, types)
-        payload.fill_category(body)
-    elif dry_run:  # the type would come from the live provider, which a dry run does not read
+    if built.errors:  # what building found (references, shapes) needs no live provider
         _check(built, True, strict)
-        output.warning("no type given: `put` takes the live provider's type when it sends")
+    options = _PutOptions(flags.unset, replace, no_validate, strict)
     url_path = "/api" + _provider_path(built.name)
-    if dry_run:
-        render.print_dry_run(
-            built.name,
-            body.get("type"),
-            _dry_run_root(s) + url_path,
-            payload.order_body(body),
-            built.secret_keys,
-        )
+    if dry_run and not s.server and not server_types:
+        _dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
         return
+    where = _require(s)
     from conductor_integrations import api
 
     with api.connect(s) as client:
+        types = None
         if server_types:
             from conductor_integrations import server_types as server_defs
 
             types = server_defs.fetch(client)
-            if built.type:
-                _check(built, no_validate, strict, types)
-                payload.fill_category(body)
         live = client.get_provider(built.name)
-        if not built.type:
-            upsert.type_from_live(built.name, live, body, where)
-            _check_against_live(built, live, no_validate, strict, types)
-        result = upsert.put(client, built.name, payload.order_body(body), live)
+        final = _final_payload(built, live, resolver, options, types, where)
+        if dry_run:
+            render.print_dry_run(
+                built.name,
+                final.body.get("type"),
+                _dry_run_root(s) + url_path,
+                final.body,
+                final.secret_keys,
+                merged=live is not None and not replace,
+            )
+            return
+        result = upsert.put(client, built.name, final.body, live)
     complete.remember_providers([built.name])
     if output.settings.format == "table":
         output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
     else:
         output.data(result.record())
+
+
+@dataclass
+class _PutOptions:
+    unset: list[str]
+    replace: bool
+    no_validate: bool
+    strict: bool
+
+
+def _final_payload(
+    built: payload.Payload,
+    live: Optional[dict[str, Any]],
+    resolver: Any,
+    opts: _PutOptions,
+    types: Any,
+    where: str,
+) -> payload.Payload:
+    """The payload to send: merged onto ``live`` (unless a create or --replace), required
+    secrets the result lacks asked for, validated, category filled in. Raises before
+    anything is sent: a type change (exit 6), a missing provider without a type (5), a mask
+    with no stored secret behind it or a failed validation (3)."""
+    import copy
+
+    final = copy.copy(built)
+    final.body = dict(built.body)
+    if not built.type:
+        upsert.type_from_live(built.name, live, final.body, where)
+    upsert.check_type(built.name, live, final.body)
+    final.body = upsert.merged_body(
+        built.name, live, final.body, kept=built.kept_secrets, unset=opts.unset, replace=opts.replace
+    )
+    final.secret_keys = set(built.secret_keys) | payload.secret_config_keys(final.configuration)
+    final.problems = list(built.problems)
+    _warn_nothing_to_unset(built.name, live, opts)
+    payload.fill_missing_secrets(final, resolver)
+    redact.register(*final.secret_values)
+    _check(final, opts.no_validate, opts.strict, types)
+    payload.fill_category(final.body)
+    final.body = payload.order_body(final.body)
+    return final
+
+
+def _warn_nothing_to_unset(name: str, live: Optional[dict[str, Any]], opts: _PutOptions) -> None:
+    live_config = (live or {}).get("configuration")
+    held = live_config if isinstance(live_config, dict) and not opts.replace else {}
+    for key in opts.unset:
+        if key not in held:
+            output.warning(f"--unset {key}: provider {name!r} has no configuration key {key!r}")
+
+
+def _dry_run_offline(built: payload.Payload, resolver: Any, opts: _PutOptions, url: str) -> None:
+    """``--dry-run`` with no server: the request built from what was given, as for a
+    create; the merge with the live provider cannot be shown."""
+    body = built.body
+    config_given = body.get("configuration")
+    if isinstance(config_given, dict):
+        for key in opts.unset:
+            config_given.pop(key, None)
+    payload.fill_missing_secrets(built, resolver)
+    redact.register(*built.secret_values)
+    if built.type:
+        _check(built, opts.no_validate, opts.strict)
+        payload.fill_category(body)
+    else:  # the type would come from the live provider, which a dry run without a server cannot read
+        _check(built, True, opts.strict)
+        output.warning("no type given: `put` takes the live provider's type when it sends")
+    output.info(
+        "no server configured: this body is not merged with the live provider; on an existing "
+        "provider `put` sends it merged onto the live one (give --server to see that)"
+    )
+    render.print_dry_run(
+        built.name, body.get("type"), url, payload.order_body(body), built.secret_keys, merged=False
+    )
 
 
 def _require(s: config.Settings) -> str:
@@ -220,15 +321,6 @@ def _one_document(path: str) -> Any:
     return docs[0]
 
 
-def _server_types(s: config.Settings) -> Any:
-    """The server's type definitions (``--server-types``), fetched once."""
-    from conductor_integrations import api, server_types
-
-    config.require_server(s)
-    with api.connect(s) as client:
-        return server_types.fetch(client)
-
-
 def _check(built: payload.Payload, no_validate: bool, strict: bool, types: Any = None) -> None:
     """Validate (or, with --no-validate, only report what building found) against the
     table, or the server's definitions when ``types`` is given; warnings are printed,
@@ -250,30 +342,6 @@ def _check(built: payload.Payload, no_validate: bool, strict: bool, types: Any =
     report_problems(problems)
     if any(p.severity == "error" for p in problems):
         raise errors.ValidationFailed(problems)
-
-
-def _check_against_live(
-    built: payload.Payload,
-    live: Optional[dict[str, Any]],
-    no_validate: bool,
-    strict: bool,
-    types: Any = None,
-) -> None:
-    """Validate an update that took its type from the live provider: keys the live
-    provider already has count as given (only the given ones are sent)."""
-    import copy
-
-    probe = copy.copy(built)
-    probe.body = dict(built.body)
-    live_config = (live or {}).get("configuration")
-    merged = (
-        {k: v for k, v in (live_config or {}).items() if isinstance(v, str) and v}
-        if isinstance(live_config, dict)
-        else {}
-    )
-    merged.update(built.configuration)
-    probe.body["configuration"] = merged
-    _check(probe, no_validate, strict, types)
 
 
 # -- get, list -----------------------------------------------------------------------------
