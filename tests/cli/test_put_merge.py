@@ -153,7 +153,7 @@ def test_update_without_type_is_validated_on_the_merged_body(
 ) -> None:
     stub, rsps = server
     stub.seed("p", SEEDS["amqp"])
-    r = integ("provider", "put", "p", "-c", "port=")
+    r = integ("provider", "put", "p", "-t", "amqp", "-c", "port=")
     assert r.exit_code == 3
     assert "amqp requires 'port'" in r.stderr
     assert "requires 'password'" not in r.stderr  # the live provider holds it (masked)
