@@ -102,7 +102,8 @@ def merged_body(
     A mask with no stored secret behind it is an ``InputError`` (exit 3) naming the key."""
     base: dict[str, Any] = {}
     config: dict[str, Any] = {}
-    if live is not None and not replace:
+    merging = live is not None and not replace
+    if live is not None and merging:
         base = {k: live[k] for k in _FIELDS if live.get(k) is not None}
         live_config = live.get("configuration")
         config = dict(live_config) if isinstance(live_config, dict) else {}
@@ -125,7 +126,7 @@ def merged_body(
         config[key] = stored[key]
     for key in unset:
         config.pop(key, None)
-    if config or "configuration" in body or (live is not None and not replace and "configuration" in live):
+    if config or "configuration" in body or (merging and isinstance((live or {}).get("configuration"), dict)):
         out["configuration"] = config
     return payload_mod.order_body(out)
 

@@ -1,19 +1,18 @@
 """``integ provider``: put, get, list and delete providers on a server."""
 
 import sys
-from dataclasses import dataclass
 from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, errors, output, payload, redact, upsert, validate
+from conductor_integrations import config, output, payload, redact, upsert
 from conductor_integrations.cli import complete
+from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.common import confirm_delete, server_options, settings
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
-    InputError,
     IntegError,
     NotFoundError,
     ServerUnavailable,
@@ -146,7 +145,7 @@ def put(
     from conductor_integrations.resolve import LocalResolver
 
     s = settings()
-    doc = _one_document(file) if file else None
+    doc = flow.one_document(file) if file else None
     flags = payload.Flags(
         type=type_name,
         category=category,
@@ -176,11 +175,11 @@ def put(
     if built.models is not None or built.tags is not None:
         output.warning("`models:` and `tags:` are not sent by `put`; use `integ provider apply -f FILE`")
     if built.errors:  # what building found (references, shapes) needs no live provider
-        _check(built, True, strict)
-    options = _PutOptions(flags.unset, replace, no_validate, strict)
+        flow.check(built, True, strict)
+    options = flow.PutOptions(flags.unset, replace, no_validate, strict)
     url_path = "/api" + _provider_path(built.name)
     if dry_run and not s.server and not server_types:
-        _dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
+        flow.dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
         return
     where = _require(s)
     from conductor_integrations import api
@@ -192,7 +191,7 @@ def put(
 
             types = server_defs.fetch(client)
         live = client.get_provider(built.name)
-        final = _final_payload(built, live, resolver, options, types, where)
+        final = flow.final_payload(built, live, resolver, options, types, where)
         if dry_run:
             render.print_dry_run(
                 built.name,
@@ -209,80 +208,6 @@ def put(
         output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
     else:
         output.data(result.record())
-
-
-@dataclass
-class _PutOptions:
-    unset: list[str]
-    replace: bool
-    no_validate: bool
-    strict: bool
-
-
-def _final_payload(
-    built: payload.Payload,
-    live: Optional[dict[str, Any]],
-    resolver: Any,
-    opts: _PutOptions,
-    types: Any,
-    where: str,
-) -> payload.Payload:
-    """The payload to send: merged onto ``live`` (unless a create or --replace), required
-    secrets the result lacks asked for, validated, category filled in. Raises before
-    anything is sent: a type change (exit 6), a missing provider without a type (5), a mask
-    with no stored secret behind it or a failed validation (3)."""
-    import copy
-
-    final = copy.copy(built)
-    final.body = dict(built.body)
-    if not built.type:
-        upsert.type_from_live(built.name, live, final.body, where)
-    upsert.check_type(built.name, live, final.body)
-    final.body = upsert.merged_body(
-        built.name, live, final.body, kept=built.kept_secrets, unset=opts.unset, replace=opts.replace
-    )
-    final.secret_keys = set(built.secret_keys) | payload.secret_config_keys(final.configuration)
-    final.problems = list(built.problems)
-    _warn_nothing_to_unset(built.name, live, opts)
-    payload.fill_missing_secrets(final, resolver)
-    redact.register(*final.secret_values)
-    _check(final, opts.no_validate, opts.strict, types)
-    payload.fill_category(final.body)
-    final.body = payload.order_body(final.body)
-    return final
-
-
-def _warn_nothing_to_unset(name: str, live: Optional[dict[str, Any]], opts: _PutOptions) -> None:
-    live_config = (live or {}).get("configuration")
-    held = live_config if isinstance(live_config, dict) and not opts.replace else {}
-    for key in opts.unset:
-        if key not in held:
-            output.warning(f"--unset {key}: provider {name!r} has no configuration key {key!r}")
-
-
-def _dry_run_offline(built: payload.Payload, resolver: Any, opts: _PutOptions, url: str) -> None:
-    """``--dry-run`` with no server: the request built from what was given, as for a
-    create; the merge with the live provider cannot be shown."""
-    body = built.body
-    config_given = body.get("configuration")
-    if isinstance(config_given, dict):
-        for key in opts.unset:
-            config_given.pop(key, None)
-    payload.fill_missing_secrets(built, resolver)
-    redact.register(*built.secret_values)
-    if built.type:
-        _check(built, opts.no_validate, opts.strict)
-        payload.fill_category(body)
-    else:  # the type would come from the live provider, which a dry run without a server cannot read
-        _check(built, True, opts.strict)
-        output.warning("no type given: `put` takes the live provider's type when it sends")
-    output.info(
-        "no server configured: this body is not merged with the live provider; on an existing "
-        "provider `put` sends it merged onto the live one (give --server to see that)"
-    )
-    render.print_dry_run(
-        built.name, body.get("type"), url, payload.order_body(body), built.secret_keys, merged=False
-    )
 
 
 def _require(s: config.Settings) -> str:
@@ -307,41 +232,6 @@ def _dry_run_root(s: config.Settings) -> str:
     if config.is_local(server):
         return "<local sandbox>"
     return config.server_root(server)
-
-
-def _one_document(path: str) -> Any:
-    from conductor_integrations import documents
-
-    docs = [p for d in documents.load(path) for p in d.providers()]
-    if len(docs) != 1:
-        raise InputError(
-            f"{path}: holds {len(docs)} providers; `put` takes one",
-            hints=[f"use `integ provider apply -f {path}` for several"],
-        )
-    return docs[0]
-
-
-def _check(built: payload.Payload, no_validate: bool, strict: bool, types: Any = None) -> None:
-    """Validate (or, with --no-validate, only report what building found) against the
-    table, or the server's definitions when ``types`` is given; warnings are printed,
-    errors stop the command with exit 3 before anything is sent."""
-    from conductor_integrations.cli.validate import report_problems
-
-    if types is not None:
-        validate.use_server_type(built, types)
-        redact.register(*built.secret_values)
-
-    if no_validate:
-        problems = list(built.problems)
-        if strict:
-            problems = [
-                errors.Problem(p.path, p.message, p.hint, "error", p.source, p.line) for p in problems
-            ]
-    else:
-        problems = validate.check(built, strict=strict, types=types)
-    report_problems(problems)
-    if any(p.severity == "error" for p in problems):
-        raise errors.ValidationFailed(problems)
 
 
 # -- get, list -----------------------------------------------------------------------------
