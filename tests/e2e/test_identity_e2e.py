@@ -54,6 +54,7 @@ def test_after_login_another_server_is_used_without_the_key(
         "PYTHON_KEYRING_BACKEND": "tests.test_prompt_pty.FileKeyring",
         "PYTHONPATH": str(ROOT),
         FILE_ENV: str(tmp_path / "keyring.json"),
+        "INTEG_KEYRING_TIMEOUT": "30",  # a loaded machine is slow to load the test keyring
     }
     login = run_integ(
         "auth", "login", "--server", with_auth.url, "--key-id", KEY, "--secret-stdin", input=SECRET, **env
