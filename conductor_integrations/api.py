@@ -15,7 +15,8 @@ How a request is made (written once, here):
    ``stop_retrying()`` (Ctrl-C) no request or retry starts; nor once the ``breaker`` bulk
    work sets on the client has opened (the server stopped answering: ``NotSent``).
 4. A 401/403 whose body's ``error`` is ``EXPIRED_TOKEN`` or ``INVALID_TOKEN`` (or a 401 to a
-   cached token): a new token is minted once and the request retried once.
+   cached token) for a token integ got from the key: a new token is minted once and the
+   request retried once. A ready token that is refused is an error (exit 4), never replaced.
 5. Any other error status becomes ``errors.ServerError.from_status`` with the server's
    ``message`` and ``validationErrors``; a reply that is not what the API returns is exit 7.
 """

@@ -9,6 +9,11 @@ The order in which a setting is looked up (written once, here):
 
 The key secret is never in the profile: it comes from ``CONDUCTOR_AUTH_SECRET`` or the
 keyring (see ``credentials``). No secret is ever written to the profiles file.
+
+A profile's ``key_id`` is for the profile's own ``server`` only: when ``--server`` or
+``CONDUCTOR_SERVER_URL`` names another server, the profile's key id is not used (its source
+says so). A key id from ``--key-id`` or ``CONDUCTOR_AUTH_KEY`` applies to whatever server is
+chosen.
 """
 
 from __future__ import annotations
@@ -238,11 +243,30 @@ def resolve(
         else:
             setting = Setting(spec.default, "default")
         settings.values[spec.name] = setting
+    _profile_key_for_its_own_server(settings, selected.get("server"))
     if settings["output"] not in ("table", "json", "yaml"):
         raise UsageError(
             f"{settings.source('output')}: output must be table, json or yaml, not {settings['output']!r}"
         )
     return settings
+
+
+def same_server(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` name the same server (with or without ``/api``, any case)."""
+    return normalize_server(a).lower() == normalize_server(b).lower()
+
+
+def _profile_key_for_its_own_server(settings: Settings, own_server: Any) -> None:
+    """Drop a key id taken from the profile when the server comes from elsewhere and is not
+    the profile's own: that key (and its secret) belongs to the profile's server."""
+    profile_source = f"profile {settings.profile}"
+    if settings.source("key_id") != profile_source or settings.source("server") == profile_source:
+        return
+    server = settings.server
+    if not server or (own_server and same_server(str(own_server), server)):
+        return
+    why = f"its key is for {normalize_server(str(own_server))}" if own_server else "it names no server"
+    settings.values["key_id"] = Setting(None, f"{profile_source} (not used: {why})")
 
 
 def require_server(settings: Settings) -> str:

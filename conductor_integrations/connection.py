@@ -139,7 +139,8 @@ def client_for(settings: config.Settings, url: str, *, local: bool = False) -> C
     else:
         verify = tls_verify(settings)
         token = settings.get("token") or None
-        key_id = settings.get("key_id") or None
+        # A ready token is used as given: no key stands by to replace it when it is refused.
+        key_id = None if token else settings.get("key_id") or None
         if token and settings.source("token") == "flag --token":
             output.warning(
                 "--token: a token on the command line is kept in shell history and seen in the "

@@ -9,7 +9,10 @@ Sources, later wins:
    by key; the NAME argument wins over ``name`` in the document.
 Then references are resolved in every string value (``${env:NAME}``, ``${file:PATH}``,
 ``${keyring}``, ``${keyring:PROVIDER/KEY}``; ``$${`` is a literal ``${``), and a secret key that
-is required but has no value is asked of the resolver (keyring, then prompt).
+is required but has no value is asked of the resolver (keyring, then prompt;
+``fill_missing_secrets``). A secret key given as a mask (``plan.is_masked``: ``********``,
+``xxxxxxxxxx``) is no value: it means "keep the server's value" and is listed in
+``Payload.kept_secrets`` for the caller to resolve against the live provider.
 
 A ``${file:PATH}`` in a document is relative to the document's folder (the current folder
 for stdin) and confined to it: the resolver is asked for it ``within`` that folder. Paths
@@ -28,6 +31,7 @@ from typing import Any, Protocol
 from conductor_integrations import provider_types
 from conductor_integrations.documents import Document, KeyPath
 from conductor_integrations.errors import InputError, Problem, UsageError, about
+from conductor_integrations.plan import is_masked
 
 #: Top-level fields of a provider document.
 DOCUMENT_FIELDS = (
@@ -97,6 +101,8 @@ class Flags:
     description: str | None = None
     enabled: bool | None = None
     config: list[ConfigFlag] = field(default_factory=list)
+    #: ``--unset KEY``: configuration keys to remove from the live provider
+    unset: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -116,6 +122,8 @@ class Payload:
     document: Document | None = None
     #: configuration keys given literally on the command line
     literal_cli_secrets: list[str] = field(default_factory=list)
+    #: secret keys given as a mask (``********``, ``xxxxxxxxxx``): keep the server's value
+    kept_secrets: set[str] = field(default_factory=set)
 
     @property
     def type(self) -> str | None:
@@ -248,7 +256,12 @@ def build(
         else:
             config[cf.key] = cf.value
             origin[cf.key] = ("flag", Path.cwd())
-            if provider_types.is_secret_key(cf.key) and cf.value and not _REF.search(cf.value):
+            if (
+                provider_types.is_secret_key(cf.key)
+                and cf.value
+                and not _REF.search(cf.value)
+                and not is_masked(cf.value)
+            ):
                 literal.append(cf.key)
 
     payload = Payload(final_name, body, problems=b.problems, document=doc)
@@ -284,26 +297,52 @@ def build(
             )
         if secret:
             payload.secret_keys.add(key)
-            if resolved[key]:
+            if is_masked(resolved[key]):
+                payload.kept_secrets.add(key)
+            elif resolved[key]:
                 payload.secret_values.add(resolved[key])
 
-    if resolve_missing_secrets and final_name:
-        for key in missing_required_secrets(body.get("type"), resolved):
-            try:
-                value = resolver.missing_secret(final_name, key)
-            except InputError as exc:
-                b.problem(("configuration", key), exc.message)
-                continue
-            if value:
-                resolved[key] = value
-                payload.secret_keys.add(key)
-                payload.secret_values.add(value)
     if resolved or raw_config is not None or flags.config:
         body["configuration"] = resolved
+    if resolve_missing_secrets:
+        fill_missing_secrets(payload, resolver)
     # Keys present with no value (``api_key:``) are known to be secret for masking too.
     payload.secret_keys.update(k for k in config if provider_types.is_secret_key(k))
     payload.problems[:] = about(payload.problems, final_name)
     return payload
+
+
+def fill_missing_secrets(payload: Payload, resolver: Resolver) -> None:
+    """Ask ``resolver`` (keyring, then prompt) for each secret the type requires that the
+    body has no value for; one that cannot be had is a problem of the payload. A mask, such
+    as the live provider's ``xxxxxxxxxx``, counts as a value (the server holds the secret)."""
+    if not payload.name:
+        return
+    given = payload.body.get("configuration")
+    config: dict[str, Any] = given if isinstance(given, dict) else {}
+    present = {k: v for k, v in config.items() if isinstance(v, str)}
+    doc = payload.document
+    for key in missing_required_secrets(payload.body.get("type"), present):
+        try:
+            value = resolver.missing_secret(payload.name, key)
+        except InputError as exc:
+            path = ("configuration", key)
+            payload.problems.append(
+                Problem(
+                    ".".join(path),
+                    exc.message,
+                    "",
+                    "error",
+                    doc.label if doc else "",
+                    doc.line_of(path) if doc else None,
+                )
+            )
+            continue
+        if value:
+            config[key] = value
+            payload.body["configuration"] = config
+            payload.secret_keys.add(key)
+            payload.secret_values.add(value)
 
 
 def missing_required_secrets(type_name: Any, config: dict[str, str]) -> list[str]:

@@ -1,12 +1,14 @@
 """The token of an application key, for the requests of one command (step 2 of ``api``'s
 "how a request is made").
 
-1. A ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) is sent as it is.
+1. A ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) is sent as it is; when the server
+   refuses it, the command fails (exit 4): no token is minted in its place.
 2. Else, with a key id: the token an earlier command cached for this server, key id and key
    secret while it has a minute left (``credentials.cached_token``); else a new one from
    ``POST /api/token``, which is cached (``tokens.json``, 0600).
-3. When the server refuses a token as ``EXPIRED_TOKEN`` or ``INVALID_TOKEN``, or refuses a
-   cached one with a bare 401, the cache entry is dropped and a new token is minted, once.
+3. When the server refuses a token minted or cached here as ``EXPIRED_TOKEN`` or
+   ``INVALID_TOKEN``, or refuses a cached one with a bare 401, the cache entry is dropped
+   and a new token is minted, once.
 
 No requests here: minting is the client's (``mint``). Thread-safe: the workers of ``apply``
 share one ``KeyTokens``.
@@ -71,8 +73,8 @@ class KeyTokens:
     def refresh(self, rejected: str | None, status: int, error: str) -> bool:
         """Mint a new token after ``rejected`` was refused with ``status`` and the body's
         ``error``; False when that refusal is not about the token (or there is no key)."""
-        if self.key_id is None:
-            return False
+        if self.key_id is None or self.given is not None:
+            return False  # a ready token is used as given, never silently replaced
         stale = rejected is not None and rejected == self._from_cache and status == 401
         if error not in TOKEN_ERRORS and not stale:
             return False

@@ -263,7 +263,7 @@ def _report_status(
         rows: list[dict[str, Any]] = [
             {"what": "profile", "value": s.profile, "source": profile_source},
             {"what": "server", "value": root, "source": s.source("server") if root else "-"},
-            {"what": "key id", "value": key_id, "source": s.source("key_id") if key_id else "-"},
+            {"what": "key id", "value": key_id, "source": _key_source(s) or "-"},
             {"what": "key secret", "value": "set" if has_secret else "-", "source": secret_source},
             {"what": "token", "value": "given" if token else "-", "source": token_source},
             {"what": "auth", "value": {True: "yes", False: "no", None: "-"}[available], "source": detail},
@@ -274,13 +274,18 @@ def _report_status(
         {
             "profile": {"name": s.profile, "source": s.profile_source, "config_file": str(s.config_file)},
             "server": {"value": root, "source": s.source("server") if root else None},
-            "key_id": {"value": key_id, "source": s.source("key_id") if key_id else None},
+            "key_id": {"value": key_id, "source": _key_source(s)},
             "key_secret": {"present": has_secret, "source": secret_source},
             "token": {"present": bool(token), "source": s.source("token") if token else None},
             "token_available": available,
             "detail": detail,
         }
     )
+
+
+def _key_source(s: config.Settings) -> Optional[str]:
+    """Where the key id comes from, or why the profile's is not used (another server)."""
+    return s.source("key_id") if s.get("key_id") or s.source("key_id") != "default" else None
 
 
 # -- logout ----------------------------------------------------------------------------------

@@ -48,7 +48,20 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
             "integ provider put openai-prod -f openai.yaml -d 'Production'",
         ),
         (
-            "Show the request, secrets masked, without sending it:",
+            "Change one key of an existing provider; every other field, key and secret is kept:",
+            "integ provider put rabbit -c port=5673",
+        ),
+        (
+            "Remove one key, or send exactly the given body instead of merging it onto the live one:",
+            "integ provider put claude --unset version\n"
+            "integ provider put claude --replace -t anthropic -c api_key=@key.txt -c endpoint=https://e",
+        ),
+        (
+            "A mask (******** or xxxxxxxxxx) in a secret keeps the server's value:",
+            "integ provider put claude -c 'api_key=********' -c version=2023-06-01",
+        ),
+        (
+            "Show the request, secrets masked, without sending it (with a server: the merged body):",
             "integ provider put x -t openai -c api_key=@key.txt --dry-run",
         ),
     ),

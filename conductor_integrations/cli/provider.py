@@ -5,8 +5,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, errors, output, payload, redact, upsert, validate
+from conductor_integrations import config, output, payload, redact, upsert
 from conductor_integrations.cli import complete
+from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.common import (
     confirm_delete,
@@ -18,7 +19,6 @@ from conductor_integrations.cli.common import (
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
-    InputError,
     IntegError,
     NotFoundError,
     ServerUnavailable,
@@ -104,8 +104,29 @@ def put(
             autocompletion=complete.complete_config_key,
         ),
     ] = None,
+    unset: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--unset",
+            metavar="KEY",
+            help="Remove one configuration key from the live provider (repeatable).",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Send exactly the given fields and keys, as a create would, instead of merging "
+            "them onto the live provider.",
+        ),
+    ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the request (secrets masked) and send nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the request (secrets masked) and send nothing; reads the live provider "
+            "when a server is configured.",
+        ),
     ] = False,
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip the type table (for types newer than integ).")
@@ -122,21 +143,32 @@ def put(
 ) -> None:
     """Create or update a provider from flags and/or a file, checked before it is sent.
 
-    Says whether the provider was `created` or `updated`. Example:
+    On an existing provider only what is given changes: the body sent is the live provider
+    with the given fields and keys put over it (--unset KEY removes one key, --replace sends
+    exactly what is given). Says whether the provider was `created` or `updated`. Example:
 
       integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
     """
     s = settings()
-    where = "" if dry_run else _require(s)
-    doc = _one_document(file) if file else None
+    doc = flow.one_document(file) if file else None
     flags = payload.Flags(
         type=type_name,
         category=category,
         description=description,
         enabled=enabled,
         config=payload.parse_config_flags(config),
+        unset=list(dict.fromkeys(unset or ())),
     )
-    built = payload.build(name, doc, flags, local_resolver())
+    both = sorted({cf.key for cf in flags.config} & set(flags.unset))
+    if both:
+        raise UsageError(
+            f"-c {both[0]} and --unset {both[0]}: a key is either set or removed",
+            hints=["give one of them"],
+        )
+    if server_types and no_validate:
+        raise UsageError("--server-types and --no-validate cannot be used together")
+    resolver = local_resolver()
+    built = payload.build(name, doc, flags, resolver, resolve_missing_secrets=False)
     redact.register(*built.secret_values)
     if not built.name:
         raise UsageError("the provider has no name", hints=["give NAME, or a `name:` field in the file"])
@@ -147,41 +179,35 @@ def put(
         )
     if built.models is not None or built.tags is not None:
         output.warning("`models:` and `tags:` are not sent by `put`; use `integ provider apply -f FILE`")
-    if server_types and no_validate:
-        raise UsageError("--server-types and --no-validate cannot be used together")
-    body = built.body
-    types = _server_types(s) if server_types and dry_run else None
-    if built.type and (types is not None or not server_types):
-        _check(built, no_validate, strict, types)
-        payload.fill_category(body)
-    elif dry_run:  # the type would come from the live provider, which a dry run does not read
-        _check(built, True, strict)
-        output.warning("no type given: `put` takes the live provider's type when it sends")
+    if built.errors:  # what building found (references, shapes) needs no live provider
+        flow.check(built, True, strict)
+    options = flow.PutOptions(flags.unset, replace, no_validate, strict)
     url_path = "/api" + _provider_path(built.name)
-    if dry_run:
-        render.print_dry_run(
-            built.name,
-            body.get("type"),
-            _dry_run_root(s) + url_path,
-            payload.order_body(body),
-            built.secret_keys,
-        )
+    if dry_run and not s.server and not server_types:
+        flow.dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
         return
+    where = _require(s)
     from conductor_integrations import api
 
     with api.connect(s) as client:
+        types = None
         if server_types:
             from conductor_integrations import server_types as server_defs
 
             types = server_defs.fetch(client)
-            if built.type:
-                _check(built, no_validate, strict, types)
-                payload.fill_category(body)
         live = client.get_provider(built.name)
-        if not built.type:
-            upsert.type_from_live(built.name, live, body, where)
-            _check_against_live(built, live, no_validate, strict, types)
-        result = upsert.put(client, built.name, payload.order_body(body), live)
+        final = flow.final_payload(built, live, resolver, options, types, where)
+        if dry_run:
+            render.print_dry_run(
+                built.name,
+                final.body.get("type"),
+                _dry_run_root(s) + url_path,
+                final.body,
+                final.secret_keys,
+                merged=live is not None and not replace,
+            )
+            return
+        result = upsert.put(client, built.name, final.body, live)
     complete.remember_providers([built.name])
     if output.settings.format == "table":
         output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
@@ -211,72 +237,6 @@ def _dry_run_root(s: config.Settings) -> str:
     if config.is_local(server):
         return "<local sandbox>"
     return config.server_root(server)
-
-
-def _one_document(path: str) -> Any:
-    from conductor_integrations import documents
-
-    docs = [p for d in documents.load(path) for p in d.providers()]
-    if len(docs) != 1:
-        raise InputError(
-            f"{path}: holds {len(docs)} providers; `put` takes one",
-            hints=[f"use `integ provider apply -f {path}` for several"],
-        )
-    return docs[0]
-
-
-def _server_types(s: config.Settings) -> Any:
-    """The server's type definitions (``--server-types``), fetched once."""
-    from conductor_integrations import api, server_types
-
-    config.require_server(s)
-    with api.connect(s) as client:
-        return server_types.fetch(client)
-
-
-def _check(built: payload.Payload, no_validate: bool, strict: bool, types: Any = None) -> None:
-    """Validate (or, with --no-validate, only report what building found) against the
-    table, or the server's definitions when ``types`` is given; warnings are printed,
-    errors stop the command with exit 3 before anything is sent."""
-    from conductor_integrations.cli.validate import report_problems
-
-    if types is not None:
-        validate.use_server_type(built, types)
-        redact.register(*built.secret_values)
-
-    if no_validate:
-        problems = list(built.problems)
-        if strict:
-            problems = [p.as_error() for p in problems]
-    else:
-        problems = validate.check(built, strict=strict, types=types)
-    report_problems(problems)
-    if any(p.severity == "error" for p in problems):
-        raise errors.ValidationFailed(problems)
-
-
-def _check_against_live(
-    built: payload.Payload,
-    live: Optional[dict[str, Any]],
-    no_validate: bool,
-    strict: bool,
-    types: Any = None,
-) -> None:
-    """Validate an update that took its type from the live provider: keys the live
-    provider already has count as given (only the given ones are sent)."""
-    import copy
-
-    probe = copy.copy(built)
-    probe.body = dict(built.body)
-    live_config = (live or {}).get("configuration")
-    merged = (
-        {k: v for k, v in (live_config or {}).items() if isinstance(v, str) and v}
-        if isinstance(live_config, dict)
-        else {}
-    )
-    merged.update(built.configuration)
-    probe.body["configuration"] = merged
-    _check(probe, no_validate, strict, types)
 
 
 # -- get, list -----------------------------------------------------------------------------

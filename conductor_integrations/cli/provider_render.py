@@ -168,8 +168,11 @@ def _audit(when: Any, who: Any) -> Optional[str]:
     return text or (str(who) if who else None)
 
 
-def print_dry_run(name: str, type_name: Any, url: str, body: dict[str, Any], secret: Any) -> None:
-    """The request ``put`` would send, secrets masked; stdout, nothing sent."""
+def print_dry_run(
+    name: str, type_name: Any, url: str, body: dict[str, Any], secret: Any, *, merged: bool = False
+) -> None:
+    """The request ``put`` would send, secrets masked; stdout, nothing sent. ``merged``:
+    the body is the live provider with what was given put over it."""
     shown = masked(body, secret)
     if output.settings.format == "table":
         output.text(f"POST {url}\nContent-Type: application/json\n\n" + output.to_json(shown).rstrip())
@@ -182,6 +185,9 @@ def print_dry_run(name: str, type_name: Any, url: str, body: dict[str, Any], sec
                 "method": "POST",
                 "url": url,
                 "body": shown,
+                "merged": merged,
             }
         )
+    if merged:
+        output.info("the body is the live provider with the given fields and keys put over it")
     output.info("dry run: nothing was sent")

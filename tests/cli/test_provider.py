@@ -163,6 +163,7 @@ def test_category_is_filled_and_fields_not_given_are_left_out(
 
 
 def test_invalid_put_exits_3_and_sends_nothing(integ: Any, mock: responses.RequestsMock) -> None:
+    mock.get(f"{API}/integrations/provider/p", status=404)
     r = integ("provider", "put", "p", "-t", "openai", "-c", "apiKey=x")
     assert r.exit_code == 3
     assert (
@@ -171,7 +172,7 @@ def test_invalid_put_exits_3_and_sends_nothing(integ: Any, mock: responses.Reque
     )
     assert "openai requires 'api_key'" in r.stderr
     assert "nothing was sent" in r.stderr
-    assert not mock.calls
+    assert [c.request.method for c in mock.calls] == ["GET"]  # read (create or update?), not sent
 
 
 def test_unknown_key_warns_and_strict_makes_it_an_error(integ: Any, mock: responses.RequestsMock) -> None:
@@ -180,7 +181,7 @@ def test_unknown_key_warns_and_strict_makes_it_an_error(integ: Any, mock: respon
     strict = integ("provider", "put", "p", "-t", "grok", "-c", "api_key=abcd", "-c", "extra=1", "--strict")
     assert strict.exit_code == 3
     assert "error: p configuration.extra: unknown key 'extra' for grok" in strict.stderr
-    assert not mock.calls
+    assert [c.request.method for c in mock.calls] == ["GET"]
     r = integ("provider", "put", "p", "-t", "grok", "-c", "api_key=abcd", "-c", "extra=1")
     assert r.exit_code == 0, r.stderr
     assert "warning: p configuration.extra: unknown key 'extra' for grok" in r.stderr
@@ -231,6 +232,7 @@ def test_dry_run_needs_no_server_and_masks_secrets(integ: Any, monkeypatch: pyte
 
 
 def test_dry_run_json_names_the_server(integ: Any, mock: responses.RequestsMock) -> None:
+    mock.get(f"{API}/integrations/provider/g", status=404)
     r = integ("provider", "put", "g", "-t", "grok", "-c", "api_key=@/etc/hostname", "--dry-run", "-o", "json")
     assert r.exit_code == 0, r.stderr
     assert r.json() == {
@@ -240,8 +242,9 @@ def test_dry_run_json_names_the_server(integ: Any, mock: responses.RequestsMock)
         "method": "POST",
         "url": f"{API}/integrations/provider/g",
         "body": {"type": "grok", "category": "AI_MODEL", "configuration": {"api_key": "********"}},
+        "merged": False,
     }
-    assert not mock.calls
+    assert [c.request.method for c in mock.calls] == ["GET"]  # read only
 
 
 def test_type_change_is_refused_before_sending(integ: Any, mock: responses.RequestsMock) -> None:
@@ -277,7 +280,13 @@ def test_without_type_the_live_type_is_used(integ: Any, mock: responses.Requests
         URL,
         match=[
             matchers.json_params_matcher(
-                {"type": "openai", "category": "AI_MODEL", "description": "off for now", "enabled": False},
+                {
+                    "type": "openai",
+                    "category": "AI_MODEL",
+                    "description": "off for now",
+                    "enabled": False,
+                    "configuration": {"api_key": "xxxxxxxxxx"},  # the server's mask: keep it
+                },
                 strict_match=True,
             )
         ],

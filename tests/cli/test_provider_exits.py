@@ -169,6 +169,7 @@ def test_no_secret_reaches_any_output(
     mock.post(f"{API}/token", json={"token": TOKEN})
     mock.get(URL, status=404)
     mock.post(URL, json=echoed)  # a server that echoes the secret back
+    mock.get(URL, status=404)  # the dry run reads the live provider
     mock.get(URL, json=echoed)
     mock.get(f"{API}/integrations/provider", json=[echoed])
     mock.get(URL, status=404)

@@ -89,9 +89,9 @@ def test_put_masks_the_key_when_the_server_echoes_it(
 
 
 def test_put_without_keyring_or_terminal_fails_with_every_way(
-    integ: Any, monkeypatch: pytest.MonkeyPatch
+    integ: Any, server: responses.RequestsMock
 ) -> None:
-    monkeypatch.setenv("CONDUCTOR_SERVER_URL", SERVER)
+    server.get(URL, status=404)  # a create: the secret is needed
     keyring.set_keyring(keyring.backends.fail.Keyring())
     started = time.monotonic()
     r = integ("provider", "put", "openai-prod", "-t", "openai")  # stdin is not a terminal
@@ -121,8 +121,10 @@ class StuckKeyring(keyring.backend.KeyringBackend):
         self.release.wait(60)
 
 
-def test_put_with_a_stuck_keyring_ends_within_seconds(integ: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONDUCTOR_SERVER_URL", SERVER)
+def test_put_with_a_stuck_keyring_ends_within_seconds(
+    integ: Any, server: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.get(URL, status=404)
     monkeypatch.setenv("INTEG_KEYRING_TIMEOUT", "1")
     ring = StuckKeyring()
     keyring.set_keyring(ring)
@@ -138,13 +140,24 @@ def test_put_with_a_stuck_keyring_ends_within_seconds(integ: Any, monkeypatch: p
 
 
 def test_put_in_ci_does_not_touch_the_keyring(
-    integ: Any, monkeypatch: pytest.MonkeyPatch, stored: MemoryKeyring
+    integ: Any, server: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, stored: MemoryKeyring
 ) -> None:
-    monkeypatch.setenv("CONDUCTOR_SERVER_URL", SERVER)
+    server.get(URL, status=404)
     monkeypatch.setenv("CI", "true")
     r = integ("provider", "put", "openai-prod", "-t", "openai")
     assert r.exit_code == 3
     assert "openai requires 'api_key'" in r.stderr
+
+
+def test_put_on_a_provider_holding_the_secret_asks_for_nothing(
+    integ: Any, server: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # neither keyring nor terminal
+    server.get(URL, json=saved({"type": "openai", "category": "AI_MODEL", "enabled": True}))
+    server.post(URL)
+    r = integ("provider", "put", "openai-prod", "-t", "openai", "-d", "for the team")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(server.calls[1].request.body)["configuration"] == {"api_key": "xxxxxxxxxx"}
 
 
 def test_literal_secret_on_the_command_line_is_warned_about(integ: Any) -> None:

@@ -241,6 +241,7 @@ def test_provider_put_server_types_reports_the_server_required_keys(
     integ: Any, mock: responses.RequestsMock
 ) -> None:
     mock.get(DEF_URL, json=changed_definitions())
+    mock.get(f"{API}/integrations/provider/o", status=404)
     r = integ("provider", "put", "o", "-t", "openai", "-c", "api_key=k", "--server-types")
     assert r.exit_code == 3
     assert "configuration.endpoint: openai requires 'endpoint'" in r.stderr

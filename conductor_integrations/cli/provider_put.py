@@ -1,0 +1,119 @@
+"""The steps of ``integ provider put`` between the flags and the request: one provider
+read from a file, the payload merged onto the live provider, checked, and the dry run.
+Prints warnings and problems; raises before anything is sent."""
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from conductor_integrations import errors, output, payload, redact, upsert, validate
+from conductor_integrations.cli import provider_render as render
+from conductor_integrations.errors import InputError
+
+
+@dataclass
+class PutOptions:
+    """The flags of ``put`` that shape the body beyond the payload itself."""
+
+    unset: list[str]
+    replace: bool
+    no_validate: bool
+    strict: bool
+
+
+def final_payload(
+    built: payload.Payload,
+    live: Optional[dict[str, Any]],
+    resolver: Any,
+    opts: PutOptions,
+    types: Any,
+    where: str,
+) -> payload.Payload:
+    """The payload to send: merged onto ``live`` (unless a create or --replace), required
+    secrets the result lacks asked for, validated, category filled in. Raises before
+    anything is sent: a type change (exit 6), a missing provider without a type (5), a mask
+    with no stored secret behind it or a failed validation (3)."""
+    import copy
+
+    final = copy.copy(built)
+    final.body = dict(built.body)
+    if not built.type:
+        upsert.type_from_live(built.name, live, final.body, where)
+    upsert.check_type(built.name, live, final.body)
+    final.body = upsert.merged_body(
+        built.name, live, final.body, kept=built.kept_secrets, unset=opts.unset, replace=opts.replace
+    )
+    final.secret_keys = set(built.secret_keys) | payload.secret_config_keys(final.configuration)
+    final.problems = list(built.problems)
+    warn_nothing_to_unset(built.name, live, opts)
+    payload.fill_missing_secrets(final, resolver)
+    redact.register(*final.secret_values)
+    check(final, opts.no_validate, opts.strict, types)
+    payload.fill_category(final.body)
+    final.body = payload.order_body(final.body)
+    return final
+
+
+def warn_nothing_to_unset(name: str, live: Optional[dict[str, Any]], opts: PutOptions) -> None:
+    live_config = (live or {}).get("configuration")
+    held = live_config if isinstance(live_config, dict) and not opts.replace else {}
+    for key in opts.unset:
+        if key not in held:
+            output.warning(f"--unset {key}: provider {name!r} has no configuration key {key!r}")
+
+
+def dry_run_offline(built: payload.Payload, resolver: Any, opts: PutOptions, url: str) -> None:
+    """``--dry-run`` with no server: the request built from what was given, as for a
+    create; the merge with the live provider cannot be shown."""
+    body = built.body
+    config_given = body.get("configuration")
+    if isinstance(config_given, dict):
+        for key in opts.unset:
+            config_given.pop(key, None)
+    payload.fill_missing_secrets(built, resolver)
+    redact.register(*built.secret_values)
+    if built.type:
+        check(built, opts.no_validate, opts.strict)
+        payload.fill_category(body)
+    else:  # the type would come from the live provider, which a dry run without a server cannot read
+        check(built, True, opts.strict)
+        output.warning("no type given: `put` takes the live provider's type when it sends")
+    output.info(
+        "no server configured: this body is not merged with the live provider; on an existing "
+        "provider `put` sends it merged onto the live one (give --server to see that)"
+    )
+    render.print_dry_run(
+        built.name, body.get("type"), url, payload.order_body(body), built.secret_keys, merged=False
+    )
+
+
+def one_document(path: str) -> Any:
+    from conductor_integrations import documents
+
+    docs = [p for d in documents.load(path) for p in d.providers()]
+    if len(docs) != 1:
+        raise InputError(
+            f"{path}: holds {len(docs)} providers; `put` takes one",
+            hints=[f"use `integ provider apply -f {path}` for several"],
+        )
+    return docs[0]
+
+
+def check(built: payload.Payload, no_validate: bool, strict: bool, types: Any = None) -> None:
+    """Validate (or, with --no-validate, only report what building found) against the
+    table, or the server's definitions when ``types`` is given; warnings are printed,
+    errors stop the command with exit 3 before anything is sent."""
+    from conductor_integrations.cli.validate import report_problems
+
+    if types is not None:
+        validate.use_server_type(built, types)
+        redact.register(*built.secret_values)
+
+    if no_validate:
+        problems = list(built.problems)
+        if strict:
+            problems = [p.as_error() for p in problems]
+    else:
+        problems = validate.check(built, strict=strict, types=types)
+    report_problems(problems)
+    if any(p.severity == "error" for p in problems):
+        raise errors.ValidationFailed(problems)
