@@ -82,7 +82,8 @@ def test_plain_keys_are_not(key: str) -> None:
     assert not provider_types.is_secret_key(key)
 
 
-def test_password_and_file_fields_of_the_server_are_secret() -> None:
+def test_password_and_file_fields_of_the_server_are_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(provider_types, "_server_secret_keys", set())
     definition = {
         "type": "custom",
         "category": "API",
