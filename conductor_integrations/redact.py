@@ -68,7 +68,9 @@ def _forms(value: str) -> set[str]:
         html.escape(value),
         html.escape(value, quote=False),
         quote(value, safe=""),
+        quote(value),
         quote_plus(value, safe=""),
+        quote_plus(value),
     }
     # A value that spans lines may be printed one line at a time.
     if "\n" in value or "\r" in value:
@@ -207,6 +209,38 @@ def holds_secret(value: Any) -> bool:
     return False
 
 
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+#: Values under a secret-looking key that are settings, not secrets (``secretsEnabled``).
+_NOT_SECRETS = frozenset({"true", "false", "null", "none", "yes", "no"})
+
+
+def register_keyed(obj: Any) -> None:
+    """Register the values under secret-looking keys anywhere in a JSON-like structure
+    (what a server sent, or a body about to be sent), so that an echo of one elsewhere,
+    under a plain key or in an error message, is masked by value too. Masks are skipped."""
+    from conductor_integrations import plan
+
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in SECRET_FIELDS or _is_secret(k):
+                register(*(s for s in _strings(v) if not plan.is_masked(s) and s.lower() not in _NOT_SECRETS))
+            else:
+                register_keyed(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            register_keyed(v)
+
+
 def mask_config(config: Any, secret_keys: Iterable[str]) -> Any:
     """A copy of a configuration mapping with the values of ``secret_keys`` (and of every
     secret-looking key, nested ones included) masked."""
@@ -282,4 +316,5 @@ def mask_json_text(text: str | bytes | None) -> str:
         parsed = json.loads(text)
     except ValueError:
         return _mask_partial_ends(scrub(text))
+    register_keyed(parsed)
     return json.dumps(mask_body(parsed), ensure_ascii=False)

@@ -117,7 +117,7 @@ def live_kafka() -> dict[str, Any]:
         "name": "k1",
         "type": "kafka",
         "category": "MESSAGE_BROKER",
-        "description": "kafka",
+        "description": f"kafka (the schema registry takes {AUTH_VALUE})",
         "enabled": True,
         "configuration": {
             "api_key": "kafka-api",
