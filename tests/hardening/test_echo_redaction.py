@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import redact, replies
+from conductor_integrations import http_log, redact, replies
 from tests.hardening.fault_server import FaultServer, Reply, Request
 
 SECRET = "correct horse\tbattery-staple  and\nmore-0042"
@@ -115,3 +115,13 @@ def test_validation_values_are_masked_before_repr() -> None:
     text = json.dumps({"message": "bad", "validationErrors": [error]})
     body = replies.error_body(text)
     assert "quoted" not in " ".join(body.validation_errors)
+
+
+@pytest.mark.parametrize("pad", [3990, 3995, 3999])
+def test_debug_log_cuts_a_long_body_after_masking(pad: int) -> None:
+    redact.forget_all()
+    redact.register(SECRET)
+    shown = http_log.body_text("x" * pad + SECRET + "y" * 100)
+    assert shown_pieces(shown, SECRET) == []
+    kept = shown.split(" ... (")[0]
+    assert "*" not in kept.replace(redact.MASK, "")
