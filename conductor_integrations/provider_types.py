@@ -197,6 +197,12 @@ def is_secret_key(key: str) -> bool:
         return False
     if key in table().secret_keys or key in _server_secret_keys:
         return True
+    return _looks_secret(key)
+
+
+@cache
+def _looks_secret(key: str) -> bool:
+    """The name rules of ``is_secret_key`` (cached: asked for every key of every body)."""
     words = key_words(key)
     compact = "".join(words)
     if any(run in compact for run in _SECRET_RUNS):
