@@ -185,6 +185,8 @@ class Client:
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
     ) -> Any:
         """Send ``method`` to ``/api`` + ``path``: the reply's JSON, or None for an empty body."""
+        # Secret values sent or received under secret keys are masked wherever else they show.
+        redact.register_keyed(json)
         refreshed = False
         while True:
             token = self.tokens.current()
@@ -198,7 +200,9 @@ class Client:
             ):
                 refreshed = True
                 continue
-            return self._result(method, path, response, retries)
+            found = self._result(method, path, response, retries)
+            redact.register_keyed(found)
+            return found
 
     def _environment(self, url: str) -> dict[str, Any]:
         """Proxy and TLS settings from the environment (``HTTPS_PROXY``, ``NO_PROXY``,

@@ -1,6 +1,8 @@
 """Live providers as documents that ``apply`` accepts. Pure: no I/O.
 
-Secret values are never written (the server masks them anyway): each secret key becomes
+Secret values are never written (the server masks them anyway): each secret key
+(``provider_types.is_secret_key``, or a value the server masked, or a nested value with a
+secret key inside) becomes
 ``${keyring}`` (supplied by ``integ secret set NAME KEY``) or, with ``--secrets env``,
 ``${env:NAME_KEY}`` with the name upper-cased and non-alphanumerics turned into ``_``.
 A model's secret key becomes ``${keyring}`` too (``integ secret set NAME/MODEL KEY``) or

@@ -31,7 +31,9 @@ def body_text(raw: bytes | str | None) -> str:
         return ""
     shown = redact.mask_json_text(raw)
     if len(shown) > MAX_BODY:
-        shown = shown[:MAX_BODY] + f" ... ({len(shown) - MAX_BODY} more characters)"
+        # Masked first, then cut (never through a mask).
+        cut = redact.truncate(shown, MAX_BODY)
+        shown = cut + f" ... ({len(shown) - len(cut)} more characters)"
     return shown
 
 

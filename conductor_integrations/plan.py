@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conductor_integrations import models, provider_types
+from conductor_integrations import models, provider_types, redact
 
 SECRET = "(secret)"
 ABSENT = "(none)"
@@ -37,11 +37,16 @@ def is_masked(value: Any) -> bool:
 
 
 def live_secret_keys(live: dict[str, Any] | None) -> set[str]:
-    """Configuration keys of a live provider that hold secrets (by name or by mask)."""
+    """Configuration keys of a live provider that hold secrets (by name, by mask, or a
+    nested value with a secret key inside)."""
     config = (live or {}).get("configuration") or {}
     if not isinstance(config, dict):
         return set()
-    return {k for k, v in config.items() if provider_types.is_secret_key(k) or is_masked(v)}
+    return {
+        k
+        for k, v in config.items()
+        if provider_types.is_secret_key(k) or is_masked(v) or redact.holds_secret(v)
+    }
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -116,9 +117,99 @@ def table() -> TypeTable:
     return _build(json.loads(text))
 
 
+#: Key names marked PASSWORD or FILE by a server's definitions, met by this process.
+_server_secret_keys: set[str] = set()
+#: Written together (``clientsecret``, ``APIKEY``): secret wherever they appear in a key.
+_SECRET_RUNS = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "passphrase",
+    "credential",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "sharedkey",
+    "accountkey",
+    "subscriptionkey",
+    "authvalue",
+    "authkey",
+    "connectionstring",
+    "connstring",
+)
+#: Single words that make a key secret (``sasToken``, ``authToken``, ``sas``).
+_SECRET_WORDS = frozenset({"token", "sas", "pat", "jwt", "bearer", "cookie"})
+#: A last word that makes the key *about* a token rather than one (``tokenLimit``,
+#: ``tokenEndpoint``): only for the words above, never for the runs.
+_ABOUT_WORDS = frozenset(
+    {
+        "limit",
+        "limits",
+        "count",
+        "size",
+        "length",
+        "period",
+        "ttl",
+        "timeout",
+        "expiry",
+        "expiration",
+        "url",
+        "uri",
+        "endpoint",
+        "path",
+        "type",
+        "types",
+        "header",
+        "name",
+        "prefix",
+        "location",
+    }
+)
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def key_words(key: str) -> list[str]:
+    """The words of a key, lower case: camelCase, snake_case, kebab-case, dots, spaces."""
+    return [w.lower() for w in _WORD.findall(key)]
+
+
+def note_server_secret_keys(keys: Any) -> None:
+    """Remember keys a server's definitions mark PASSWORD or FILE: secret from now on, in
+    this process, for every type (over-masking is harmless)."""
+    _server_secret_keys.update(k for k in keys if isinstance(k, str) and k)
+
+
 def is_secret_key(key: str) -> bool:
-    """True for configuration keys whose values are secrets (PASSWORD and FILE fields)."""
-    return key in table().secret_keys
+    """True for configuration keys whose values are secrets: the table's PASSWORD and FILE
+    keys (``awsAccountId`` ...), keys a server's definitions marked so, and any key whose
+    name looks secret (password, secret, token, api key, private key, credentials,
+    passphrase, auth value, connection string, sas ..., in any case and spelling).
+
+    The one place that decides; masking, export, prompting and diffing all ask it. It
+    leans towards yes: ``schemaRegistryApiKey`` is secret although the server calls it
+    TEXT. A key *about* a token (``tokenLimit``, ``maxTokens``, ``tokenEndpoint``) and
+    where a secret is kept (``keyStoreLocation``) are not secrets."""
+    if not isinstance(key, str) or not key:
+        return False
+    if key in table().secret_keys or key in _server_secret_keys:
+        return True
+    return _looks_secret(key)
+
+
+@cache
+def _looks_secret(key: str) -> bool:
+    """The name rules of ``is_secret_key`` (cached: asked for every key of every body)."""
+    words = key_words(key)
+    compact = "".join(words)
+    if any(run in compact for run in _SECRET_RUNS):
+        return True
+    if not any(w in _SECRET_WORDS for w in words) and not compact.endswith("token"):
+        return False
+    return words[-1] not in _ABOUT_WORDS
 
 
 def closest_key(key: str, candidates: list[str] | tuple[str, ...]) -> str | None:

@@ -7,9 +7,16 @@ in text (by value): tables, JSON/YAML, ``--dry-run``, error messages, server tex
 back, and ``--debug`` HTTP logs.
 
 A value is also found in the forms it takes on its way out: JSON-escaped (as in a request
-body, ASCII-only or not), as Python's ``repr`` shows it, percent-encoded (URLs, forms), and
-line by line when it spans lines. Passwords in URLs (``https://user:pw@host``) are masked
-whether registered or not.
+body, ASCII-only or not), as Python's ``repr`` shows it (either quote), HTML-escaped,
+percent-encoded (URLs, forms), and line by line when it spans lines. Whitespace inside a
+value matches any run of whitespace (or its ``\t``/``\n`` escapes), so a server that
+collapses or re-wraps it still has it masked. Passwords in URLs (``https://user:pw@host``)
+are masked whether registered or not.
+
+Text from a server is masked *before* it is normalised or cut (``scrub_cut``): a cut
+cannot leave a prefix of a secret, nor part of a mask. A string that ends (or begins)
+with at least ``MIN_PARTIAL`` characters of a secret's start (or end), as a server's own
+cut leaves it, has that piece masked too.
 
 For the ``--debug`` HTTP log the client calls ``mask_headers`` and ``mask_body`` (or
 ``mask_json_text`` for raw text), which mask by name as well: ``X-Authorization``,
@@ -18,6 +25,7 @@ For the ``--debug`` HTTP log the client calls ``mask_headers`` and ``mask_body``
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -29,6 +37,10 @@ MASK = "********"
 #: Values shorter than this are masked by key but not searched for in free text, where
 #: they would mangle ordinary words.
 MIN_SCRUB_LENGTH = 4
+#: The shortest piece of a secret masked where a string was cut (``scrub_cut``).
+MIN_PARTIAL = 6
+#: What may stand where a string was cut: an ellipsis, closing quotes, whitespace.
+_CUT_MARKS = " \t\r\n.…\"'"
 
 #: Header names (lower case) whose values are always masked in logs.
 SECRET_HEADERS = frozenset(
@@ -47,16 +59,32 @@ def _forms(value: str) -> set[str]:
     """The ways ``value`` may be written in output."""
     forms = {
         value,
+        " ".join(value.split()),
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
         repr(value)[1:-1],
+        # repr picks its quote by the whole text the value is in: both ways.
+        repr(value + "'\"")[1:-3],
+        html.escape(value),
+        html.escape(value, quote=False),
         quote(value, safe=""),
+        quote(value),
         quote_plus(value, safe=""),
+        quote_plus(value),
     }
     # A value that spans lines may be printed one line at a time.
     if "\n" in value or "\r" in value:
         forms.update(line.strip() for line in value.splitlines())
-    return {f for f in forms if len(f) >= MIN_SCRUB_LENGTH}
+    return {f.strip() for f in forms if len(f.strip()) >= MIN_SCRUB_LENGTH}
+
+
+#: Where a value has whitespace, any run of whitespace (or its escapes) matches.
+_SPACE = re.compile(r"\s+")
+_ANY_SPACE = r"(?:\s|\\[tnr])+"
+
+
+def _regex(form: str) -> str:
+    return _ANY_SPACE.join(re.escape(part) for part in _SPACE.split(form))
 
 
 def register(*values: str | None) -> None:
@@ -91,7 +119,7 @@ def _compiled() -> re.Pattern[str] | None:
             if not candidates:
                 return None
             # Longest first, so that a value containing another is masked whole.
-            _pattern = re.compile("|".join(re.escape(v) for v in candidates))
+            _pattern = re.compile("|".join(_regex(v) for v in candidates))
         return _pattern
 
 
@@ -108,12 +136,121 @@ def scrub(text: str) -> str:
     return pattern.sub(MASK, text) if pattern is not None else text
 
 
+def _mask_partial_ends(text: str) -> str:
+    """``text`` with a piece of a registered value masked where the text may have been
+    cut: a start of one at its end, an end of one at its start (an ellipsis, quotes or
+    whitespace may stand beside the cut)."""
+    with _lock:
+        values = [v for v in _values if len(v) > MIN_PARTIAL]
+    if not values:
+        return text
+    body = text.rstrip(_CUT_MARKS)
+    tail = text[len(body) :]
+    for value in sorted(values, key=len, reverse=True):
+        last = body[-1:]
+        for size in range(len(value) - 1, MIN_PARTIAL - 1, -1):
+            if value[size - 1] == last and body.endswith(value[:size]):
+                body = body[:-size] + MASK
+                break
+    head_len = len(body) - len(body.lstrip(_CUT_MARKS))
+    head, body = body[:head_len], body[head_len:]
+    for value in sorted(values, key=len, reverse=True):
+        first = body[:1]
+        for size in range(len(value) - 1, MIN_PARTIAL - 1, -1):
+            if value[-size] == first and body.startswith(value[-size:]):
+                body = MASK + body[size:]
+                break
+    return head + body + tail
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut at ``limit`` characters without splitting a ``MASK``: a mask the cut
+    would go through is left out whole."""
+    if len(text) <= limit:
+        return text
+    start = text.find(MASK, max(0, limit - len(MASK) + 1), limit + len(MASK) - 1)
+    return text[:start] if -1 < start < limit else text[:limit]
+
+
+def scrub_cut(text: str, limit: int | None = None) -> str:
+    """Server text made safe to show: masked (raw, before any normalisation), pieces of a
+    secret at a cut masked, whitespace collapsed, then cut at ``limit`` characters."""
+    if not text:
+        return text
+    masked = _mask_partial_ends(scrub(text))
+    flat = " ".join(masked.split())
+    return truncate(flat, limit) if limit is not None else flat
+
+
+def _is_secret(key: Any) -> bool:
+    from conductor_integrations import provider_types
+
+    return isinstance(key, str) and provider_types.is_secret_key(key)
+
+
+def mask_nested(value: Any) -> Any:
+    """A copy of a nested value (a mapping or list inside a configuration) with the value
+    of every secret-looking key masked, at any depth."""
+    if isinstance(value, dict):
+        return {
+            k: (MASK if _is_secret(k) and v not in (None, "") else mask_nested(v)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_nested(v) for v in value]
+    return value
+
+
+def holds_secret(value: Any) -> bool:
+    """True when a nested value has a secret-looking key somewhere inside."""
+    if isinstance(value, dict):
+        return any(_is_secret(k) or holds_secret(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_secret(v) for v in value)
+    return False
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
+
+
+#: Values under a secret-looking key that are settings, not secrets (``secretsEnabled``).
+_NOT_SECRETS = frozenset({"true", "false", "null", "none", "yes", "no"})
+
+
+def register_keyed(obj: Any) -> None:
+    """Register the values under secret-looking keys anywhere in a JSON-like structure
+    (what a server sent, or a body about to be sent), so that an echo of one elsewhere,
+    under a plain key or in an error message, is masked by value too. Masks are skipped."""
+    from conductor_integrations import plan
+
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in SECRET_FIELDS or _is_secret(k):
+                register(*(s for s in _strings(v) if not plan.is_masked(s) and s.lower() not in _NOT_SECRETS))
+            else:
+                register_keyed(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            register_keyed(v)
+
+
 def mask_config(config: Any, secret_keys: Iterable[str]) -> Any:
-    """A copy of a configuration mapping with the values of ``secret_keys`` masked."""
+    """A copy of a configuration mapping with the values of ``secret_keys`` (and of every
+    secret-looking key, nested ones included) masked."""
     if not isinstance(config, dict):
         return config
     keys = set(secret_keys)
-    return {k: (MASK if k in keys and v not in (None, "") else v) for k, v in config.items()}
+    return {
+        k: (MASK if (k in keys or _is_secret(k)) and v not in (None, "") else mask_nested(v))
+        for k, v in config.items()
+    }
 
 
 def mask_provider(obj: Any, secret_keys: Iterable[str]) -> Any:
@@ -149,33 +286,23 @@ def mask_headers(headers: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _secret_key(key: str) -> bool:
-    if key in SECRET_FIELDS:
-        return True
-    from conductor_integrations import provider_types
-
-    return provider_types.is_secret_key(key)
-
-
 def mask_body(obj: Any) -> Any:
     """A JSON body (request or response) for the debug log: the values of ``keySecret``,
-    ``token``, secret configuration keys and the like masked at any depth, and every
-    registered value scrubbed from the rest."""
+    ``token``, every secret-looking key (``provider_types.is_secret_key``) and the like
+    masked at any depth (a structure under such a key as a whole), and every registered
+    value scrubbed from the rest (each string as a whole, so a cut is seen)."""
     if isinstance(obj, dict):
         return {
             scrub(str(k)): (
                 MASK
-                if isinstance(k, str)
-                and _secret_key(k)
-                and v not in (None, "")
-                and not isinstance(v, (dict, list))
+                if (k in SECRET_FIELDS or _is_secret(k)) and v not in (None, "", [], {})
                 else mask_body(v)
             )
             for k, v in obj.items()
         }
     if isinstance(obj, (list, tuple)):
         return [mask_body(v) for v in obj]
-    return scrub(obj) if isinstance(obj, str) else obj
+    return _mask_partial_ends(scrub(obj)) if isinstance(obj, str) else obj
 
 
 def mask_json_text(text: str | bytes | None) -> str:
@@ -188,5 +315,6 @@ def mask_json_text(text: str | bytes | None) -> str:
     try:
         parsed = json.loads(text)
     except ValueError:
-        return scrub(text)
+        return _mask_partial_ends(scrub(text))
+    register_keyed(parsed)
     return json.dumps(mask_body(parsed), ensure_ascii=False)

@@ -12,10 +12,12 @@ import json
 import math
 import time
 
-from conductor_integrations import provider_types
+from conductor_integrations import provider_types, redact
 from conductor_integrations.errors import ServerErrorBody
 
 TOKEN_ERRORS = frozenset({"EXPIRED_TOKEN", "INVALID_TOKEN"})
+#: The longest piece of a server's text shown in a message.
+MAX_MESSAGE = 300
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -59,7 +61,8 @@ def kind(content_type: str, text: str) -> str:
 
 def error_body(text: str) -> ServerErrorBody:
     """The useful part of a Conductor error body (``message``, ``validationErrors``,
-    ``error``); empty for a body that is not one (empty, HTML, plain text)."""
+    ``error``); empty for a body that is not one (empty, HTML, plain text). Every string
+    is masked (``redact.scrub_cut``) before it is reshaped or cut."""
     try:
         data = json.loads(text)
     except ValueError:
@@ -72,37 +75,39 @@ def error_body(text: str) -> ServerErrorBody:
     raw = data.get("validationErrors")
     for item in raw if isinstance(raw, list) else []:
         if isinstance(item, dict):
-            where = str(item.get("path") or "").strip()
-            what = str(item.get("message") or "").strip()
+            raw_where = str(item.get("path") or "")
+            where = redact.scrub_cut(raw_where, MAX_MESSAGE)
+            what = redact.scrub_cut(str(item.get("message") or ""), MAX_MESSAGE)
             line = f"{where}: {what}" if where and what else where or what
             value = item.get("invalidValue")
-            if line and value not in (None, "") and not _secret_path(where):
-                line += f" (got {value!r})"
+            if line and value not in (None, "") and not _secret_path(raw_where):
+                shown = redact.scrub_cut(value, MAX_MESSAGE) if isinstance(value, str) else value
+                line += f" (got {shown!r})"
             if line:
                 details.append(line)
         elif item:
-            details.append(str(item))
+            details.append(redact.scrub_cut(str(item), MAX_MESSAGE))
     return ServerErrorBody(
-        message=" ".join(str(message).split()) if message else "",
+        message=redact.scrub_cut(str(message), MAX_MESSAGE) if message else "",
         validation_errors=details,
-        error=str(error) if error else "",
+        error=redact.scrub_cut(str(error), MAX_MESSAGE) if error else "",
     )
 
 
 def _secret_path(path: str) -> bool:
     """True when a validation error's path points at a secret (its value is not shown)."""
-    last = path.replace("[", ".").replace("]", "").split(".")[-1]
-    lowered = path.lower()
-    return provider_types.is_secret_key(last) or "secret" in lowered or "password" in lowered
+    parts = path.replace("[", ".").replace("]", "").split(".")
+    return any(provider_types.is_secret_key(part.strip()) for part in parts)
 
 
 def error_message(status: int, reason: str, content_type: str, text: str, body: ServerErrorBody) -> str:
-    """The server's message, else a line of its plain-text body, else the reason phrase."""
+    """The server's message, else its plain-text body (masked first, then whitespace
+    collapsed and cut), else the reason phrase."""
     if body.message:
         return body.message
     if text.strip() and not is_html(content_type, text) and not looks_json(text):
-        return " ".join(text.split())[:300]
-    return reason or f"HTTP {status}"
+        return redact.scrub_cut(text, MAX_MESSAGE)
+    return redact.scrub_cut(reason, MAX_MESSAGE) or f"HTTP {status}"
 
 
 def status_hints(status: int, body: ServerErrorBody, can_mint: bool, html: bool) -> list[str]:
@@ -147,7 +152,7 @@ def connection_reason(text: str, fallback: str) -> str:
     ):
         if needle in text:
             return reason
-    return text.splitlines()[0][:200] if text else fallback
+    return redact.scrub_cut(text.splitlines()[0], 200) if text.strip() else fallback
 
 
 #: What broke after the connection was made (the server was reached), by the text of the
@@ -226,7 +231,7 @@ def chain_text(exc: BaseException) -> str:
 
 def first_line(text: str, limit: int = 200) -> str:
     stripped = text.strip()
-    return stripped.splitlines()[0][:limit] if stripped else ""
+    return redact.scrub_cut(stripped.splitlines()[0], limit) if stripped else ""
 
 
 def plural_retries(retries: int) -> str:

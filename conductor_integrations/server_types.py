@@ -5,7 +5,8 @@ How an ``IntegrationDef`` is read (written once, here):
 
 1. ``type`` is the provider type, ``category`` its category, ``name`` its label;
 2. each ``configuration`` form field is a key (``fieldName``): required when it is not
-   ``optional``; secret when its ``fieldType`` is ``PASSWORD`` or ``FILE``;
+   ``optional``; secret when its ``fieldType`` is ``PASSWORD`` or ``FILE`` (and then secret
+   for the rest of the process wherever it appears: ``provider_types.is_secret_key``);
 3. a field that is not optional but ``dependsOn`` a dropdown value (``[{fieldName, value}]``)
    is required only for that value, like the table's ``connectionType`` rules; the dropdown's
    ``valueOptions`` are then its allowed values.
@@ -95,6 +96,7 @@ def server_type(definition: Any) -> ServerType | None:
         key = f["fieldName"]
         if _text(f.get("fieldType")).upper() in SECRET_FIELD_TYPES:
             secret.append(key)
+            provider_types.note_server_secret_keys([key])
         depends = _depends(f)
         if f.get("optional") is True:
             optional.append(key)

@@ -1,16 +1,15 @@
 """How providers are shown: stable records for JSON/YAML, rows for the list table, the
 detail view of ``provider get`` and the request printed by ``put --dry-run``.
 
-Secret configuration values are masked by key (the secret keys of the type table, and any
-value the server already masked) before anything leaves this module; ``output`` scrubs
+Secret configuration values are masked by key (``provider_types.is_secret_key``, at any
+depth, and any value the server already masked) before anything leaves this module; ``output`` scrubs
 every known secret value on top of that.
 """
 
 import datetime as dt
-import re
 from typing import Any, Optional
 
-from conductor_integrations import output, provider_types, redact
+from conductor_integrations import output, plan, provider_types, redact
 
 #: Keys of a provider record, in this order, always present (None when unknown).
 RECORD_KEYS = (
@@ -35,17 +34,16 @@ LIST_COLUMNS = (
     ("models", "MODELS"),
     ("updated", "UPDATED"),
 )
-#: How servers mask secrets on read (Orkes: ``xxxxxxxxxx``).
-_SERVER_MASK = re.compile(r"^(x{4,}|\*{4,})$")
 
 
 def secret_keys(config: Any, extra: Any = ()) -> set[str]:
-    """The keys of ``config`` whose values are secrets: secret by name, already masked by
-    the server, or named in ``extra``."""
+    """The keys of ``config`` whose values are secrets: secret by name
+    (``provider_types.is_secret_key``), already masked by the server (``plan.is_masked``),
+    or named in ``extra``. Secret keys nested inside values are masked by ``redact``."""
     if not isinstance(config, dict):
         return set()
     found = {k for k in config if provider_types.is_secret_key(k) or k in set(extra)}
-    found.update(k for k, v in config.items() if isinstance(v, str) and _SERVER_MASK.match(v))
+    found.update(k for k, v in config.items() if plan.is_masked(v))
     return found
 
 

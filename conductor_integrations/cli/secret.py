@@ -46,10 +46,10 @@ KeyArg = Annotated[
 def check_key(key: str) -> None:
     """Warn when ``key`` is not a secret key of any provider type (it still works through
     an explicit ``${keyring}`` reference)."""
-    if provider_types.is_secret_key(key):
-        return
     tbl = provider_types.table()
     known = {k for name in tbl.names() for k in tbl.types[name].all_keys}
+    if provider_types.is_secret_key(key) and (key in known or key in tbl.secret_keys):
+        return
     if key in known:
         output.warning(
             f"{key!r} is not a secret key of any provider type: it is used only where a document "

@@ -11,12 +11,22 @@ error messages, ``validationErrors`` (``invalidValue`` included), HTML error pag
 bodies and a response header. Every command runs against it once answering normally (in
 every output format) and once for each kind of failure.
 
+The server is hostile as well as chatty: it echoes the request whitespace-mangled (tabs,
+newlines, runs of spaces), padded so that a secret crosses the cut integ makes in a message,
+cut off by the server itself in the middle of a secret, URL-encoded and HTML-escaped; and it
+sends back in clear, under secret-looking keys integ's type table does not list
+(``schemaRegistryAuthValue``, ``clientSecret``, ``private_key``, nested ones), a secret only
+it knows. Neither a secret in any of its forms nor any piece of 6 characters or more of it
+(with a marker character, so ordinary text cannot match) may show.
+
 This extends ``tests/test_secret_leak.py`` (same ``World`` idea, same ``leaks`` check) from a
 few commands to all of them.
 """
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +57,16 @@ FAILURES = (
     (404, "json", {}),
     (500, "text", {}),
     (503, "json", {"Retry-After": "0"}),
+    (400, "mangled", {}),
+    (400, "long", {}),
+    (422, "cut", {}),
+    (400, "url", {}),
+    (403, "html-escaped", {}),
 )
+#: Values with whitespace inside (a tab, a newline or a run of spaces), marked with "€".
+spaced_secrets = st.tuples(
+    marked_secrets, st.integers(1, 40), st.sampled_from(["\t", "  ", " \n ", " "])
+).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] :] if 0 < t[1] < len(t[0]) else t[0] + t[2] + "x-0009")
 #: Header-safe values (a token travels in X-Authorization), marked with "ß".
 header_secrets = st.tuples(
     st.text(alphabet=SECRET_ALPHABET.replace("€", ""), min_size=8, max_size=32), st.integers(0, 32)
@@ -90,9 +109,20 @@ class Secrets:
     token: str  # CONDUCTOR_AUTH_TOKEN
     key_secret: str  # CONDUCTOR_AUTH_SECRET
     minted: str  # what the server mints at POST /api/token
+    #: only the server knows it: sent back in clear under keys the type table does not list
+    server: str = "srv-auth-value-€-0008"
 
     def all(self) -> list[str]:
-        return [self.ring, self.file, self.env, self.stdin, self.token, self.key_secret, self.minted]
+        return [
+            self.ring,
+            self.file,
+            self.env,
+            self.stdin,
+            self.token,
+            self.key_secret,
+            self.minted,
+            self.server,
+        ]
 
 
 def strings_in(body: bytes) -> list[str]:
@@ -123,8 +153,10 @@ class EchoServer:
     """Answers like Conductor, with everything it was sent woven into its replies."""
 
     minted: str
+    server_secret: str = Secrets.server
     failure: tuple[int, str, dict[str, str]] | None = None
     seen: list[str] = field(default_factory=list)
+    pads: Iterator[int] = field(default_factory=lambda: itertools.cycle(range(0, 300, 13)))
 
     def __call__(self, req: Request) -> Reply:
         auth = req.headers.get("x-authorization", "")
@@ -173,6 +205,38 @@ class EchoServer:
             )
         if kind == "text":
             return Reply(status, f"Internal error while handling {echo}", headers=headers)
+        if kind == "mangled":  # every whitespace run replaced by tabs, newlines and spaces
+            return Reply(status, "bad request: " + "\t\n   ".join(echo.split()), headers=headers)
+        if kind == "long":  # padded so that integ's cut falls at another place each time
+            return Reply(status, "." * next(self.pads) + f" could not handle {echo}", headers=headers)
+        if kind == "url":
+            return Reply(
+                status, f"bad request at /echo?q={quote(echo)}&r={quote(echo, safe='')}", headers=headers
+            )
+        if kind == "html-escaped":
+            return Reply(
+                status,
+                f"<html><body><pre>{html.escape(echo)}</pre></body></html>",
+                content_type="text/html",
+                headers=headers,
+            )
+        if kind == "cut":  # the server cuts its own messages, in the middle of a secret
+            pad = "." * next(self.pads)
+            return Reply(
+                status,
+                {
+                    "status": status,
+                    "message": f"rejected {pad}{echo}"[:300],
+                    "validationErrors": [
+                        {
+                            "path": "description",
+                            "message": f"{pad}{echo}"[:200] + "...",
+                            "invalidValue": echo[:150],
+                        }
+                    ],
+                },
+                headers=headers,
+            )
         body: dict[str, Any] = {
             "status": status,
             "message": f"rejected: {echo}",
@@ -186,15 +250,21 @@ class EchoServer:
             body.update(error="INVALID_TOKEN", message=f"token {auth} refused")
         return Reply(status, body, headers=headers)
 
-    @staticmethod
-    def provider(name: str, echo: str, with_models: bool = False) -> dict[str, Any]:
+    def provider(self, name: str, echo: str, with_models: bool = False) -> dict[str, Any]:
         found: dict[str, Any] = {
             "name": name,
             "type": "openai",
             "category": "AI_MODEL",
             "description": f"echo: {echo}",
             "enabled": True,
-            "configuration": {"api_key": echo, "endpoint": f"https://u:{echo}@api.example.com/v1"},
+            "configuration": {
+                "api_key": echo,
+                "endpoint": f"https://u:{echo}@api.example.com/v1",
+                "schemaRegistryAuthValue": self.server_secret,
+                "clientSecret": self.server_secret,
+                "private_key": self.server_secret,
+                "options": {"ssl": {"keyPassphrase": self.server_secret}, "retries": "3"},
+            },
             "tags": [{"key": "team", "value": echo}],
             "modelsCount": 1,
             "createTime": 1764326634134,
@@ -203,17 +273,16 @@ class EchoServer:
             "updatedBy": "someone",
         }
         if with_models:
-            found["apis"] = [EchoServer.model(name, "gpt-4o", echo)]
+            found["apis"] = [self.model(name, "gpt-4o", echo)]
         return found
 
-    @staticmethod
-    def model(provider: str, name: str, echo: str) -> dict[str, Any]:
+    def model(self, provider: str, name: str, echo: str) -> dict[str, Any]:
         return {
             "integrationName": provider,
             "api": name,
             "description": f"echo: {echo}",
             "enabled": True,
-            "configuration": {"api_key": echo},
+            "configuration": {"api_key": echo, "sasToken": self.server_secret},
             "createdBy": echo,
         }
 
@@ -282,7 +351,7 @@ class World:
         self.key_file.write_text(s.file + "\n", "utf-8")
         self.fleet = base / "fleet.yaml"
         self.fleet.write_text(FLEET, "utf-8")
-        self.echo = EchoServer(s.minted)
+        self.echo = EchoServer(s.minted, s.server)
         self.server = serve(self.echo)
         monkeypatch.setenv("LEAK_ENV", s.env)
         monkeypatch.setenv("CONDUCTOR_SERVER_URL", self.server.url)
@@ -330,10 +399,31 @@ def run_everything(
             assert r.exit_code in CONTRACT, (args, fmt, failure, text)
 
 
+#: Marker characters: every secret of these tests has one, and integ's own text none.
+MARKERS = "€ß"
+
+
+def pieces(value: str, size: int = 6) -> list[str]:
+    """The ``size``-character pieces of ``value`` holding a marker character."""
+    found = {value[i : i + size] for i in range(len(value) - size + 1)}
+    return sorted(p for p in found if any(m in p for m in MARKERS))
+
+
+def shown_pieces(text: str, value: str) -> list[str]:
+    """Pieces of ``value`` (in any form, whitespace collapsed too) that ``text`` shows."""
+    flat = " ".join(text.split())
+    candidates = {p for form in forms_of(value) for p in pieces(form)}
+    return sorted(p for p in candidates if p in text or " ".join(p.split()) in flat)
+
+
+def forms_of(value: str) -> list[str]:
+    return [value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], html.escape(value)]
+
+
 def assert_no_leak(w: World) -> None:
     for secret in w.secrets.all():
         for args, _, text in w.outputs:
-            found = leaks(text, secret)
+            found = leaks(text, secret) + shown_pieces(text, secret)
             assert found == [], f"integ {' '.join(args)} showed a secret ({found}):\n{text}"
 
 
@@ -342,17 +432,18 @@ def assert_no_leak(w: World) -> None:
 NASTY = Secrets(
     ring='sk-"ring"\\ %2F+/é€-0001',
     file="sk-'file'\n-€-0002",
-    env="sk-env+/%-€-ß-0003",
-    stdin='sk-"stdin"-€\\-0004',
+    env="sk-env+/%-€\t-ß  -0003",
+    stdin='sk-"stdin" \t-€\\-0004',
     token='tok-"ß"+/%-0005',
     key_secret="key-secret-€/'-0006",
     minted="minted-ß%2B+/\\-0007",
+    server='srv-<auth>&"value"-€-0008',
 )
 
 
 #: Fewer runs where the full set adds nothing new (the output code is the same).
 SOME_FORMATS = (("-o", "table"), ("-o", "json", "--debug"))
-SOME_FAILURES = (FAILURES[0], FAILURES[2], FAILURES[4])
+SOME_FAILURES = (FAILURES[0], FAILURES[2], FAILURES[4], FAILURES[7], FAILURES[8])
 
 
 @pytest.mark.parametrize("auth", ["token", "key"])
@@ -368,13 +459,14 @@ def test_no_command_shows_a_secret(integ: Any, worlds: Callable[[Secrets, str], 
 
 @EXAMPLES
 @given(
-    ring=marked_secrets,
+    ring=spaced_secrets,
     file=marked_secrets,
-    env=marked_secrets,
+    env=spaced_secrets,
     stdin=marked_secrets,
     token=header_secrets,
     key_secret=marked_secrets,
     minted=header_secrets,
+    server=marked_secrets,
     auth=st.sampled_from(["token", "key"]),
 )
 def test_no_command_shows_a_random_secret(
@@ -388,8 +480,9 @@ def test_no_command_shows_a_random_secret(
     token: str,
     key_secret: str,
     minted: str,
+    server: str,
 ) -> None:
-    w = worlds(Secrets(ring, file, env, stdin, token, key_secret, minted), auth)
+    w = worlds(Secrets(ring, file, env, stdin, token, key_secret, minted, server), auth)
     run_everything(integ, w, SOME_FORMATS, SOME_FAILURES)
     assert_no_leak(w)
 
@@ -399,5 +492,15 @@ def test_the_check_can_fail(integ: Any, worlds: Callable[[Secrets, str], World])
     s = Secrets(*(f"value-{i}-€-secret" for i in range(5)), "tok-ß-token-0001", "tok-ß-minted-0002")
     w = worlds(s, "token")
     w.outputs.append((["echo"], 0, f"rejected: {json.dumps(s.file)[1:-1]}"))
+    with pytest.raises(AssertionError, match="showed a secret"):
+        assert_no_leak(w)
+
+
+@pytest.mark.parametrize("shown", ["x value-1-€-se", "value-1-€-secr...", "-1-€-secret"])
+def test_the_check_sees_a_piece(integ: Any, worlds: Callable[[Secrets, str], World], shown: str) -> None:
+    """A piece of a secret (a server's cut, integ's cut) is seen too."""
+    s = Secrets(*(f"value-{i}-€-secret" for i in range(5)), "tok-ß-token-0001", "tok-ß-minted-0002")
+    w = worlds(s, "token")
+    w.outputs.append((["echo"], 0, f"rejected: {shown}"))
     with pytest.raises(AssertionError, match="showed a secret"):
         assert_no_leak(w)
