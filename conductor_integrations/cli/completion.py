@@ -179,7 +179,7 @@ def complete_command(shell: Annotated[Shell, typer.Argument(metavar="SHELL")]) -
             lines.append(value)
         else:
             lines.append(f"{value}\t{' '.join(help.split())}")
-    output.text("\n".join(lines))
+    output.text("\n".join(lines), keep="\t")  # the tab between a value and its help
 
 
 # -- the engine: which parameter the cursor is on, the same way the parser will see it --
