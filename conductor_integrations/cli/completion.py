@@ -152,7 +152,9 @@ def completion_command(
 
     Completion covers commands, options, provider types, the configuration keys of the type
     given with -t, categories, output formats, profile names and provider names seen
-    before. It works offline: nothing is sent to a server on TAB.
+    before. It works offline: nothing is sent to a server on TAB. Names from a server or a
+    file are quoted for the shell (bash gets them escaped for the word being completed;
+    zsh and fish quote them themselves); names with control characters are not offered.
 
     Save the script where your shell looks for completions, or load it from the shell's
     start-up file; `man integ-completion` shows both for each shell.
