@@ -2,14 +2,20 @@
 
 Data goes to stdout; messages, warnings and progress go to stderr. Every string passes
 through ``redact.scrub`` on its way out, so a secret value met anywhere in the process is
-never printed. Colour only on a terminal, never with ``NO_COLOR`` or ``--no-color``.
+never printed, and then through ``escape_controls``, so the control characters a server or a
+document puts in a name, a description or an error (escape sequences, bidi overrides) are
+shown as ``\x1b`` or ``\u202e`` instead of acting on the terminal. JSON and YAML carry such
+characters as their own escapes, so the data stays exact. Rich markup is never interpreted.
+Colour only on a terminal, never with ``NO_COLOR`` or ``--no-color``.
 The only module that imports rich.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -70,8 +76,36 @@ def console(stderr: bool = False) -> Console:
     return _consoles[stderr]
 
 
-def _write(stream: Any, text: str) -> None:
-    stream.write(redact.scrub(text))
+#: What a terminal acts on instead of showing: the C0 controls but newline (tab included),
+#: DEL, the C1 controls, the bidirectional controls that reorder a line (U+061C, U+200E/F,
+#: U+202A-U+202E, U+2066-U+2069) and the Unicode line and paragraph separators.
+_CONTROLS = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _shown(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """``text`` with every control character (see ``_CONTROLS``) but those in ``keep``
+    written as a visible escape: ``\\x1b``, ``\\u202e``. Newlines always stay."""
+    if not _CONTROLS.search(text):
+        return text
+    if keep:
+        return _CONTROLS.sub(lambda m: m.group() if m.group() in keep else _shown(m), text)
+    return _CONTROLS.sub(_shown, text)
+
+
+def has_controls(text: str) -> bool:
+    """True when ``text`` holds a newline or a character ``escape_controls`` escapes."""
+    return "\n" in text or _CONTROLS.search(text) is not None
+
+
+def _write(stream: Any, text: str, keep: str = "") -> None:
+    stream.write(escape_controls(redact.scrub(text), keep))
     stream.flush()
 
 
@@ -85,7 +119,7 @@ def _styled(prefix: str, style: str, text: str) -> None:
 
         line = Text()
         line.append(prefix, style=style)
-        line.append(redact.scrub(text))
+        line.append(escape_controls(redact.scrub(text)))
         con.print(line)
     else:
         _write(sys.stderr, prefix + text + "\n")
@@ -121,20 +155,52 @@ def debug(text: str) -> None:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(redact.scrub_data(data), indent=2, ensure_ascii=False) + "\n"
+    """JSON with non-ASCII text as it is, but the control characters as ``\\uXXXX``
+    (json escapes C0 itself; outside strings JSON text is ASCII)."""
+    text = json.dumps(redact.scrub_data(data), indent=2, ensure_ascii=False) + "\n"
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+@functools.lru_cache(maxsize=1)
+def _yaml_dumper() -> Any:
+    """``yaml.SafeDumper``, but a string holding a control character is written double-quoted
+    with escapes (``"\\e"``, ``"\\u202E"``): safe_dump with allow_unicode writes bidi controls
+    and NEL raw (NEL even as a line break, which changes the value)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        def analyze_scalar(self, scalar: str) -> Any:
+            analysis = super().analyze_scalar(scalar)
+            if _CONTROLS.search(scalar):
+                analysis.allow_flow_plain = analysis.allow_block_plain = False
+                analysis.allow_single_quoted = analysis.allow_block = False
+            return analysis
+
+        def write_double_quoted(self, text: str, split: bool = True) -> None:
+            if not _CONTROLS.search(text):
+                return super().write_double_quoted(text, split)
+            unicode, self.allow_unicode = self.allow_unicode, False  # escape all but ASCII
+            try:
+                return super().write_double_quoted(text, split)
+            finally:
+                self.allow_unicode = unicode
+
+    return Dumper
 
 
 def to_yaml(data: Any, explicit_start: bool = False) -> str:
     import yaml
 
-    return yaml.safe_dump(
+    text: str = yaml.dump(
         redact.scrub_data(data),
+        Dumper=_yaml_dumper(),
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
         explicit_start=explicit_start,
         width=1000,
     )
+    return text
 
 
 def data(obj: Any, fmt: str | None = None) -> None:
@@ -143,9 +209,9 @@ def data(obj: Any, fmt: str | None = None) -> None:
     _write(sys.stdout, to_json(obj) if fmt == "json" else to_yaml(obj))
 
 
-def text(value: str) -> None:
-    """Print plain data text to stdout."""
-    _write(sys.stdout, value if value.endswith("\n") else value + "\n")
+def text(value: str, keep: str = "") -> None:
+    """Print plain data text to stdout (control characters escaped, but those in ``keep``)."""
+    _write(sys.stdout, value if value.endswith("\n") else value + "\n", keep)
 
 
 def cell(value: Any) -> str:
@@ -174,16 +240,21 @@ def table(
     for _, header in columns:
         tbl.add_column(header, overflow="fold")
     for row in rows:
-        tbl.add_row(*(redact.scrub(cell(row.get(key))) for key, _ in columns))
+        tbl.add_row(*(escape_controls(redact.scrub(cell(row.get(key)))) for key, _ in columns))
     console().print(tbl)
 
 
 def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
     cells = [[header for _, header in columns]]
-    cells += [[cell(row.get(key)).replace("\n", " ") for key, _ in columns] for row in rows]
+    cells += [[_plain_cell(row.get(key)) for key, _ in columns] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
     lines = ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines) + "\n"
+
+
+def _plain_cell(value: Any) -> str:
+    """One line, secrets masked and controls escaped before the widths are measured."""
+    return escape_controls(redact.scrub(cell(value).replace("\n", " ")))
 
 
 def records(

@@ -82,9 +82,15 @@ class ConfigFlag:
     def parse(cls, text: str) -> ConfigFlag:
         key, sep, value = text.partition("=")
         key = key.strip()
-        if not sep or not key:
+        # What was given may be a secret (the key or the = forgotten): never repeat it.
+        if not sep:
             raise UsageError(
-                f"-c {text!r}: expected KEY=VALUE or KEY=@PATH",
+                "-c: expected KEY=VALUE or KEY=@PATH, the value given has no =",
+                hints=["for example: -c endpoint=https://api.openai.com/v1 -c api_key=@key.txt"],
+            )
+        if not key:
+            raise UsageError(
+                "-c =VALUE: the key before = is empty",
                 hints=["for example: -c endpoint=https://api.openai.com/v1 -c api_key=@key.txt"],
             )
         if value.startswith("@") and len(value) > 1:

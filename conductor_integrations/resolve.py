@@ -113,7 +113,7 @@ def read_hidden(prompt: str) -> str:
     import getpass
 
     try:
-        value = getpass.getpass(prompt)
+        value = getpass.getpass(output.escape_controls(prompt))  # names in it are a document's
     except EOFError:
         value = ""
     redact.register(value)
@@ -139,7 +139,7 @@ def read_stdin_secret(stream: TextIO | None = None, what: str = "the secret") ->
 def ask_yes_no(question: str, default: bool = True) -> bool:
     """A yes/no question on the terminal (stderr for the question, stdin for the answer)."""
     suffix = " [Y/n] " if default else " [y/N] "
-    sys.stderr.write(question + suffix)
+    sys.stderr.write(output.escape_controls(question) + suffix)
     sys.stderr.flush()
     try:
         answer = sys.stdin.readline()

@@ -1,6 +1,7 @@
 """Shell completion: the value callbacks, the engine behind ``integ __complete`` and the
 ``integ completion SHELL`` command. Real shells are driven in test_completion_shells.py."""
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -274,3 +275,98 @@ def test_hidden_complete_command_is_not_listed(integ: Any) -> None:
     result = integ("--help")
     assert "__complete" not in result.stdout
     assert "completion" in result.stdout
+
+
+# -- names from servers and files are hostile ---------------------------------------------
+
+HOSTILE_NAME = "zzq;id>/tmp/x"
+
+
+def _complete(integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str, line: str) -> list[str]:
+    monkeypatch.setenv(completion.LINE_VAR, line)
+    monkeypatch.delenv(completion.BREAKS_VAR, raising=False)
+    result = integ("__complete", shell)
+    assert result.exit_code == 0, result.output
+    return result.stdout.splitlines()[1:]
+
+
+@pytest.mark.parametrize(
+    ("typed", "inserted"),
+    [
+        ("zz", "zzq\\;id\\>/tmp/x"),
+        ("'zz", "zzq;id>/tmp/x"),
+        ('"zz', "zzq;id>/tmp/x"),
+        ("zzq\\;i", "zzq\\;id\\>/tmp/x"),
+    ],
+)
+def test_bash_gets_names_quoted_for_the_word_being_completed(
+    integ: Any, monkeypatch: pytest.MonkeyPatch, typed: str, inserted: str
+) -> None:
+    complete.remember_providers([HOSTILE_NAME, "other"])
+    assert _complete(integ, monkeypatch, "bash", f"integ provider get {typed}") == [inserted]
+
+
+@pytest.mark.parametrize(
+    ("name", "quote", "inserted"),
+    [
+        ("a$(id)`id`", "", "a\\$\\(id\\)\\`id\\`"),
+        ("a$(id)`id`", '"', "a\\$(id)\\`id\\`"),
+        ("a'b", "'", "a'\\''b"),
+        ("a'", "'", "a'\\'''"),  # ends in the quote: readline would not close it
+        ('a"b\\c!', '"', 'a\\"b\\\\c"\'!\'""'),
+        ("a b&c|d<e*f?[g]{h,i}~j#k", "", "a\\ b\\&c\\|d\\<e\\*f\\?\\[g\\]\\{h,i\\}\\~j\\#k"),
+        ("ok-name_1.2:3@4%5+6=7/8,é", "", "ok-name_1.2:3@4%5+6=7/8,é"),
+    ],
+)
+def test_bash_quoting_of_every_special_character(
+    integ: Any, monkeypatch: pytest.MonkeyPatch, name: str, quote: str, inserted: str
+) -> None:
+    complete.remember_providers([name])
+    assert _complete(integ, monkeypatch, "bash", f"integ provider get {quote}{name[0]}") == [inserted]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_zsh_and_fish_get_the_name_as_it_is_and_quote_it_themselves(
+    integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str
+) -> None:
+    complete.remember_providers([HOSTILE_NAME])
+    assert _complete(integ, monkeypatch, shell, "integ provider get zz") == [HOSTILE_NAME]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("bad", ["\n", "\r", "\t", "\x1b[2J", "\x00", "\x9b", "\u202e", "\u2066", "\u2028"])
+def test_names_that_cannot_be_shown_or_quoted_are_left_out(
+    integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str, bad: str
+) -> None:
+    from conductor_integrations import private_files
+
+    cfg.write_profile(cfg.config_file(), f"zz-profile{bad}x", {"server": "https://x.example"})
+    cfg.write_profile(cfg.config_file(), "zz-good", {"server": "https://x.example"})
+    index = {"secrets": {f"zz-secret{bad}x": ["api_key"], "zz-kept": ["api_key"]}}
+    private_files.write_private(private_files.index_path(), index)
+    path = cfg.data_dir() / complete.KNOWN_PROVIDERS_FILE
+    known = "" if bad == "\n" else f"zz-known{bad}x\n"  # a line is a name: the file has no \n in one
+    path.write_text(f"{known}zz-fine\n", "utf-8")
+    assert _complete(integ, monkeypatch, shell, "integ provider get zz") == ["zz-fine", "zz-kept"]
+    assert _complete(integ, monkeypatch, shell, "integ provider list --profile zz") == ["zz-good"]
+
+
+def test_a_known_providers_file_that_is_not_a_file_completes_nothing() -> None:
+    import subprocess
+    import sys
+
+    path = cfg.data_dir() / complete.KNOWN_PROVIDERS_FILE
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)  # reading a FIFO waits for a writer: TAB would hang
+    env = dict(os.environ, **{completion.LINE_VAR: "integ provider get "})
+    done = subprocess.run(
+        [sys.executable, "-m", "conductor_integrations", "__complete", "bash"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,  # a safety net for the hang, not a speed check
+    )
+    assert done.stdout.splitlines() == [":"]
+    path.unlink()
+    path.write_text("x" * complete.MAX_KNOWN_BYTES + "\nzz-late\n")  # over the size limit
+    assert complete.known_providers() == []

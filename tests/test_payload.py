@@ -125,6 +125,25 @@ def test_malformed_config_flag_is_a_usage_error(text: str) -> None:
         ConfigFlag.parse(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("=sk-live-Q9f3-secret", "-c =VALUE: the key before = is empty"),
+        ("  =sk-live-Q9f3-secret", "-c =VALUE: the key before = is empty"),
+        ("sk-live-Q9f3-secret", "-c: expected KEY=VALUE or KEY=@PATH, the value given has no ="),
+        ("api_key sk-live-Q9f3-secret", "-c: expected KEY=VALUE or KEY=@PATH, the value given has no ="),
+    ],
+)
+def test_a_malformed_config_flag_never_echoes_what_was_given(text: str, said: str) -> None:
+    """What follows -c may be a secret (a key forgotten, or the = forgotten): the message
+    says what is wrong without repeating any of it."""
+    with pytest.raises(UsageError) as caught:
+        ConfigFlag.parse(text)
+    shown = " ".join([caught.value.message, *caught.value.hints, *caught.value.details])
+    assert caught.value.message == said
+    assert "Q9f3" not in shown and "sk-live" not in shown
+
+
 def test_config_from_file_drops_one_trailing_newline(tmp_path: Path) -> None:
     key = tmp_path / "key.txt"
     key.write_text("sk-file\n\n")

@@ -83,6 +83,18 @@ def test_prompt_and_store(
     assert "sk-typed-at-prompt" not in err
 
 
+def test_prompts_show_control_characters_in_names_escaped(
+    monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A document names the provider: its name is the document's text, shown escaped."""
+    prompt = Prompt(monkeypatch, "sk-typed-at-prompt", "n\n")
+    LocalResolver(interactive=True).missing_secret("evil\x1b]0;title\x07\u202e", "api_key")
+    assert prompt.asked == ["api_key for evil\\x1b]0;title\\x07\\u202e (input hidden, Enter to skip): "]
+    err = capsys.readouterr().err
+    assert "keyring as evil\\x1b]0;title\\x07\\u202e/api_key" in err
+    assert "\x1b" not in err and "\u202e" not in err
+
+
 @pytest.mark.parametrize("answer", ["n\n", "no\n", ""])
 def test_prompt_without_storing(
     monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, answer: str

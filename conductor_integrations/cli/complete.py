@@ -7,14 +7,18 @@ nothing heavy (no requests, no keyring) and never raise.
 """
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
 
 #: Provider names seen on a server, one per line, in the data folder.
 KNOWN_PROVIDERS_FILE = "known-providers"
-#: The known-providers file keeps at most this many names (the most recent ones win).
+#: The known-providers file keeps at most this many names (the most recent ones win), of at
+#: most MAX_NAME characters; a bigger file is not read (it is not one integ wrote).
 MAX_KNOWN = 2000
+MAX_NAME = 256
+MAX_KNOWN_BYTES = 2 * 1024 * 1024
 
 
 def _params(ctx: Any) -> dict[str, Any]:
@@ -131,17 +135,33 @@ def _data_file(name: str) -> Optional[Path]:
 
 
 def _read_names(path: Optional[Path]) -> list[str]:
+    """The names in ``path``, one a line. Anyone may have written the file: only a regular
+    file of at most MAX_KNOWN_BYTES is read (a FIFO would block every TAB), and only
+    printable names are kept; completion quotes them for the shell."""
     if path is None:
         return []
     try:
-        text = path.read_text("utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return []
+    try:
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return []
+            data = file.read(MAX_KNOWN_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    return [line.strip() for line in text.splitlines() if _valid_name(line.strip())]
+    if len(data) > MAX_KNOWN_BYTES:
+        return []
+    names = (line.strip(" \r") for line in text.split("\n"))
+    return [name for name in names if _valid_name(name)]
 
 
 def _valid_name(name: str) -> bool:
-    return bool(name) and name.isprintable() and not name.isspace() and "\t" not in name
+    """Non-empty, at most MAX_NAME characters, nothing a terminal acts on (isprintable
+    refuses controls, bidi controls and every line break)."""
+    return bool(name) and len(name) <= MAX_NAME and name.isprintable() and not name.isspace()
 
 
 def known_providers() -> list[str]:

@@ -82,7 +82,7 @@ _integ() {
     for entry in "${(@)reply[2,-1]}"; do
         [[ -n $entry ]] || continue
         value=${entry%%$'\t'*}
-        value=${value//:/\\:}
+        value=${${value//\\/\\\\}//:/\\:}
         if [[ $entry == *$'\t'* ]]; then
             items+=("$value:${entry#*$'\t'}")
         else
@@ -152,7 +152,9 @@ def completion_command(
 
     Completion covers commands, options, provider types, the configuration keys of the type
     given with -t, categories, output formats, profile names and provider names seen
-    before. It works offline: nothing is sent to a server on TAB.
+    before. It works offline: nothing is sent to a server on TAB. Names from a server or a
+    file are quoted for the shell (bash gets them escaped for the word being completed;
+    zsh and fish quote them themselves); names with control characters are not offered.
 
     Save the script where your shell looks for completions, or load it from the shell's
     start-up file; `man integ-completion` shows both for each shell.
@@ -174,12 +176,78 @@ def complete_command(shell: Annotated[Shell, typer.Argument(metavar="SHELL")]) -
     except Exception:
         directive, items = ["files"], []
     lines = [":" + ",".join(directive)]
+    quote = bash_word(line, breaks)[1] if shell is Shell.bash else ""
     for value, help in items:
-        if shell is Shell.bash or not help:
-            lines.append(value)
+        if shell is Shell.bash:
+            lines.append(bash_quote(value, quote))  # bash inserts what it gets, as it is
+        elif not help:
+            lines.append(value)  # zsh and fish quote what they insert themselves
         else:
             lines.append(f"{value}\t{' '.join(help.split())}")
-    output.text("\n".join(lines))
+    output.text("\n".join(lines), keep="\t")  # the tab between a value and its help
+
+
+# -- quoting for bash ----------------------------------------------------------------------
+
+#: Characters bash reads as themselves outside quotes (and any non-ASCII one).
+_BASH_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.,:/@%+=")
+
+
+def bash_word(line: str, breaks: str) -> tuple[str, str]:
+    """The word bash (readline) replaces when it completes the end of ``line``, and the
+    quote it is in (``'``, ``"`` or ``""``): in an unclosed quote, the text after the quote;
+    else the text after the last character of ``breaks`` (COMP_WORDBREAKS) that is neither
+    quoted nor escaped."""
+    quote, begin, opened, escaped = "", 0, 0, False
+    for index, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote, opened = ch, index + 1
+        elif ch in breaks:
+            begin = index + 1
+    return (line[opened:], quote) if quote else (line[begin:], "")
+
+
+def _dequote(word: str, quote: str) -> str:
+    """What bash makes of ``word`` (typed inside ``quote``, if any)."""
+    out: list[str] = []
+    escaped = False
+    for ch in word:
+        if escaped:
+            if quote == '"' and ch not in '"\\$`':
+                out.append("\\")
+            out.append(ch)
+            escaped = False
+        elif ch == "\\" and quote != "'":
+            escaped = True
+        elif quote and ch == quote:
+            quote = ""
+        elif not quote and ch in "'\"":
+            quote = ch
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def bash_quote(value: str, quote: str) -> str:
+    """``value`` written so that bash reads it back as it is, inside ``quote`` (the quote the
+    word on the line is in). Values with control characters never get here (``candidates``
+    leaves them out)."""
+    if not quote:
+        return "".join(c if c in _BASH_PLAIN or ord(c) > 127 else "\\" + c for c in value)
+    if quote == "'":
+        quoted = value.replace("'", "'\\''")
+    else:  # ! would be history expansion even inside "": close, quote it alone, reopen
+        quoted = "".join("\"'!'\"" if c == "!" else "\\" + c if c in '"\\$`' else c for c in value)
+    # readline closes the quote after a single match, unless the text ends with that quote
+    # character already: then close the one just reopened ourselves
+    return quoted + quote if quoted.endswith(quote) else quoted
 
 
 # -- the engine: which parameter the cursor is on, the same way the parser will see it --
@@ -294,8 +362,8 @@ def candidates(root: Any, line: str, breaks: str = "") -> tuple[list[str], list[
     found: list[tuple[str, str]] = []
     for item in items:
         full = head + str(item.value)
-        if not full.startswith(incomplete[:skip]):
-            continue
+        if not full.startswith(incomplete[:skip]) or output.has_controls(full):
+            continue  # a name with a newline or a control character can be neither shown nor typed
         found.append((full[skip:], str(getattr(item, "help", None) or "")))
     open_ended = [value.endswith(("=", "/")) for value, _ in found]
     if any(open_ended) and (len(found) > 1 or all(open_ended)):
@@ -317,8 +385,7 @@ def _shell_prefix(line: str, incomplete: str, breaks: str) -> int:
     (bash splits ``--type=op`` at ``=`` and completes only ``op``)."""
     if not breaks or not incomplete:
         return 0
-    cut = max(line.rfind(c) for c in breaks) + 1
-    shell_word = line[cut:]
+    shell_word = _dequote(*bash_word(line, breaks))
     if not incomplete.endswith(shell_word):
         return 0
     return len(incomplete) - len(shell_word)

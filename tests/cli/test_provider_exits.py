@@ -51,6 +51,17 @@ def test_exit_2_no_server_configured(integ: Any) -> None:
         assert way in r.stderr
 
 
+@pytest.mark.parametrize("given", ["=sk-live-Q9f3-secret", "sk-live-Q9f3-secret"])
+@pytest.mark.parametrize(
+    "command", [["provider", "put", "p1", "-t", "openai", "--dry-run"], ["model", "put", "p1", "gpt-4o"]]
+)
+def test_exit_2_malformed_config_flag_without_echoing_it(integ: Any, command: list[str], given: str) -> None:
+    r = integ(*command, "-c", given, "--server", "http://127.0.0.1:9")
+    assert r.exit_code == 2
+    assert "KEY=VALUE" in r.stderr or "key before =" in r.stderr
+    assert "Q9f3" not in r.output
+
+
 def test_exit_2_unknown_option(integ: Any) -> None:
     assert integ("provider", "list", "--no-such-option").exit_code == 2
 
