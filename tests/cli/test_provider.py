@@ -164,7 +164,7 @@ def test_category_is_filled_and_fields_not_given_are_left_out(
 
 def test_invalid_put_exits_3_and_sends_nothing(integ: Any, mock: responses.RequestsMock) -> None:
     mock.get(f"{API}/integrations/provider/p", status=404)
-    r = integ("provider", "put", "p", "-t", "openai", "-c", "apiKey=x")
+    r = integ("provider", "put", "p", "-t", "openai", "-c", "apiKey=abcd")
     assert r.exit_code == 3
     assert (
         "warning: p configuration.apiKey: unknown key 'apiKey' for openai (did you mean 'api_key'?)"
@@ -363,7 +363,7 @@ def test_update_without_type_is_checked_against_the_live_configuration(
     integ: Any, mock: responses.RequestsMock
 ) -> None:
     mock.get(URL, json=live())
-    r = integ("provider", "put", "openAI-marketing", "-c", "apiKey=x", "--strict")
+    r = integ("provider", "put", "openAI-marketing", "-c", "apiKey=abcd", "--strict")
     assert r.exit_code == 3
     assert "unknown key 'apiKey' for openai" in r.stderr
     assert "requires 'api_key'" not in r.stderr  # the live provider has one

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from conductor_integrations import credentials
+from conductor_integrations import credentials, provider_types
 from tests.hardening import test_leak_everywhere as everywhere
 from tests.hardening.fault_server import Action, FaultServer, Reply, Request
 from tests.test_output import HOSTILE, MARKUP, RAW
@@ -31,11 +31,13 @@ SHOWS_STRINGS = ("provider get", "provider list", "provider tag list", "model ge
 
 
 def poisoned(value: Any) -> Any:
-    """``value`` with HOSTILE added to every string in it (mapping keys aside)."""
+    """``value`` with HOSTILE added to every string in it (mapping keys aside, and values
+    under secret keys: those are masked wherever they appear, so a secret ending in HOSTILE
+    would mask the hostile text everywhere instead of showing it escaped)."""
     if isinstance(value, str):
         return f"{value}{HOSTILE} {MARKUP}"
     if isinstance(value, dict):
-        return {k: poisoned(v) for k, v in value.items()}
+        return {k: v if provider_types.is_secret_key(str(k)) else poisoned(v) for k, v in value.items()}
     if isinstance(value, list):
         return [poisoned(v) for v in value]
     return value
