@@ -8,7 +8,8 @@ How a request is made (written once, here):
 2. Auth (``tokens``): a ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) sent as it is in
    ``X-Authorization`` (no "Bearer"); else, with an application key id, the token cached for
    it, or one minted at ``POST /api/token`` (a 404 there: the server has no auth); else none.
-3. Each attempt ends within ``--timeout`` (the whole reply, not each read) and reads at most
+3. Each attempt ends within ``--timeout``: connecting, sending, the status line, the
+   headers and the body, not each read (``deadline``, at the socket), and reads at most
    ``MAX_REPLY_BYTES``. Connection errors, timeouts, 429, 502, 503 and 504 are retried
    (``--retries``, default 3) with exponential backoff and jitter, honouring ``Retry-After``
    up to ``MAX_RETRY_AFTER`` (a longer one fails at once); other 4xx never are. After
@@ -31,8 +32,18 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
-from conductor_integrations import __version__, config, connection, http_log, redact, replies, tokens
+from conductor_integrations import (
+    __version__,
+    config,
+    connection,
+    deadline,
+    http_log,
+    redact,
+    replies,
+    tokens,
+)
 from conductor_integrations.errors import (
     Interrupted,
     NotFoundError,
@@ -250,11 +261,12 @@ class Client:
             http_log.log_request(method, url, prepared.headers, prepared.body)
             started = time.monotonic()
             try:
-                # Redirects are not followed: requests would turn a redirected POST into a GET.
-                response = self.session.send(
-                    prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
-                )
-                self._read_body(response, started, method, path)
+                with deadline.within(self.timeout):
+                    # Redirects are not followed: requests would turn a redirected POST into a GET.
+                    response = self.session.send(
+                        prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
+                    )
+                    self._read_body(response, started, method, path)
             except requests.exceptions.SSLError as exc:
                 raise ServerUnavailable(
                     f"TLS error talking to {self.base_url}: {_reason(exc)}",
@@ -341,7 +353,8 @@ class Client:
 
     def _unreachable(self, exc: Exception, retries: int) -> ServerUnavailable:
         kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
-        kind = "slow" if isinstance(exc, _SlowReply) else kind
+        if isinstance(exc, _SlowReply) or "DeadlinePassed" in replies.chain_text(exc):
+            kind = "slow"  # part of the reply came, not all of it in time
         message, hints = replies.no_reply(self.base_url, self.timeout, retries, kind, replies.chain_text(exc))
         return ServerUnavailable(message, 0, hints=hints)
 
@@ -435,8 +448,26 @@ class _SlowReply(requests.exceptions.Timeout):
     """The body did not arrive within the attempt's time (retried like a timeout)."""
 
 
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, its connections bounded by the attempt's deadline (``deadline``):
+    direct and through an http(s) proxy; SOCKS proxies keep urllib3's own connections."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(deadline.POOL_CLASSES)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        fresh = proxy not in self.proxy_manager
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if fresh and not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(deadline.POOL_CLASSES)
+        return manager
+
+
 def new_session() -> requests.Session:
     session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, _DeadlineAdapter())
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = ACCEPT
     return session

@@ -189,9 +189,12 @@ def no_reply(base_url: str, timeout: float, retries: int, kind: str, text: str) 
     ``text`` is the error's ``chain_text``."""
     after = plural_retries(retries)
     broken = broken_reply(text)
-    if kind in ("timeout", "slow"):
-        what = "no complete reply" if kind == "slow" else "no reply"
-        return f"{what} from {base_url} within {timeout:g} s{after}", [
+    if kind == "slow":
+        return f"the server at {base_url} was too slow: no complete reply within {timeout:g} s{after}", [
+            "check the server is up, or give it longer with --timeout S"
+        ]
+    if kind == "timeout":
+        return f"no reply from {base_url} within {timeout:g} s{after}", [
             "check the server is up, or give it longer with --timeout S"
         ]
     if broken:
