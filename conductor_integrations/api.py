@@ -17,12 +17,12 @@ How a request is made (written once, here):
 4. A 401/403 whose body's ``error`` is ``EXPIRED_TOKEN`` or ``INVALID_TOKEN`` (or a 401 to a
    cached token): a new token is minted once and the request retried once.
 5. Any other error status becomes ``errors.ServerError.from_status`` with the server's
-   ``message`` and ``validationErrors``; a reply that is not what the API returns is exit 7.
+   ``message`` and ``validationErrors``; a reply that is not what the API returns (not
+   JSON, the wrong shape, nested deeper than ``replies.MAX_DEPTH``) is exit 7.
 """
 
 from __future__ import annotations
 
-import json as jsonlib
 import random
 import threading
 import time
@@ -373,7 +373,9 @@ class Client:
         if not text.strip():
             return None
         try:
-            return jsonlib.loads(text)
+            return replies.loads(text)
+        except replies.TooDeep as exc:  # no shape of the API is that deep
+            raise self._not_the_api(method, path, str(exc)) from None
         except ValueError:
             content_type = response.headers.get("Content-Type", "")
             if method == "GET" or replies.is_html(content_type, text):

@@ -148,13 +148,17 @@ def text(value: str) -> None:
     _write(sys.stdout, value if value.endswith("\n") else value + "\n")
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, depth: int = 8) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return ", ".join(cell(v) for v in value) or "-"
+        if depth <= 0:
+            return "..."
+        return ", ".join(cell(v, depth - 1) for v in value) or "-"
+    if isinstance(value, dict) and redact.deeper_than(value, redact.MAX_DEPTH):
+        return "{...}"  # its repr would recurse as deep as it goes
     return str(value)
 
 

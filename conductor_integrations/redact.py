@@ -37,6 +37,11 @@ SECRET_HEADERS = frozenset(
 #: JSON field names whose values are masked wherever they appear in a logged body.
 SECRET_FIELDS = frozenset({"keySecret", "token", "password", "secret", "accessToken", "refreshToken"})
 
+#: The deepest structure the walkers here go into (replies are refused beyond
+#: ``replies.MAX_DEPTH``, which is less; this also leaves room for what integ wraps
+#: around them), far from Python's recursion limit.
+MAX_DEPTH = 100
+
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
@@ -126,14 +131,40 @@ def mask_provider(obj: Any, secret_keys: Iterable[str]) -> Any:
     return out
 
 
-def scrub_data(obj: Any) -> Any:
-    """``scrub`` applied to every string inside a JSON-like structure."""
+def deeper_than(obj: Any, limit: int) -> bool:
+    """True when ``obj`` nests dicts, lists and tuples deeper than ``limit`` (without
+    recursing)."""
+    todo: list[tuple[Any, int]] = [(obj, 0)]
+    while todo:
+        current, depth = todo.pop()
+        if isinstance(current, dict):
+            current = list(current.values())
+        elif not isinstance(current, (list, tuple)):
+            continue
+        if depth >= limit:
+            return True
+        todo.extend((v, depth + 1) for v in current)
+    return False
+
+
+def scrub_data(obj: Any, max_depth: int | None = None) -> Any:
+    """``scrub`` applied to every string inside a JSON-like structure. Nesting deeper than
+    ``max_depth`` (default ``MAX_DEPTH``) raises ``TooDeepToPrint``: the printers that take
+    the result (JSON, YAML) recurse too."""
+    return _scrub_data(obj, MAX_DEPTH if max_depth is None else max_depth)
+
+
+def _scrub_data(obj: Any, depth: int) -> Any:
     if isinstance(obj, str):
         return scrub(obj)
+    if isinstance(obj, (dict, list, tuple)) and depth <= 0:
+        from conductor_integrations.errors import TooDeepToPrint
+
+        raise TooDeepToPrint(f"cannot print data nested deeper than {MAX_DEPTH} levels")
     if isinstance(obj, dict):
-        return {scrub_data(k): scrub_data(v) for k, v in obj.items()}
+        return {_scrub_data(k, depth): _scrub_data(v, depth - 1) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [scrub_data(v) for v in obj]
+        return [_scrub_data(v, depth - 1) for v in obj]
     return obj
 
 
@@ -157,10 +188,13 @@ def _secret_key(key: str) -> bool:
     return provider_types.is_secret_key(key)
 
 
-def mask_body(obj: Any) -> Any:
+def mask_body(obj: Any, depth: int = MAX_DEPTH) -> Any:
     """A JSON body (request or response) for the debug log: the values of ``keySecret``,
     ``token``, secret configuration keys and the like masked at any depth, and every
-    registered value scrubbed from the rest."""
+    registered value scrubbed from the rest. Anything nested deeper than ``MAX_DEPTH`` is
+    masked whole."""
+    if isinstance(obj, (dict, list, tuple)) and depth <= 0:
+        return MASK
     if isinstance(obj, dict):
         return {
             scrub(str(k)): (
@@ -169,24 +203,28 @@ def mask_body(obj: Any) -> Any:
                 and _secret_key(k)
                 and v not in (None, "")
                 and not isinstance(v, (dict, list))
-                else mask_body(v)
+                else mask_body(v, depth - 1)
             )
             for k, v in obj.items()
         }
     if isinstance(obj, (list, tuple)):
-        return [mask_body(v) for v in obj]
+        return [mask_body(v, depth - 1) for v in obj]
     return scrub(obj) if isinstance(obj, str) else obj
 
 
 def mask_json_text(text: str | bytes | None) -> str:
     """A raw body for the debug log: parsed and masked with ``mask_body`` when it is JSON,
-    else scrubbed as text."""
+    else scrubbed as text; JSON nested too deep to mask is not shown at all."""
+    from conductor_integrations import replies
+
     if text is None:
         return ""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     try:
-        parsed = json.loads(text)
+        parsed = replies.loads(text)
+    except replies.TooDeep as exc:
+        return f"({exc}: not shown)"
     except ValueError:
         return scrub(text)
     return json.dumps(mask_body(parsed), ensure_ascii=False)

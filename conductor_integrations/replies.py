@@ -10,12 +10,57 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import re
 import time
 
 from conductor_integrations import provider_types
 from conductor_integrations.errors import ServerErrorBody
 
 TOKEN_ERRORS = frozenset({"EXPIRED_TOKEN", "INVALID_TOKEN"})
+#: The deepest JSON a reply may be: the API's shapes are a few levels deep (a list of
+#: providers, each with a configuration, tags and models); 64 leaves room for any
+#: configuration value, and keeps every walker of a reply (masking, JSON, YAML, tables)
+#: far from Python's recursion limit.
+MAX_DEPTH = 64
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_PAIR = re.compile(rb"\[\]|\{\}")
+
+
+class TooDeep(ValueError):
+    """A JSON text nested deeper than ``MAX_DEPTH``."""
+
+
+def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> object:
+    """``json.loads``, refusing (``TooDeep``) a text nested deeper than ``max_depth``
+    before parsing it: the parser, and everything that walks what it returns, would
+    otherwise recurse as deep as the text goes."""
+    if too_deep(text, max_depth):
+        raise TooDeep(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise TooDeep(f"JSON nested deeper than {max_depth} levels") from None
+
+
+def too_deep(text: str | bytes, max_depth: int = MAX_DEPTH) -> bool:
+    """True when the brackets of ``text`` (outside strings) nest deeper than
+    ``max_depth``. Without recursion, in a few passes at C speed: strings are dropped,
+    then everything but brackets, then innermost pairs once per level; balanced brackets
+    are gone after as many passes as they are deep. Unbalanced ones stop changing
+    (malformed JSON, left to the parser to report) unless they are deeper still."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if raw.count(b"[") + raw.count(b"{") <= max_depth:
+        return False
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    for _ in range(max_depth):
+        if not brackets:
+            return False
+        brackets, pairs = _PAIR.subn(b"", brackets)
+        if not pairs:
+            return False
+    return bool(brackets)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -61,8 +106,8 @@ def error_body(text: str) -> ServerErrorBody:
     """The useful part of a Conductor error body (``message``, ``validationErrors``,
     ``error``); empty for a body that is not one (empty, HTML, plain text)."""
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = loads(text)
+    except ValueError:  # not JSON, or nested deeper than any error body
         return ServerErrorBody()
     if not isinstance(data, dict):
         return ServerErrorBody()
