@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.utils
 import json
 import math
-import re
 import time
 
 from conductor_integrations import provider_types
@@ -23,9 +22,10 @@ TOKEN_ERRORS = frozenset({"EXPIRED_TOKEN", "INVALID_TOKEN"})
 #: far from Python's recursion limit.
 MAX_DEPTH = 64
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
-_PAIR = re.compile(rb"\[\]|\{\}")
+#: ``bytes.translate`` arguments that keep only brackets (braces become brackets: in JSON
+#: they nest alike) and quotes.
+_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS_OR_QUOTES = bytes(set(range(256)) - set(b'[]{}"'))
 
 
 class TooDeep(ValueError):
@@ -46,21 +46,41 @@ def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> object:
 
 def too_deep(text: str | bytes, max_depth: int = MAX_DEPTH) -> bool:
     """True when the brackets of ``text`` (outside strings) nest deeper than
-    ``max_depth``. Without recursion, in a few passes at C speed: strings are dropped,
-    then everything but brackets, then innermost pairs once per level; balanced brackets
-    are gone after as many passes as they are deep. Unbalanced ones stop changing
-    (malformed JSON, left to the parser to report) unless they are deeper still."""
+    ``max_depth``. Without recursion, and without an object per value: escaped
+    backslashes and quotes are dropped, then all but brackets and quotes, then strings;
+    then each pass removes the innermost pairs, so balanced brackets are gone after as
+    many passes as they are deep. Unbalanced ones stop changing (malformed JSON, left to
+    the parser to report) unless they are deeper still."""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if raw.count(b"[") + raw.count(b"{") <= max_depth:
         return False
-    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = _outside_strings(raw.translate(_BRACES_AS_BRACKETS, _NOT_BRACKETS_OR_QUOTES))
     for _ in range(max_depth):
-        if not brackets:
-            return False
-        brackets, pairs = _PAIR.subn(b"", brackets)
-        if not pairs:
-            return False
+        inner = brackets.replace(b"[]", b"")
+        if len(inner) == len(brackets):
+            return False  # empty, or unbalanced
+        brackets = inner
     return bool(brackets)
+
+
+def _outside_strings(stream: bytes, chunk: int = 1 << 20) -> bytes:
+    """What of ``stream`` (brackets and quotes only) is outside strings, a megabyte at a
+    time (splitting the whole of it would make an object per string)."""
+    if b'"' not in stream:
+        return stream
+    stream = stream.replace(b'""', b"")  # empty strings, or two strings side by side
+    kept: list[bytes] = []
+    start = 0
+    while start < len(stream):
+        end = min(start + chunk, len(stream))
+        if stream.count(b'"', start, end) % 2:  # end the piece outside a string
+            after = stream.find(b'"', end)
+            end = len(stream) if after < 0 else after + 1
+        kept.append(b"".join(stream[start:end].split(b'"')[0::2]))
+        start = end
+    return b"".join(kept)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conductor_integrations import api, http_log, output, redact, replies
 from conductor_integrations.errors import ServerUnavailable, TooDeepToPrint
@@ -238,6 +240,30 @@ def test_the_depth_limit_is_exact() -> None:
 def test_brackets_inside_strings_do_not_count() -> None:
     text = json.dumps({"a": "[" * 10_000 + '\\"{' * 100, "b": ["]]]}}}"]})
     assert replies.loads(text)["b"] == ["]]]}}}"]
+
+
+def depth_of(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    return 0
+
+
+TRICKY = st.text(alphabet='[]{}"\\:,n u/ab', max_size=8)
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | TRICKY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY, inner, max_size=3),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSONISH, limit=st.integers(min_value=0, max_value=8), ascii_only=st.booleans())
+def test_the_depth_check_agrees_with_the_parsed_depth(value: Any, limit: int, ascii_only: bool) -> None:
+    """Strings full of brackets, quotes and backslashes never count; real nesting does."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert replies.too_deep(text, limit) == (depth_of(value) > limit)
 
 
 def test_malformed_json_is_still_a_value_error_not_too_deep() -> None:
