@@ -77,6 +77,10 @@ class _Reader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def fileno(self) -> int:
+        fileno: int = self._raw.fileno()
+        return fileno
+
     def readinto(self, buffer: Any) -> int | None:
         if time.monotonic() >= self._deadline:
             raise DeadlinePassed("the reply did not arrive within the time of the attempt")

@@ -130,8 +130,10 @@ def sequence(actions: Iterable[Action], then: Action | None = None) -> Script:
 class FaultServer:
     """The server; ``script(request)`` decides what each request gets."""
 
-    def __init__(self, script: Script):
+    def __init__(self, script: Script, tls: Any = None):
         self.script = script
+        #: an ``ssl.SSLContext`` (server side): the server speaks https
+        self.tls = tls
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -141,7 +143,7 @@ class FaultServer:
         self._sock.listen(64)
         self._sock.settimeout(0.2)
         self.port: int = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._threads: list[threading.Thread] = []
         self._conns: list[socket.socket] = []
         self._acceptor = threading.Thread(target=self._accept, name="fault-accept", daemon=True)
@@ -195,6 +197,12 @@ class FaultServer:
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(MAX_WAIT)
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         reader = conn.makefile("rb")
         try:
             while not self._stop.is_set():

@@ -11,9 +11,11 @@ checks.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 
 from conductor_integrations import api, http_log, output, redact, replies
 from conductor_integrations.errors import ServerUnavailable, TooDeepToPrint
-from tests.hardening.fault_server import FaultServer, Raw, Reply
+from tests.hardening.fault_server import FaultServer, Raw, Reply, sequence
 
 #: A command that should end in a second or two: a hang, never a speed test.
 BOUND = 20.0
@@ -128,6 +130,32 @@ def test_the_deadline_holds_through_an_http_proxy(
     assert r.exit_code == 7
     assert "was too slow: no complete reply within 1 s" in error_line(r.stderr)
     assert server.paths() == ["GET http://conductor.invalid/api/integrations/provider?activeOnly=false"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_the_deadline_holds_over_https(tmp_path: Path, sleeps: list[float]) -> None:
+    """Over TLS (a self-signed certificate, verified): a normal reply, then dripped
+    headers on the same connection, cut off at the deadline."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    with FaultServer(sequence([Reply(200, [PROVIDER]), head_drip()]), tls=context) as server:
+        client = api.Client(server.url, timeout=1.0, retries=0, verify=str(cert))
+        try:
+            assert client.list_providers() == [PROVIDER]
+            with pytest.raises(ServerUnavailable, match="was too slow: no complete reply within 1 s"):
+                client.list_providers()
+        finally:
+            client.session.close()
+        assert server.connections == 1
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
