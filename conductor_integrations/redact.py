@@ -147,25 +147,25 @@ def deeper_than(obj: Any, limit: int) -> bool:
     return False
 
 
-def scrub_data(obj: Any, max_depth: int | None = None) -> Any:
+def scrub_data(obj: Any, max_depth: int = MAX_DEPTH) -> Any:
     """``scrub`` applied to every string inside a JSON-like structure. Nesting deeper than
-    ``max_depth`` (default ``MAX_DEPTH``) raises ``TooDeepToPrint``: the printers that take
-    the result (JSON, YAML) recurse too."""
-    return _scrub_data(obj, MAX_DEPTH if max_depth is None else max_depth)
+    ``max_depth`` raises ``TooDeepToPrint``: the printers that take the result (JSON,
+    YAML) recurse too."""
 
+    def walk(obj: Any, depth: int) -> Any:
+        if isinstance(obj, str):
+            return scrub(obj)
+        if isinstance(obj, (dict, list, tuple)) and depth <= 0:
+            from conductor_integrations.errors import TooDeepToPrint
 
-def _scrub_data(obj: Any, depth: int) -> Any:
-    if isinstance(obj, str):
-        return scrub(obj)
-    if isinstance(obj, (dict, list, tuple)) and depth <= 0:
-        from conductor_integrations.errors import TooDeepToPrint
+            raise TooDeepToPrint(f"cannot print data nested deeper than {max_depth} levels")
+        if isinstance(obj, dict):
+            return {walk(k, depth): walk(v, depth - 1) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [walk(v, depth - 1) for v in obj]
+        return obj
 
-        raise TooDeepToPrint(f"cannot print data nested deeper than {MAX_DEPTH} levels")
-    if isinstance(obj, dict):
-        return {_scrub_data(k, depth): _scrub_data(v, depth - 1) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_scrub_data(v, depth - 1) for v in obj]
-    return obj
+    return walk(obj, max_depth)
 
 
 # -- the --debug HTTP log -------------------------------------------------------------------
