@@ -8,7 +8,8 @@ How a request is made (written once, here):
 2. Auth (``tokens``): a ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) sent as it is in
    ``X-Authorization`` (no "Bearer"); else, with an application key id, the token cached for
    it, or one minted at ``POST /api/token`` (a 404 there: the server has no auth); else none.
-3. Each attempt ends within ``--timeout`` (the whole reply, not each read) and reads at most
+3. Each attempt ends within ``--timeout``: connecting, sending, the status line, the
+   headers and the body, not each read (``deadline``, at the socket), and reads at most
    ``MAX_REPLY_BYTES``. Connection errors, timeouts, 429, 502, 503 and 504 are retried
    (``--retries``, default 3) with exponential backoff and jitter, honouring ``Retry-After``
    up to ``MAX_RETRY_AFTER`` (a longer one fails at once); other 4xx never are. After
@@ -18,12 +19,12 @@ How a request is made (written once, here):
    cached token) for a token integ got from the key: a new token is minted once and the
    request retried once. A ready token that is refused is an error (exit 4), never replaced.
 5. Any other error status becomes ``errors.ServerError.from_status`` with the server's
-   ``message`` and ``validationErrors``; a reply that is not what the API returns is exit 7.
+   ``message`` and ``validationErrors``; a reply that is not what the API returns (not
+   JSON, the wrong shape, nested deeper than ``replies.MAX_DEPTH``) is exit 7.
 """
 
 from __future__ import annotations
 
-import json as jsonlib
 import random
 import threading
 import time
@@ -33,8 +34,18 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
-from conductor_integrations import __version__, config, connection, http_log, redact, replies, tokens
+from conductor_integrations import (
+    __version__,
+    config,
+    connection,
+    deadline,
+    http_log,
+    redact,
+    replies,
+    tokens,
+)
 from conductor_integrations.breaker import Breaker
 from conductor_integrations.errors import (
     IntegError,
@@ -261,12 +272,13 @@ class Client:
             http_log.log_request(method, url, prepared.headers, prepared.body)
             started = time.monotonic()
             try:
-                # Redirects are not followed: requests would turn a redirected POST into a GET.
-                response = self.session.send(
-                    prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
-                )
-                self._read_body(response, started, method, path)
-                self._attempted(answered=True)
+                with deadline.within(self.timeout):
+                    # Redirects are not followed: requests would turn a redirected POST into a GET.
+                    response = self.session.send(
+                        prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
+                    )
+                    self._read_body(response, started, method, path)
+                    self._attempted(answered=True)
             except requests.exceptions.SSLError as exc:
                 raise ServerUnavailable(
                     f"TLS error talking to {self.base_url}: {_reason(exc)}",
@@ -371,7 +383,8 @@ class Client:
 
     def _unreachable(self, exc: Exception, retries: int) -> ServerUnavailable:
         kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
-        kind = "slow" if isinstance(exc, _SlowReply) else kind
+        if isinstance(exc, _SlowReply) or "DeadlinePassed" in replies.chain_text(exc):
+            kind = "slow"  # part of the reply came, not all of it in time
         message, hints = replies.no_reply(self.base_url, self.timeout, retries, kind, replies.chain_text(exc))
         if retries < self.retries and self._stopped_by_breaker():
             message += "; not retried: the server stopped answering"
@@ -392,7 +405,9 @@ class Client:
         if not text.strip():
             return None
         try:
-            return jsonlib.loads(text)
+            return replies.loads(text)
+        except replies.TooDeep as exc:  # no shape of the API is that deep
+            raise self._not_the_api(method, path, str(exc)) from None
         except ValueError:
             content_type = response.headers.get("Content-Type", "")
             if method == "GET" or replies.is_html(content_type, text):
@@ -467,8 +482,26 @@ class _SlowReply(requests.exceptions.Timeout):
     """The body did not arrive within the attempt's time (retried like a timeout)."""
 
 
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, its connections bounded by the attempt's deadline (``deadline``):
+    direct and through an http(s) proxy; SOCKS proxies keep urllib3's own connections."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(deadline.POOL_CLASSES)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        fresh = proxy not in self.proxy_manager
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if fresh and not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(deadline.POOL_CLASSES)
+        return manager
+
+
 def new_session() -> requests.Session:
     session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, _DeadlineAdapter())
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = ACCEPT
     return session

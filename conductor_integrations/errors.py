@@ -204,3 +204,8 @@ class Interrupted(IntegError):
     """Raised (from KeyboardInterrupt) when the user pressed Ctrl-C."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+class TooDeepToPrint(InputError):
+    """Raised when data to print is nested deeper than integ's output goes. Replies that
+    deep are refused when they arrive; this is what a document that deep meets."""

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 FORMATS = ("table", "json", "yaml")
+#: A table on a terminal longer than this is printed plain: a rich table holds every
+#: cell, styled, until it is printed whole.
+RICH_MAX_ROWS = 1000
+#: Long output is written about this many characters at a time.
+BATCH_CHARS = 1 << 16
 
 
 @dataclass
@@ -203,10 +208,70 @@ def to_yaml(data: Any, explicit_start: bool = False) -> str:
     return text
 
 
+def _json_items(items: Iterable[Any]) -> Iterator[str]:
+    """A list as ``to_json`` prints it, one item at a time."""
+    first = True
+    for item in items:
+        text = json.dumps(redact.scrub_data(item), indent=2, ensure_ascii=False)
+        yield ("[\n  " if first else ",\n  ") + text.replace("\n", "\n  ")
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def _yaml_items(items: Iterable[Any]) -> Iterator[str]:
+    """A list as ``to_yaml`` prints it, one item at a time (the emitter would otherwise
+    build a node for every value of the whole list before writing any)."""
+    empty = True
+    for item in items:
+        empty = False
+        yield to_yaml([item])
+    if empty:
+        yield "[]\n"
+
+
+def _write_all(stream: Any, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` a batch at a time (whole chunks: a secret value is never split
+    between two batches by integ)."""
+    batch: list[str] = []
+    size = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= BATCH_CHARS:
+            _write(stream, "".join(batch))
+            batch, size = [], 0
+    if batch:
+        _write(stream, "".join(batch))
+
+
 def data(obj: Any, fmt: str | None = None) -> None:
-    """Print ``obj`` as JSON or YAML (``table`` falls back to YAML for non-tabular data)."""
+    """Print ``obj`` as JSON or YAML (``table`` falls back to YAML for non-tabular data).
+    A list (or any other iterable of items, such as ``Mapped``) is written item by item."""
     fmt = fmt or settings.format
+    if isinstance(obj, Iterable) and not isinstance(obj, (dict, str, bytes, set, frozenset)):
+        _write_all(sys.stdout, _json_items(obj) if fmt == "json" else _yaml_items(obj))
+        return
     _write(sys.stdout, to_json(obj) if fmt == "json" else to_yaml(obj))
+
+
+class Mapped(Sequence[Any]):
+    """``function`` applied to each of ``items`` as they are read, so that a long listing
+    is not held twice (the server's objects and the records made of them)."""
+
+    def __init__(self, items: Sequence[Any], function: Callable[[Any], Any]):
+        self._items = items
+        self._function = function
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._function, self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._function(item) for item in self._items[index]]
+        return self._function(self._items[index])
 
 
 def text(value: str, keep: str = "") -> None:
@@ -214,24 +279,29 @@ def text(value: str, keep: str = "") -> None:
     _write(sys.stdout, value if value.endswith("\n") else value + "\n", keep)
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, depth: int = 8) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return ", ".join(cell(v) for v in value) or "-"
+        if depth <= 0:
+            return "..."
+        return ", ".join(cell(v, depth - 1) for v in value) or "-"
+    if isinstance(value, dict) and redact.deeper_than(value, redact.MAX_DEPTH):
+        return "{...}"  # its repr would recurse as deep as it goes
     return str(value)
 
 
 def table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str | None = None
+    rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str | None = None
 ) -> None:
     """Print rows as a table for people: ``columns`` are ``(key, header)`` pairs. On a
-    terminal a rich table; elsewhere plain aligned columns (no padding at line ends), which
-    ``grep``, ``awk`` and ``cut`` handle well."""
-    if not console().is_terminal:
-        _write(sys.stdout, plain_table(rows, columns))
+    terminal a rich table (up to ``RICH_MAX_ROWS``); elsewhere plain aligned columns (no
+    padding at line ends), which ``grep``, ``awk`` and ``cut`` handle well."""
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    if not console().is_terminal or len(rows) > RICH_MAX_ROWS:
+        _write_all(sys.stdout, _plain_lines(rows, columns))
         return
     from rich import box
     from rich.table import Table
@@ -244,12 +314,17 @@ def table(
     console().print(tbl)
 
 
-def plain_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    cells = [[header for _, header in columns]]
-    cells += [[_plain_cell(row.get(key)) for key, _ in columns] for row in rows]
+def plain_table(rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    return "".join(_plain_lines(rows, columns))
+
+
+def _plain_lines(rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> Iterator[str]:
+    """The lines of a plain table: the cells are kept (not the rows) to find the widths."""
+    cells = [tuple(header for _, header in columns)]
+    cells += [tuple(_plain_cell(row.get(key)) for key, _ in columns) for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    lines = ["   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    return "\n".join(lines) + "\n"
+    for r in cells:
+        yield "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n"
 
 
 def _plain_cell(value: Any) -> str:
@@ -265,9 +340,9 @@ def records(
     empty: str = "",
 ) -> None:
     """Print rows in the selected format: a table, or ``machine`` (default: the rows)
-    as JSON/YAML."""
+    as JSON/YAML. Rows and records may be ``Mapped``: made as they are printed."""
     if settings.format == "table":
-        if not rows and empty:
+        if not len(rows) and empty:
             info(empty)
             return
         table(rows, columns)

@@ -49,6 +49,11 @@ SECRET_HEADERS = frozenset(
 #: JSON field names whose values are masked wherever they appear in a logged body.
 SECRET_FIELDS = frozenset({"keySecret", "token", "password", "secret", "accessToken", "refreshToken"})
 
+#: The deepest structure the walkers here go into (replies are refused beyond
+#: ``replies.MAX_DEPTH``, which is less; this also leaves room for what integ wraps
+#: around them), far from Python's recursion limit.
+MAX_DEPTH = 100
+
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
@@ -263,15 +268,41 @@ def mask_provider(obj: Any, secret_keys: Iterable[str]) -> Any:
     return out
 
 
-def scrub_data(obj: Any) -> Any:
-    """``scrub`` applied to every string inside a JSON-like structure."""
-    if isinstance(obj, str):
-        return scrub(obj)
-    if isinstance(obj, dict):
-        return {scrub_data(k): scrub_data(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [scrub_data(v) for v in obj]
-    return obj
+def deeper_than(obj: Any, limit: int) -> bool:
+    """True when ``obj`` nests dicts, lists and tuples deeper than ``limit`` (without
+    recursing)."""
+    todo: list[tuple[Any, int]] = [(obj, 0)]
+    while todo:
+        current, depth = todo.pop()
+        if isinstance(current, dict):
+            current = list(current.values())
+        elif not isinstance(current, (list, tuple)):
+            continue
+        if depth >= limit:
+            return True
+        todo.extend((v, depth + 1) for v in current)
+    return False
+
+
+def scrub_data(obj: Any, max_depth: int = MAX_DEPTH) -> Any:
+    """``scrub`` applied to every string inside a JSON-like structure. Nesting deeper than
+    ``max_depth`` raises ``TooDeepToPrint``: the printers that take the result (JSON,
+    YAML) recurse too."""
+
+    def walk(obj: Any, depth: int) -> Any:
+        if isinstance(obj, str):
+            return scrub(obj)
+        if isinstance(obj, (dict, list, tuple)) and depth <= 0:
+            from conductor_integrations.errors import TooDeepToPrint
+
+            raise TooDeepToPrint(f"cannot print data nested deeper than {max_depth} levels")
+        if isinstance(obj, dict):
+            return {walk(k, depth): walk(v, depth - 1) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [walk(v, depth - 1) for v in obj]
+        return obj
+
+    return walk(obj, max_depth)
 
 
 # -- the --debug HTTP log -------------------------------------------------------------------
@@ -286,34 +317,41 @@ def mask_headers(headers: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def mask_body(obj: Any) -> Any:
+def mask_body(obj: Any, depth: int = MAX_DEPTH) -> Any:
     """A JSON body (request or response) for the debug log: the values of ``keySecret``,
     ``token``, every secret-looking key (``provider_types.is_secret_key``) and the like
     masked at any depth (a structure under such a key as a whole), and every registered
-    value scrubbed from the rest (each string as a whole, so a cut is seen)."""
+    value scrubbed from the rest (each string as a whole, so a cut is seen). Anything
+    nested deeper than ``MAX_DEPTH`` is masked whole."""
+    if isinstance(obj, (dict, list, tuple)) and depth <= 0:
+        return MASK
     if isinstance(obj, dict):
         return {
             scrub(str(k)): (
                 MASK
                 if (k in SECRET_FIELDS or _is_secret(k)) and v not in (None, "", [], {})
-                else mask_body(v)
+                else mask_body(v, depth - 1)
             )
             for k, v in obj.items()
         }
     if isinstance(obj, (list, tuple)):
-        return [mask_body(v) for v in obj]
+        return [mask_body(v, depth - 1) for v in obj]
     return _mask_partial_ends(scrub(obj)) if isinstance(obj, str) else obj
 
 
 def mask_json_text(text: str | bytes | None) -> str:
     """A raw body for the debug log: parsed and masked with ``mask_body`` when it is JSON,
-    else scrubbed as text."""
+    else scrubbed as text; JSON nested too deep to mask is not shown at all."""
+    from conductor_integrations import replies
+
     if text is None:
         return ""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     try:
-        parsed = json.loads(text)
+        parsed = replies.loads(text)
+    except replies.TooDeep as exc:
+        return f"({exc}: not shown)"
     except ValueError:
         return _mask_partial_ends(scrub(text))
     register_keyed(parsed)

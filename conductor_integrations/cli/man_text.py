@@ -222,7 +222,11 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
         "The profile of config.yaml to read settings from (as `--profile`); default `default`.",
     ),
     ("INTEG_OUTPUT", "Output format: table, json or yaml (as `-o`)."),
-    ("INTEG_TIMEOUT", "Seconds to wait for each request attempt (as `--timeout`); default 10."),
+    (
+        "INTEG_TIMEOUT",
+        "Seconds each request attempt may take, from connecting to the last byte of the reply "
+        "(as `--timeout`); default 10.",
+    ),
     (
         "INTEG_RETRIES",
         "Retries on connection errors, timeouts, 429, 502, 503 and 504 (as `--retries`); default 3.",
@@ -291,8 +295,9 @@ EXIT_STATUS: tuple[tuple[int, str], ...] = (
     (
         ExitCode.UNAVAILABLE,
         "Server unreachable or failing: connection error, timeout, 5xx after retries, "
-        "a reply that is not what the API returns; `provider apply` after 5 connection "
-        "failures in a row (what it did not send is reported `not sent`).",
+        "a reply that is not what the API returns (over 64 MiB, nested deeper than 64 levels); "
+        "`provider apply` after 5 connection failures in a row (what it did not send is "
+        "reported `not sent`).",
     ),
     (ExitCode.INTERRUPTED, "Interrupted."),
 )

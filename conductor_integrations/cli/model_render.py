@@ -43,16 +43,19 @@ def model_record(model: dict[str, Any], provider: str) -> dict[str, Any]:
 
 
 def print_models(models: list[dict[str, Any]], provider: str) -> None:
-    records = [model_record(m, provider) for m in sorted(models, key=lambda m: str(m.get("api") or ""))]
-    rows = [
-        {
+    ordered = sorted(models, key=lambda m: str(m.get("api") or ""))
+    records = output.Mapped(ordered, lambda m: model_record(m, provider))
+
+    def row(m: dict[str, Any]) -> dict[str, Any]:
+        r = model_record(m, provider)
+        return {
             "api": r["api"],
             "enabled": r["enabled"],
             "description": r["description"] or None,
             "updated": provider_render.format_time(r["updateTime"] or r["createTime"]),
         }
-        for r in records
-    ]
+
+    rows = output.Mapped(ordered, row)
     output.records(rows, MODEL_COLUMNS, machine=records, empty=f"provider {provider} has no models")
 
 

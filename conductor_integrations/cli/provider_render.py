@@ -112,9 +112,13 @@ def sort_key(provider: dict[str, Any]) -> str:
 
 
 def print_list(providers: list[dict[str, Any]]) -> None:
-    records = [record(p) for p in sorted(providers, key=sort_key)]
+    """The list, each record made as it is printed (a listing can be a million long)."""
+    ordered = sorted(providers, key=sort_key)
     output.records(
-        [row(r) for r in records], LIST_COLUMNS, machine=records, empty="no providers on this server"
+        output.Mapped(ordered, lambda p: row(record(p))),
+        LIST_COLUMNS,
+        machine=output.Mapped(ordered, record),
+        empty="no providers on this server",
     )
 
 

@@ -57,7 +57,8 @@ class Request:
 class Reply:
     """A well-formed reply. ``body`` may be bytes, text, or anything JSON can encode;
     ``delay`` waits before the status line; ``drip`` sends the body one chunk at a time
-    with that many seconds between chunks (Content-Length announced up front)."""
+    with that many seconds between chunks (Content-Length announced up front);
+    ``drip_head`` does the same to the status line and headers."""
 
     status: int = 200
     body: Any = b""
@@ -66,6 +67,7 @@ class Reply:
     retry_after: str | None = None
     delay: float = 0.0
     drip: float = 0.0
+    drip_head: float = 0.0
     chunk: int = 16
 
     def payload(self) -> tuple[bytes, str]:
@@ -128,8 +130,10 @@ def sequence(actions: Iterable[Action], then: Action | None = None) -> Script:
 class FaultServer:
     """The server; ``script(request)`` decides what each request gets."""
 
-    def __init__(self, script: Script):
+    def __init__(self, script: Script, tls: Any = None):
         self.script = script
+        #: an ``ssl.SSLContext`` (server side): the server speaks https
+        self.tls = tls
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -139,7 +143,7 @@ class FaultServer:
         self._sock.listen(64)
         self._sock.settimeout(0.2)
         self.port: int = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._threads: list[threading.Thread] = []
         self._conns: list[socket.socket] = []
         self._acceptor = threading.Thread(target=self._accept, name="fault-accept", daemon=True)
@@ -165,6 +169,12 @@ class FaultServer:
             thread.join(timeout=5)
         self._sock.close()
 
+    @property
+    def connections(self) -> int:
+        """How many connections clients have opened."""
+        with self._lock:
+            return len(self._conns)
+
     def paths(self) -> list[str]:
         with self._lock:
             return [f"{r.method} {r.path}" for r in self.requests]
@@ -187,6 +197,12 @@ class FaultServer:
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(MAX_WAIT)
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         reader = conn.makefile("rb")
         try:
             while not self._stop.is_set():
@@ -227,16 +243,20 @@ class FaultServer:
         if action.delay:
             self._wait(action.delay)
         data = _encode(action)
-        if not action.drip:
+        if not action.drip and not action.drip_head:
             conn.sendall(data)
             return True
         head, _, body = data.partition(b"\r\n\r\n")
-        conn.sendall(head + b"\r\n\r\n")
-        for i in range(0, len(body), action.chunk):
-            if self._stop.is_set():
-                return False
-            self._wait(action.drip)
-            conn.sendall(body[i : i + action.chunk])
+        head += b"\r\n\r\n"
+        for part, pause in ((head, action.drip_head), (body, action.drip)):
+            if not pause:
+                conn.sendall(part)
+                continue
+            for i in range(0, len(part), action.chunk):
+                if self._stop.is_set():
+                    return False
+                self._wait(pause)
+                conn.sendall(part[i : i + action.chunk])
         return True
 
 

@@ -10,6 +10,7 @@ The fault → exit code table these tests pin down:
 | reply cut off mid-way (reset or close)         | 7    | yes     |
 | no reply within --timeout (hang)               | 7    | yes     |
 | reply dribbled slower than --timeout allows    | 7    | yes     |
+| (status line and headers too; see test_limits) |      |         |
 | slow reply that completes within --timeout     | 0    | -       |
 | 500                                            | 7    | no      |
 | 502, 503, 504 (also as HTML pages from a proxy)| 7    | yes     |
@@ -139,7 +140,9 @@ def test_a_reply_dribbled_slower_than_the_timeout_is_cut_short(
     r = integ("provider", "get", "p1", "--server", server.url, "--timeout", "1", "--retries", "1")
     assert time.monotonic() - started < BOUND
     assert r.exit_code == 7
-    assert error_line(r.stderr) == f"error: no complete reply from {server.url} within 1 s (after 1 retry)"
+    assert error_line(r.stderr) == (
+        f"error: the server at {server.url} was too slow: no complete reply within 1 s (after 1 retry)"
+    )
 
 
 def test_a_slow_reply_within_the_timeout_is_fine(integ: Any, serve: Serve) -> None:
