@@ -162,7 +162,11 @@ def debug(text: str) -> None:
 def to_json(data: Any) -> str:
     """JSON with non-ASCII text as it is, but the control characters as ``\\uXXXX``
     (json escapes C0 itself; outside strings JSON text is ASCII)."""
-    text = json.dumps(redact.scrub_data(data), indent=2, ensure_ascii=False) + "\n"
+    return _json_text(data) + "\n"
+
+
+def _json_text(data: Any) -> str:
+    text = json.dumps(redact.scrub_data(data), indent=2, ensure_ascii=False)
     return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -212,7 +216,7 @@ def _json_items(items: Iterable[Any]) -> Iterator[str]:
     """A list as ``to_json`` prints it, one item at a time."""
     first = True
     for item in items:
-        text = json.dumps(redact.scrub_data(item), indent=2, ensure_ascii=False)
+        text = _json_text(item)
         yield ("[\n  " if first else ",\n  ") + text.replace("\n", "\n  ")
         first = False
     yield "[]\n" if first else "\n]\n"
