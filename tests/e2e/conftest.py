@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,17 @@ class ServerProcess:
     @property
     def stderr(self) -> str:
         return "".join(self.stderr_lines)
+
+    def post_provider(self, name: str, body: dict[str, Any]) -> None:
+        """A write that does not go through integ (another machine, curl, the UI)."""
+        request = urllib.request.Request(
+            f"{self.url}/api/integrations/provider/{name}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            assert reply.status == 200
 
     def stop(self, sig: int = signal.SIGINT) -> int:
         """Send ``sig`` and return the exit code."""

@@ -66,18 +66,6 @@ def stored_model_config(server: ServerProcess, provider: str, model: str) -> dic
         store.close()
 
 
-def raw_post(server: ServerProcess, name: str, body: dict[str, Any]) -> None:
-    """A write that does not go through integ (another machine, curl, the UI)."""
-    request = urllib.request.Request(
-        f"{server.url}/api/integrations/provider/{name}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 200
-
-
 def writes(server: ServerProcess, since: int = 0) -> list[str]:
     """The write requests in the server's access log after line ``since``."""
     found = (ACCESS.search(line) for line in server.stderr_lines[since:])
@@ -194,7 +182,9 @@ def test_a_secret_changed_by_another_client_is_seen_and_put_back(
     doc = applied(logged, tmp_path)
     assert integ("provider", "diff", "-f", str(doc)).code == 0
     current = stored(logged, "pg1")
-    raw_post(logged, "pg1", {**current, "configuration": {**current["configuration"], "password": ROTATED}})
+    logged.post_provider(
+        "pg1", {**current, "configuration": {**current["configuration"], "password": ROTATED}}
+    )
     assert stored(logged, "pg1")["configuration"]["password"] == ROTATED
     diff = integ("provider", "diff", "-f", str(doc))
     assert diff.code == 1, diff.stdout + diff.stderr

@@ -4,8 +4,6 @@ the server's SQLite store (secrets unmasked there), not from integ's output."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -17,17 +15,6 @@ from tests.put_merge_cases import AMQP_PASSWORD, ANTHROPIC_KEY, CASES, SEEDS, Ca
 from .conftest import Run, ServerProcess
 
 pytestmark = pytest.mark.e2e
-
-
-def seed(server: ServerProcess, name: str, body: dict[str, Any]) -> None:
-    request = urllib.request.Request(
-        f"{server.url}/api/integrations/provider/{name}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 200
 
 
 def stored(server: ServerProcess, name: str) -> dict[str, Any] | None:
@@ -50,7 +37,7 @@ def stored(server: ServerProcess, name: str) -> dict[str, Any] | None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_put_changes_only_what_is_given(case: Case, server: ServerProcess, integ: Callable[..., Run]) -> None:
     name = f"p-{case.seed}"
-    seed(server, name, SEEDS[case.seed])
+    server.post_provider(name, SEEDS[case.seed])
     assert stored(server, name) == SEEDS[case.seed]
     r = integ("provider", "put", name, *case.args)
     assert r.code == 0, r.stderr
