@@ -17,15 +17,17 @@ class ExitCode(enum.IntEnum):
     """The contract's exit codes (``integ --help`` and the man page list them)."""
 
     OK = 0
-    #: ``diff``: differences found; elsewhere an unexpected internal error.
+    #: ``diff`` (and ``types diff``): differences found.
     DIFFERENCES = 1
-    INTERNAL = 1
     USAGE = 2
     INVALID = 3
     AUTH = 4
     NOT_FOUND = 5
     REJECTED = 6
     UNAVAILABLE = 7
+    #: An unexpected internal error (a bug), in every command: never 1, so that a crash in
+    #: ``diff`` is not read as drift (sysexits' EX_SOFTWARE).
+    INTERNAL = 70
     INTERRUPTED = 130
 
 

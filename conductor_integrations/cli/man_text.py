@@ -283,7 +283,7 @@ FILES: tuple[tuple[str, str], ...] = (
 
 EXIT_STATUS: tuple[tuple[int, str], ...] = (
     (ExitCode.OK, "Success (`diff`: no differences)."),
-    (ExitCode.DIFFERENCES, "`diff`: differences found; elsewhere an unexpected internal error."),
+    (ExitCode.DIFFERENCES, "`diff`: differences found (and nothing else)."),
     (ExitCode.USAGE, "Usage: unknown command or option, missing argument, no server configured."),
     (
         ExitCode.INVALID,
@@ -299,5 +299,6 @@ EXIT_STATUS: tuple[tuple[int, str], ...] = (
         "`provider apply` after 5 connection failures in a row (what it did not send is "
         "reported `not sent`).",
     ),
+    (ExitCode.INTERNAL, "An unexpected internal error (a bug), in every command."),
     (ExitCode.INTERRUPTED, "Interrupted."),
 )

@@ -420,3 +420,21 @@ def test_a_model_secret_is_unchanged_only_when_this_machine_applied_it(
     assert (rotated["action"], rotated["models"][0]["action"]) == ("updated", "updated")
     for result in (first, diff):
         assert "sk-model-fingerprint" not in result.output
+
+
+def test_a_crash_in_diff_is_not_read_as_drift(
+    integ: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected internal error exits 70, never 1 (which `diff` uses for differences)."""
+    from conductor_integrations import applier
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(applier, "plan_all", broken)
+    monkeypatch.setattr(applier, "read_live", lambda *a, **k: None)
+    doc = tmp_path / "p.yaml"
+    doc.write_text("name: p\ntype: openai\nconfiguration:\n  api_key: sk-abcd\n")
+    r = integ("provider", "diff", "-f", str(doc), "--server", "https://conductor.example.com")
+    assert "unexpected internal error: KeyError" in r.stderr
+    assert r.exit_code == 70

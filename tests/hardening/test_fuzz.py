@@ -294,11 +294,11 @@ def test_the_property_itself_can_fail() -> None:
     from tests.conftest import Result
 
     for bad in (
-        Result(1, "", "error: unexpected internal error: KeyError\n"),
+        Result(70, "", "error: unexpected internal error: KeyError\n"),
         Result(3, "", "Traceback (most recent call last):\n"),
         Result(7, "", "error: x\n"),
         Result(3, "", "warning: only a warning\n"),
-        Result(1, "", "error: unexpected internal error: KeyError\nTraceback\n"),
+        Result(70, "", "error: unexpected internal error: KeyError\nTraceback\n"),
     ):
         with pytest.raises(AssertionError):
             check(bad, ["x", "--debug"] if "KeyError\nTraceback" in bad.stderr else ["x"])
