@@ -24,8 +24,8 @@ Try it against the built-in sandbox, no server needed:
 
   integ provider list --server local
 
-Exit codes: 0 ok, 1 diff found differences (or internal error), 2 usage, 3 invalid input,
-4 auth refused, 5 not found, 6 rejected by the server, 7 server unreachable, 130 interrupted.
+Exit codes: 0 ok, 1 diff found differences, 2 usage, 3 invalid input, 4 auth refused,
+5 not found, 6 rejected by the server, 7 server unreachable, 70 internal error, 130 interrupted.
 """
 
 # Typer prints Python type names beside arguments ("NAME <str>", "NAME... <list[str]>"), which
