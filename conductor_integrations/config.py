@@ -297,6 +297,16 @@ def is_local(server: str | None) -> bool:
     return bool(server) and str(server).strip().lower() == LOCAL
 
 
+def _looks_like_local(text: str) -> bool:
+    """A mistyped ``local`` (``loacl``, ``lcoal``): one word, close to it, not a host name."""
+    import difflib
+
+    word = text.lower()
+    if not word.isalpha():
+        return False
+    return bool(difflib.get_close_matches(word, [LOCAL], n=1, cutoff=0.6))
+
+
 def server_root(url: str) -> str:
     """The normalized server root of ``url`` (see ``normalize_server``), or a usage error
     when it is not an ``http://`` or ``https://`` URL with a host. Never guesses a scheme."""
@@ -306,8 +316,11 @@ def server_root(url: str) -> str:
     parts = urlsplit(root)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         hints = ["give the full URL, for example --server https://play.orkes.io"]
-        if "://" not in root and root:
-            hints.insert(0, f"did you mean https://{root}?")
-        hints.append("or --server local for the built-in sandbox")
+        if _looks_like_local(root):
+            hints.insert(0, f"did you mean --server {LOCAL} (the built-in sandbox)?")
+        else:
+            if "://" not in root and root:
+                hints.insert(0, f"did you mean https://{root}?")
+            hints.append(f"or --server {LOCAL} for the built-in sandbox")
         raise UsageError(f"server URL {url!r} is not an http:// or https:// URL", hints=hints)
     return root

@@ -630,3 +630,22 @@ def test_redirects_are_not_followed(status: int, mock: responses.RequestsMock) -
         "https://other.example.com/api/integrations/provider/a"
     )
     assert len(mock.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("loacl", "did you mean --server local (the built-in sandbox)?"),
+        ("Locla", "did you mean --server local (the built-in sandbox)?"),
+        ("lcoal", "did you mean --server local (the built-in sandbox)?"),
+        ("conductor.example.com", "did you mean https://conductor.example.com?"),
+        ("localhost:8080", "did you mean https://localhost:8080?"),
+    ],
+)
+def test_a_mistyped_server_gets_the_closest_hint(url: str, hint: str) -> None:
+    with pytest.raises(UsageError) as info:
+        config.server_root(url)
+    assert info.value.hints[0] == hint
+    if "local (" in hint:
+        assert not any("https://" + url in h for h in info.value.hints)
+        assert sum("--server local" in h for h in info.value.hints) == 1
