@@ -130,6 +130,11 @@ def _styled(prefix: str, style: str, text: str) -> None:
         _write(sys.stderr, prefix + text + "\n")
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 provider``, ``2 providers``: a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def info(text: str) -> None:
     """A message for the person at the terminal (stderr)."""
     _write(sys.stderr, text + "\n")

@@ -116,3 +116,8 @@ def test_json_and_yaml_of_a_hostile_string_round_trip(capsys: pytest.CaptureFixt
         assert not RAW.search(out), repr(out)
         assert load(out) == data
     assert "café ✓" in output.to_yaml(data) and "café ✓" in output.to_json(data)
+
+
+@pytest.mark.parametrize(("n", "shown"), [(0, "0 providers"), (1, "1 provider"), (2, "2 providers")])
+def test_counts_take_the_noun_in_the_right_number(n: int, shown: str) -> None:
+    assert output.counted(n, "provider") == shown

@@ -163,10 +163,10 @@ def plans(found: "list[plan.ProviderPlan]", ignore_secrets: bool = False) -> Non
         )
     differing = [pl for pl in found if counts(pl, ignore_secrets)]
     unverified = sum(1 for pl in found if pl.differs and not counts(pl, ignore_secrets))
-    many = "s" if len(found) != 1 else ""
     also = f"; {unverified} with unverifiable secrets only, not counted" if unverified else ""
+    verb = "differs" if len(differing) == 1 else "differ"
     output.info(
-        f"{len(differing)} of {len(found)} provider{many} differ{also}"
+        f"{len(differing)} of {output.counted(len(found), 'provider')} {verb}{also}"
         if differing
-        else f"no differences ({len(found)} provider{many}{also})"
+        else f"no differences ({output.counted(len(found), 'provider')}{also})"
     )

@@ -214,7 +214,7 @@ def delete(
     listed = ", ".join(names)
     confirm_delete(
         yes,
-        f"Delete {len(names)} model(s) of provider {provider} from {where}: {listed}?",
+        f"Delete {output.counted(len(names), 'model')} of provider {provider} from {where}: {listed}?",
         stdin_is_terminal(),
     )
     table = output.settings.format == "table"

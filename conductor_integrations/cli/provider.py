@@ -323,7 +323,9 @@ def delete(
     server = _require(s)
     names = list(dict.fromkeys(names))
     confirm_delete(
-        yes, f"Delete {len(names)} provider(s) from {server}: {', '.join(names)}?", stdin_is_terminal()
+        yes,
+        f"Delete {output.counted(len(names), 'provider')} from {server}: {', '.join(names)}?",
+        stdin_is_terminal(),
     )
     results: list[dict[str, Any]] = []
     failures: list[IntegError] = []

@@ -83,10 +83,14 @@ def test_diff_shows_fields_and_never_secrets(integ: Any, sandbox: str, fleet: Pa
     assert r.exit_code == 1
     assert "+ openai-a (openai): will be created" in r.stdout
     assert "    configuration.api_key: (none) -> (secret)  [set]" in r.stdout
+    assert "3 of 3 providers differ\n" in r.stderr
     assert SECRET not in r.output
     integ("provider", "apply", "-f", str(fleet), "--server", sandbox)
-    assert integ("provider", "diff", "-f", str(fleet), "--server", sandbox).exit_code == 0
+    same = integ("provider", "diff", "-f", str(fleet), "--server", sandbox)
+    assert (same.exit_code, same.stderr) == (0, "no differences (3 providers)\n")
     fleet.write_text(FLEET.replace("k:9092", "k2:9092"))
+    one = integ("provider", "diff", "-f", str(fleet), "--server", sandbox)
+    assert one.stderr.endswith("1 of 3 providers differs\n")
     changed = integ("provider", "diff", "-f", str(fleet), "--server", sandbox, "-o", "json")
     assert changed.exit_code == 1
     [kafka] = [p for p in changed.json() if p["action"] != "unchanged"]

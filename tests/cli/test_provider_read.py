@@ -182,7 +182,7 @@ def test_delete_asks_on_a_terminal(
         mock.delete(URL)
     r = integ("provider", "delete", "openAI-marketing", input=answer)
     assert r.exit_code == code
-    assert f"Delete 1 provider(s) from {SERVER}: openAI-marketing?" in r.stderr
+    assert f"Delete 1 provider from {SERVER}: openAI-marketing?" in r.stderr
     assert len(mock.calls) == int(sent)
 
 
