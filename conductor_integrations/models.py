@@ -129,14 +129,12 @@ def model_name(model: dict[str, Any]) -> str:
 # -- tags ------------------------------------------------------------------------------------
 
 
-def parse_tag(text: str) -> Tag:
-    """``KEY=VALUE`` from the command line; anything else is a usage error (exit 2)."""
+def parse_tag(text: str, example: str = "integ provider tag set openai-prod team=ml env=prod") -> Tag:
+    """``KEY=VALUE`` from the command line; anything else is a usage error (exit 2) whose
+    hint is ``example`` (the command that was typed, rightly)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise UsageError(
-            f"{text!r}: expected KEY=VALUE",
-            hints=["for example: integ provider tag set openai-prod team=ml env=prod"],
-        )
+        raise UsageError(f"{text!r}: expected KEY=VALUE", hints=[f"for example: {example}"])
     return key.strip(), value
 
 

@@ -31,17 +31,24 @@ def _where(s: config.Settings) -> str:
     return "the local sandbox" if config.is_local(server) else config.server_root(server)
 
 
-def _parse(values: list[str]) -> list[tuple[str, str]]:
+#: What a well-formed command looks like, per method: the hint of a malformed pair.
+EXAMPLES = {
+    "PUT": "integ provider tag set openai-prod team=ml env=prod",
+    "DELETE": "integ provider tag remove openai-prod env=prod",
+}
+
+
+def _parse(values: list[str], method: str) -> list[tuple[str, str]]:
     from conductor_integrations import models
 
-    return list(dict.fromkeys(models.parse_tag(v) for v in values))
+    return list(dict.fromkeys(models.parse_tag(v, EXAMPLES[method]) for v in values))
 
 
 def _write(name: str, values: list[str], method: str) -> None:
     from conductor_integrations import api, models
     from conductor_integrations.cli.model import no_provider
 
-    tags = _parse(values)
+    tags = _parse(values, method)
     s = settings()
     where = _where(s)
     send = models.put_tags if method == "PUT" else models.delete_tags

@@ -120,3 +120,19 @@ def test_a_reply_that_is_not_a_list_is_exit_7(integ: Any, mock: responses.Reques
     r = integ("provider", "tag", "list", "p")
     assert r.exit_code == 7
     assert "not what the Conductor API returns" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("verb", "example"),
+    [
+        ("set", "integ provider tag set openai-prod team=ml env=prod"),
+        ("remove", "integ provider tag remove openai-prod env=prod"),
+    ],
+)
+def test_a_malformed_pair_hints_at_the_verb_that_was_used(
+    integ: Any, sandbox: str, provider: str, verb: str, example: str
+) -> None:
+    r = integ("provider", "tag", verb, provider, "env", "--server", sandbox)
+    assert r.exit_code == 2
+    assert f"hint: for example: {example}" in r.stderr
+    assert "tag set" not in r.stderr or verb == "set"
