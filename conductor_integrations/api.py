@@ -121,6 +121,8 @@ class Client:
         self.verify = verify
         self.backoff = backoff or Backoff()
         self.key_id = key_id
+        #: a token or an application key was given (else a refusal says how to give one)
+        self.has_credentials = token is not None or key_id is not None
         self.tokens = tokens.KeyTokens(self.base_url, key_id, key_secret, self.mint_token, token)
         self._stopped = threading.Event()
         #: set by bulk work (``apply``): counts attempts, and stops them when it opens
@@ -425,7 +427,7 @@ class Client:
             status, f"HTTP {status} from {method} {self.api_url}{path}: {message}{after}", body
         )
         html = not body.message and replies.is_html(content_type, text)
-        error.hints = replies.status_hints(status, body, self.key_id is not None, html)
+        error.hints = replies.status_hints(status, body, self.key_id is not None, html, self.has_credentials)
         wait = replies.retry_after_seconds(response.headers.get("Retry-After"))
         if status in RETRY_STATUSES and wait is not None and wait > MAX_RETRY_AFTER:
             error.hints.insert(

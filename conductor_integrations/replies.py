@@ -176,12 +176,23 @@ def error_message(status: int, reason: str, content_type: str, text: str, body: 
     return redact.scrub_cut(reason, MAX_MESSAGE) or f"HTTP {status}"
 
 
-def status_hints(status: int, body: ServerErrorBody, can_mint: bool, html: bool) -> list[str]:
-    """The next steps for an error status."""
+#: The next step of a refusal when no credentials were given at all.
+NO_CREDENTIALS = (
+    "no credentials were given: run `integ auth login`, or set CONDUCTOR_AUTH_KEY and "
+    "CONDUCTOR_AUTH_SECRET (an application key), or CONDUCTOR_AUTH_TOKEN"
+)
+
+
+def status_hints(
+    status: int, body: ServerErrorBody, can_mint: bool, html: bool, credentials: bool = True
+) -> list[str]:
+    """The next steps for an error status (``credentials``: a token or a key was given)."""
     hints: list[str] = []
     if html:
         hints.append("the reply was an HTML page: is --server the Conductor server (not its UI or a proxy)?")
-    if status in (401, 403) and body.error in TOKEN_ERRORS:
+    if status in (401, 403) and not credentials:
+        hints.append(NO_CREDENTIALS)
+    elif status in (401, 403) and body.error in TOKEN_ERRORS:
         if can_mint:
             hints.append("a fresh token was refused too: check the application key (`integ auth status`)")
         else:

@@ -649,3 +649,22 @@ def test_a_mistyped_server_gets_the_closest_hint(url: str, hint: str) -> None:
     if "local (" in hint:
         assert not any("https://" + url in h for h in info.value.hints)
         assert sum("--server local" in h for h in info.value.hints) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(401, {"error": "INVALID_TOKEN", "message": "invalid token"}), (401, {}), (403, {"message": "no"})],
+)
+def test_refused_with_no_credentials_at_all_says_how_to_give_them(
+    mock: responses.RequestsMock, status: int, body: dict[str, Any]
+) -> None:
+    mock.get(f"{API}/integrations/provider/a", status=status, json=body)
+    with pytest.raises(AuthError) as info:
+        api.Client(ROOT).get_provider("a")
+    assert info.value.exit_code == 4
+    first = info.value.hints[0]
+    assert first.startswith("no credentials were given")
+    assert (
+        "`integ auth login`" in first and "CONDUCTOR_AUTH_KEY" in first and "CONDUCTOR_AUTH_SECRET" in first
+    )
+    assert not any("expired" in h for h in info.value.hints)
