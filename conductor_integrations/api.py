@@ -282,6 +282,13 @@ class Client:
                     self._read_body(response, started, method, path)
                     self._attempted(answered=True)
             except requests.exceptions.SSLError as exc:
+                if replies.not_tls(replies.chain_text(exc)):
+                    plain = "http://" + self.base_url.split("://", 1)[-1]
+                    raise ServerUnavailable(
+                        f"the server at {self.base_url} does not speak TLS (https) on that port",
+                        0,
+                        hints=[f"if it is a plain-HTTP server, use --server {plain}"],
+                    ) from None
                 raise ServerUnavailable(
                     f"TLS error talking to {self.base_url}: {_reason(exc)}",
                     0,

@@ -212,6 +212,16 @@ def status_hints(
     return hints
 
 
+#: What OpenSSL says when the other end answered a TLS hello with something that is not TLS
+#: (a plain-HTTP server's "400 Bad Request", say).
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure", "packet length too long")
+
+
+def not_tls(text: str) -> bool:
+    """True when a TLS error says the server does not speak TLS on that port."""
+    return any(needle in text for needle in _NOT_TLS)
+
+
 def connection_reason(text: str, fallback: str) -> str:
     """A short reason for a connection failure instead of urllib3's nested repr."""
     for needle, reason in (

@@ -668,3 +668,19 @@ def test_refused_with_no_credentials_at_all_says_how_to_give_them(
         "`integ auth login`" in first and "CONDUCTOR_AUTH_KEY" in first and "CONDUCTOR_AUTH_SECRET" in first
     )
     assert not any("expired" in h for h in info.value.hints)
+
+
+def test_https_to_a_plain_http_port_says_so_and_suggests_http(tmp_path: Any) -> None:
+    from conductor_integrations.sandbox import serve_in_background
+
+    with serve_in_background(tmp_path / "sandbox.db") as running:
+        plain = running.url.rstrip("/")
+        wrong = plain.replace("http://", "https://", 1)
+        with pytest.raises(ServerUnavailable) as info:
+            api.Client(wrong, retries=0, timeout=5).get_provider("a")
+    error = info.value
+    assert error.exit_code == 7
+    assert error.message == f"the server at {wrong} does not speak TLS (https) on that port"
+    assert error.hints[0] == f"if it is a plain-HTTP server, use --server {plain}"
+    assert not any("--ca-bundle" in h for h in error.hints)
+    assert "WRONG_VERSION" not in error.message and "_TLSPool" not in error.message
