@@ -287,17 +287,21 @@ def reset() -> None:
     _allow_outside_files = False
 
 
-def confirm_delete(yes: bool, question: str, on_terminal: bool) -> None:
-    """Ask ``question`` before deleting: on a terminal a yes/no prompt (no: exit 130,
-    nothing deleted); elsewhere ``--yes`` is required (exit 2)."""
-    from conductor_integrations.errors import Interrupted, UsageError
+def confirm_delete(yes: bool, question: str, on_terminal: bool) -> bool:
+    """Ask ``question`` before deleting. True: go on. On a terminal a yes/no prompt, where
+    "no" is an answer, not a failure (as kubectl's ``delete --interactive``): it says
+    "nothing deleted" and returns False, and the command ends with exit 0. Elsewhere
+    ``--yes`` is required (exit 2); Ctrl-C at the prompt is exit 130."""
+    from conductor_integrations.errors import UsageError
 
     if yes:
-        return
+        return True
     if not on_terminal:
         raise UsageError(
             "refusing to delete without confirmation: no terminal to ask on",
             hints=["pass --yes to delete without asking"],
         )
-    if not typer.confirm(question, err=True):
-        raise Interrupted("nothing was deleted")
+    if typer.confirm(question, err=True):
+        return True
+    output.info("nothing deleted")
+    return False

@@ -212,11 +212,12 @@ def delete(
     where = _where(s)
     names = list(dict.fromkeys(names))
     listed = ", ".join(names)
-    confirm_delete(
+    if not confirm_delete(
         yes,
         f"Delete {output.counted(len(names), 'model')} of provider {provider} from {where}: {listed}?",
         stdin_is_terminal(),
-    )
+    ):
+        return
     table = output.settings.format == "table"
     results: list[dict[str, Any]] = []
     failures: list[IntegError] = []

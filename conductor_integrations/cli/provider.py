@@ -322,11 +322,12 @@ def delete(
     s = settings()
     server = _require(s)
     names = list(dict.fromkeys(names))
-    confirm_delete(
+    if not confirm_delete(
         yes,
         f"Delete {output.counted(len(names), 'provider')} from {server}: {', '.join(names)}?",
         stdin_is_terminal(),
-    )
+    ):
+        return
     results: list[dict[str, Any]] = []
     failures: list[IntegError] = []
     with api.connect(s) as client:

@@ -200,7 +200,8 @@ def test_delete_asks_on_a_terminal(
     integ("model", "put", provider, "m", "--server", sandbox)
     monkeypatch.setattr(model_cli, "stdin_is_terminal", lambda: True)
     refused = integ("model", "delete", provider, "m", "--server", sandbox, input="n\n")
-    assert refused.exit_code == 130
+    assert refused.exit_code == 0
+    assert refused.stderr.endswith("nothing deleted\n")
     assert integ("model", "get", provider, "m", "--server", sandbox).exit_code == 0
     agreed = integ("model", "delete", provider, "m", "--server", sandbox, input="y\n")
     assert agreed.exit_code == 0, agreed.stderr

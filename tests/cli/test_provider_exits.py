@@ -150,9 +150,16 @@ def test_exit_7_unreachable_server_real_process_without_retries() -> None:
     assert "Traceback" not in r.stderr
 
 
-def test_exit_130_declined(integ: Any, mock: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_declined_delete_is_no_error(
+    integ: Any, mock: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Declining is an answer, not a failure (as kubectl's --interactive): exit 0, nothing sent."""
     monkeypatch.setattr(provider_cli, "stdin_is_terminal", lambda: True)
-    assert integ("provider", "delete", "x", input="n\n").exit_code == 130
+    r = integ("provider", "delete", "x", input="n\n")
+    assert r.exit_code == 0
+    assert r.stderr.endswith("nothing deleted\n")
+    assert "error" not in r.stderr
+    assert not mock.calls
 
 
 # -- secrets never reach stdout or stderr ----------------------------------------------------------

@@ -168,7 +168,7 @@ def test_delete_without_terminal_needs_yes(integ: Any, mock: responses.RequestsM
     assert not mock.calls
 
 
-@pytest.mark.parametrize(("answer", "code", "sent"), [("y\n", 0, True), ("n\n", 130, False)])
+@pytest.mark.parametrize(("answer", "code", "sent"), [("y\n", 0, True), ("n\n", 0, False)])
 def test_delete_asks_on_a_terminal(
     answer: str,
     code: int,
