@@ -137,7 +137,8 @@ def put(client: ProviderAPI, name: str, body: dict[str, Any], live: dict[str, An
     try:
         saved = client.put_provider(name, body)
     except RejectedError as exc:
-        if exc.status == 400 and "type" in exc.message.lower():
+        said = exc.message.lower()
+        if exc.status == 400 and "type" in said and "chang" in said:
             exc.hints.append(
                 "a provider's type cannot be changed after creation: keep its type, "
                 f"or delete it first with `integ provider delete {name}`"

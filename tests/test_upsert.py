@@ -94,3 +94,35 @@ def test_a_mask_with_nothing_behind_it_is_invalid_input(live: dict[str, Any] | N
     assert "configuration.api_key" in caught.value.message
     assert why in caught.value.message
     assert caught.value.exit_code == 3
+
+
+class _Refusing:
+    """A server that answers every POST with a 400 whose message is ``message``."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def put_provider(self, name: str, body: dict[str, Any]) -> Any:
+        from conductor_integrations.errors import RejectedError
+
+        raise RejectedError(f"HTTP 400 from POST /api/integrations/provider/{name}: {self.message}", 400)
+
+    def get_provider(self, name: str) -> Any:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("live", "message", "hinted"),
+    [
+        (None, "invalid configuration for type openai", False),
+        (LIVE, "Required request body is missing", False),
+        (LIVE, "Integration type cannot be changed after creation: 'claude' is anthropic", True),
+    ],
+)
+def test_the_type_change_hint_only_for_a_type_change(live: Any, message: str, hinted: bool) -> None:
+    from conductor_integrations.errors import RejectedError
+
+    body = {"type": "anthropic", "configuration": {"api_key": "sk-abcd"}}
+    with pytest.raises(RejectedError) as info:
+        upsert.put(_Refusing(message), "claude", body, live)
+    assert any("cannot be changed after creation" in h for h in info.value.hints) == hinted
