@@ -173,8 +173,19 @@ def get_tags(client: Requester, provider: str) -> list[Tag]:
 
 
 def put_tags(client: Requester, provider: str, tags: list[Tag]) -> None:
-    """Add tags (a key already there gets the new value, per the reference page)."""
+    """Add tags: the server adds every pair (``set_tags`` replaces a key's values)."""
     client.request("PUT", tags_path(provider), json=tag_objects(tags))
+
+
+def set_tags(client: Requester, provider: str, tags: list[Tag]) -> None:
+    """Give each key of ``tags`` the values given and no other: add the pairs, then remove
+    the key's other values (a Conductor server keeps every (key, value) pair it is sent,
+    several values of one key too, so adding alone would leave the old value beside)."""
+    put_tags(client, provider, tags)
+    keys = {k for k, _ in tags}
+    stale = [(k, v) for k, v in get_tags(client, provider) if k in keys and (k, v) not in tags]
+    if stale:
+        delete_tags(client, provider, stale)
 
 
 def delete_tags(client: Requester, provider: str, tags: list[Tag]) -> None:

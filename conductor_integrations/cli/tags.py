@@ -51,7 +51,7 @@ def _write(name: str, values: list[str], method: str) -> None:
     tags = _parse(values, method)
     s = settings()
     where = _where(s)
-    send = models.put_tags if method == "PUT" else models.delete_tags
+    send = models.set_tags if method == "PUT" else models.delete_tags
     with api.connect(s) as client:
         try:
             send(client, name, tags)

@@ -5,7 +5,8 @@ length of one command through ``serve_in_background``. Importing this package is
 HTTP layer and the store are imported when a sandbox starts.
 
 Modules: ``server`` (HTTP layer), ``routes`` (the endpoints and their rules), ``shapes``
-(request bodies and JSON shapes, secret masking), ``store`` (providers, models, tags),
+(request bodies and JSON shapes, secret masking), ``store`` (providers, models, tags,
+prompt associations, token limits),
 ``db`` (the SQLite file, WAL, transactions), ``auth`` (keys and tokens), ``defs``
 (``/api/integrations/def`` from the embedded type table).
 """

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from conductor_integrations.sandbox.errors import SandboxError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: How long a writer waits for the write lock before giving up (ms).
 BUSY_TIMEOUT_MS = 15_000
 #: Idle connections kept for reuse; more are closed when returned.
@@ -64,8 +64,39 @@ CREATE TABLE IF NOT EXISTS tag (
     api TEXT NOT NULL,  -- '' for the provider's own tags
     key TEXT NOT NULL,
     value TEXT NOT NULL,
-    PRIMARY KEY (provider, api, key)
+    PRIMARY KEY (provider, api, key, value)  -- a key may carry several values
 );
+CREATE TABLE IF NOT EXISTS prompt (
+    provider TEXT NOT NULL,
+    api TEXT NOT NULL,
+    name TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (provider, api, name)
+);
+CREATE TABLE IF NOT EXISTS token_limit (
+    provider TEXT PRIMARY KEY,
+    body TEXT NOT NULL,  -- the TokenLimit object as saved, without its audit fields
+    create_time INTEGER NOT NULL,
+    update_time INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+"""
+
+#: Schema 1 keyed tags by (provider, api, key), one value per key: rebuilt with the value in
+#: the key, every stored pair kept.
+_FROM_1 = """
+ALTER TABLE tag RENAME TO tag_1;
+CREATE TABLE tag (
+    provider TEXT NOT NULL,
+    api TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (provider, api, key, value)
+);
+INSERT INTO tag (provider, api, key, value) SELECT provider, api, key, value FROM tag_1 ORDER BY rowid;
+DROP TABLE tag_1;
 """
 
 
@@ -159,6 +190,10 @@ class Database:
                     f"{self.path} was written by a newer integ (schema {version}); "
                     "upgrade integ or pass another --data file"
                 )
+            if version == 1:
+                for statement in _FROM_1.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)

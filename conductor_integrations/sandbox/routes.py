@@ -16,7 +16,7 @@ from conductor_integrations import provider_types
 from conductor_integrations.sandbox import defs, shapes
 from conductor_integrations.sandbox.auth import ANONYMOUS, Authenticator, Principal
 from conductor_integrations.sandbox.errors import ApiError, FieldError
-from conductor_integrations.sandbox.store import Audit, Missing, ModelRow, ProviderRow, Store
+from conductor_integrations.sandbox.store import Audit, BulkItem, Missing, ModelRow, ProviderRow, Store
 
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
@@ -69,9 +69,11 @@ class SandboxApp:
             return None
         rest = segs[1:]
         if not rest:
-            return {"GET": self.all_integrations}, []
+            return {"GET": self.all_integrations, "POST": self.save_all}, []
         if rest == ["all"]:
             return {"GET": self.all_names}, []
+        if len(rest) == 3 and rest[0] == "llm" and rest[1] and rest[2] == "token":
+            return {"GET": self.get_token_limit, "POST": self.set_token_limit}, rest[1:2]
         if rest[0] == "def" and n <= 3:
             return ({"GET": self.definitions} if n == 2 else {"GET": self.definition}), rest[1:]
         if rest[0] != "provider" or any(not s for s in rest[1:]):
@@ -91,13 +93,18 @@ class SandboxApp:
             return None
         if len(names) == 2:
             return {"GET": self.list_models}, names[:1]
+        model = [names[0], names[2]] if len(names) > 2 else []
         if len(names) == 3:
-            return {"GET": self.get_model, "POST": self.save_model, "DELETE": self.delete_model}, [
-                names[0],
-                names[2],
-            ]
+            # GET .../integration/all is the provider's model names (as on Orkes, a model
+            # named "all" can be saved and deleted but not read back by name).
+            read = self.available_apis if names[2] == "all" else self.get_model
+            return {"GET": read, "POST": self.save_model, "DELETE": self.delete_model}, model
         if len(names) == 4 and names[3] == "tags":
-            return self._tag_handlers(), [names[0], names[2]]
+            return self._tag_handlers(), model
+        if len(names) == 4 and names[3] == "prompt":
+            return {"GET": self.list_prompts}, model
+        if len(names) == 5 and names[3] == "prompt":
+            return {"POST": self.associate_prompt}, [*model, names[4]]
         return None
 
     def _tag_handlers(self) -> dict[str, Handler]:
@@ -197,16 +204,33 @@ class SandboxApp:
         return Response(200, [shapes.integration_json(r, models.get(r.name, [])) for r in rows])
 
     def all_names(self, req: Request, _who: Principal, _names: list[str]) -> Response:
-        param = "type" if "type" in req.query else "category"
-        category, active_only = self._filters(req, param)
+        """``provider:model`` for every model, and a bare ``provider`` only for a provider
+        with no models listed; ``type`` is the provider type (``openai``), as the SDKs'
+        ``getProvidersAndIntegrations(type, activeOnly)`` sends it (JS SDK 4.0.0
+        ``dist/index.js``, ``IntegrationResource.getProvidersAndIntegrations``)."""
+        category, active_only = self._filters(req)
+        wanted_type = req.query.get("type") or None
         names: list[str] = []
         models: dict[str, list[ModelRow]] = {}
         for m in self.store.list_models(None, active_only):
             models.setdefault(m.provider, []).append(m)
         for row in self.store.list_providers(category, active_only):
-            names.append(row.name)
-            names.extend(f"{row.name}:{m.api}" for m in models.get(row.name, []))
+            if wanted_type is not None and row.type != wanted_type:
+                continue
+            listed = models.get(row.name, [])
+            names.extend([f"{row.name}:{m.api}" for m in listed] if listed else [row.name])
         return Response(200, names)
+
+    def save_all(self, req: Request, who: Principal, _names: list[str]) -> Response:
+        """``POST /api/integrations/``: ``Integration[]``, each with its ``apis`` (the
+        ``saveAllIntegrations`` body of JS SDK 4.0.0 ``dist/index.js``), saved all or nothing."""
+        items = []
+        for i, (name, update, apis, tags) in enumerate(shapes.parse_bulk(req.body)):
+            self._check_type(update)
+            models = [(api, self._model_builder(name, api, u, who)) for api, u in apis]
+            items.append(BulkItem(name, self._provider_builder(name, update, who, f"[{i}]."), models, tags))
+        self.store.save_all(items)
+        return Response(200)
 
     def get_provider(self, _req: Request, _who: Principal, names: list[str]) -> Response:
         row = self.store.get_provider(names[0])
@@ -222,18 +246,32 @@ class SandboxApp:
     def save_provider(self, req: Request, who: Principal, names: list[str]) -> Response:
         name = names[0]
         update = shapes.parse_integration_update(shapes.parse_object(req.body, "IntegrationUpdate"))
+        self._check_type(update)
+        row, _created = self.store.upsert_provider(name, self._provider_builder(name, update, who))
+        return Response(200, shapes.integration_json(row))
+
+    @staticmethod
+    def _check_type(update: shapes.Update) -> None:
+        """A 404 for a ``type`` this server does not know (as Orkes answers)."""
         table = provider_types.table()
         if update.type is not None and table.get(update.type) is None:
             close = table.closest(update.type)
             hint = f" (did you mean {' or '.join(close)}?)" if close else ""
             raise ApiError(404, f"Integration type {update.type!r} is not supported on this server{hint}")
 
+    @staticmethod
+    def _provider_builder(
+        name: str, update: shapes.Update, who: Principal, where: str = ""
+    ) -> Callable[[ProviderRow | None], ProviderRow]:
+        """The builder of ``Store.upsert_provider`` for ``update`` (``where`` prefixes the
+        field path of an error, for an item of a bulk body)."""
+
         def build(existing: ProviderRow | None) -> ProviderRow:
             now = _update_ms(existing)
             if existing is None:
                 if update.type is None:
-                    raise ApiError.invalid([FieldError("type", "is required to create a provider")])
-                ptype = table.types[update.type]
+                    raise ApiError.invalid([FieldError(f"{where}type", "is required to create a provider")])
+                ptype = provider_types.table().types[update.type]
                 return ProviderRow(
                     name=name,
                     type=update.type,
@@ -261,8 +299,7 @@ class SandboxApp:
                 audit=Audit(existing.audit.create_time, now, existing.audit.created_by, who.name),
             )
 
-        row, _created = self.store.upsert_provider(name, build)
-        return Response(200, shapes.integration_json(row))
+        return build
 
     # -- models ----------------------------------------------------------------------
 
@@ -281,6 +318,16 @@ class SandboxApp:
     def save_model(self, req: Request, who: Principal, names: list[str]) -> Response:
         provider, api = names
         update = shapes.parse_api_update(shapes.parse_object(req.body, "IntegrationApiUpdate"))
+        row, _created = self.store.upsert_model(
+            provider, api, self._model_builder(provider, api, update, who)
+        )
+        return Response(200, shapes.integration_api_json(row))
+
+    @staticmethod
+    def _model_builder(
+        provider: str, api: str, update: shapes.Update, who: Principal
+    ) -> Callable[[ModelRow | None], ModelRow]:
+        """The builder of ``Store.upsert_model`` for ``update``."""
 
         def build(existing: ModelRow | None) -> ModelRow:
             now = _update_ms(existing)
@@ -306,8 +353,37 @@ class SandboxApp:
                 audit=Audit(existing.audit.create_time, now, existing.audit.created_by, who.name),
             )
 
-        row, _created = self.store.upsert_model(provider, api, build)
-        return Response(200, shapes.integration_api_json(row))
+        return build
+
+    def available_apis(self, _req: Request, _who: Principal, names: list[str]) -> Response:
+        """``GET .../integration/all``: the names of the provider's models, disabled ones too
+        (``getIntegrationAvailableApis`` answers ``string[]``, JS SDK 4.0.0 ``dist/index.js``)."""
+        return Response(200, [m.api for m in self.store.list_models(names[0], False)])
+
+    # -- prompts associated with a model -----------------------------------------------
+
+    def associate_prompt(self, _req: Request, who: Principal, names: list[str]) -> Response:
+        """``POST .../integration/{model}/prompt/{prompt}``, no body (the sandbox keeps no
+        prompt templates, so any prompt name is taken)."""
+        provider, api, prompt = names
+        self.store.associate_prompt(provider, api, prompt, _now_ms(), who.name)
+        return Response(200)
+
+    def list_prompts(self, _req: Request, _who: Principal, names: list[str]) -> Response:
+        return Response(200, [shapes.prompt_json(p) for p in self.store.prompts(names[0], names[1])])
+
+    # -- token limits ------------------------------------------------------------------
+
+    def get_token_limit(self, _req: Request, _who: Principal, names: list[str]) -> Response:
+        found = self.store.token_limit(names[0])
+        if found is None:
+            raise ApiError(404, f"No token limit set for integration {names[0]!r}")
+        return Response(200, shapes.token_limit_json(*found))
+
+    def set_token_limit(self, req: Request, who: Principal, names: list[str]) -> Response:
+        body = shapes.parse_token_limit(shapes.parse_object(req.body, "TokenLimit"))
+        self.store.set_token_limit(names[0], body, _now_ms(), who.name)
+        return Response(200)
 
     # -- tags (provider: names = [provider]; model: names = [provider, model]) -------------
 

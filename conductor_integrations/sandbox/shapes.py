@@ -19,7 +19,7 @@ from typing import Any
 
 from conductor_integrations import provider_types
 from conductor_integrations.sandbox.errors import ApiError, FieldError
-from conductor_integrations.sandbox.store import ModelRow, ProviderRow, Tag
+from conductor_integrations.sandbox.store import Audit, ModelRow, PromptRow, ProviderRow, Tag
 
 #: What a secret configuration value reads back as (the Orkes mask).
 MASK = "xxxxxxxxxx"
@@ -213,21 +213,121 @@ def parse_tags(body: bytes, *, for_delete: bool = False) -> list[tuple[str, str 
     if not isinstance(data, list):
         raise ApiError(400, "Malformed request body: expected a JSON array of tags [{key, value}]")
     problems: list[FieldError] = []
+    tags = _tag_list(data, problems, "", for_delete=for_delete)
+    if problems:
+        raise ApiError.invalid(problems)
+    return tags
+
+
+def _tag_list(
+    data: list[Any], problems: list[FieldError], where: str, *, for_delete: bool = False
+) -> list[tuple[str, str | None]]:
     tags: list[tuple[str, str | None]] = []
     for i, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
-            problems.append(FieldError(f"[{i}].key", "must be a non-empty string", item))
+            problems.append(FieldError(f"{where}[{i}].key", "must be a non-empty string", item))
             continue
         value = item.get("value")
         if value is None and not for_delete:
-            problems.append(FieldError(f"[{i}].value", "must not be null", value))
+            problems.append(FieldError(f"{where}[{i}].value", "must not be null", value))
             continue
         if value is not None and not isinstance(value, str):
             value = json.dumps(value)
         tags.append((item["key"], value))
+    return tags
+
+
+BulkEntry = tuple[str, Update, list[tuple[str, Update]], list[Tag]]
+
+
+def parse_bulk(body: bytes) -> list[BulkEntry]:
+    """A bulk-save body, ``Integration[]``: each item an IntegrationUpdate with its ``name``,
+    optional ``tags`` (``Tag[]``) and ``apis`` (IntegrationApiUpdate with ``api`` and an
+    ``integrationName`` that, when given, is the item's ``name``). Every problem is reported
+    at once, with its path (``[1].apis[0].api``)."""
+    data = parse_json(body)
+    if not isinstance(data, list):
+        raise ApiError(400, "Malformed request body: expected a JSON array of integrations (Integration[])")
+    problems: list[FieldError] = []
+    out: list[BulkEntry] = []
+    for i, item in enumerate(data):
+        at = f"[{i}]"
+        if not isinstance(item, dict):
+            problems.append(FieldError(at, "must be an Integration object", item))
+            continue
+        name = item.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(FieldError(f"{at}.name", "must be a non-empty string", name))
+            name = ""
+        update = _collect(problems, f"{at}.", parse_integration_update, item)
+        apis: list[tuple[str, Update]] = []
+        raw_apis = item.get("apis") or []
+        if not isinstance(raw_apis, list):
+            problems.append(FieldError(f"{at}.apis", "must be an array of IntegrationApi", raw_apis))
+            raw_apis = []
+        for j, api in enumerate(raw_apis):
+            where = f"{at}.apis[{j}]"
+            if not isinstance(api, dict):
+                problems.append(FieldError(where, "must be an IntegrationApi object", api))
+                continue
+            if not isinstance(api.get("api"), str) or not api["api"]:
+                problems.append(FieldError(f"{where}.api", "must be a non-empty string", api.get("api")))
+                continue
+            owner = api.get("integrationName")
+            if owner is not None and owner != name:
+                problems.append(FieldError(f"{where}.integrationName", f"must be {name!r}", owner))
+                continue
+            apis.append((api["api"], _collect(problems, f"{where}.", parse_api_update, api)))
+        raw_tags = item.get("tags") or []
+        if not isinstance(raw_tags, list):
+            problems.append(FieldError(f"{at}.tags", "must be an array of tags [{key, value}]", raw_tags))
+            raw_tags = []
+        tags = [(k, v) for k, v in _tag_list(raw_tags, problems, f"{at}.tags") if v is not None]
+        out.append((name, update, apis, tags))
     if problems:
         raise ApiError.invalid(problems)
-    return tags
+    return out
+
+
+def _collect(problems: list[FieldError], where: str, parse: Any, body: dict[str, Any]) -> Update:
+    """``parse(body)``, its validation errors added to ``problems`` under ``where``."""
+    try:
+        return parse(body)  # type: ignore[no-any-return]
+    except ApiError as exc:
+        problems.extend(
+            FieldError(f"{where}{e.path}", e.message, e.invalid_value) for e in exc.validation_errors
+        )
+        return Update()
+
+
+#: ``TokenLimit.tokenLimitPeriod`` (the Conductor OpenAPI enum).
+TOKEN_LIMIT_PERIODS = ("DAY", "MONTH")
+
+
+def parse_token_limit(body: dict[str, Any]) -> dict[str, Any]:
+    """A ``TokenLimit`` body: ``integrationName``, ``api``, ``maxTokens`` (64-bit integer),
+    ``tokenLimitPeriod`` (``DAY`` or ``MONTH``); what is kept, without audit fields."""
+    problems: list[FieldError] = []
+    out: dict[str, Any] = {}
+    for key in ("integrationName", "api"):
+        value = _text(body, key, problems)
+        if value is not None:
+            out[key] = value
+    max_tokens = body.get("maxTokens")
+    if max_tokens is not None:
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
+            problems.append(FieldError("maxTokens", "must be a 64-bit integer", max_tokens))
+        else:
+            out["maxTokens"] = max_tokens
+    period = body.get("tokenLimitPeriod")
+    if period is not None:
+        if period not in TOKEN_LIMIT_PERIODS:
+            problems.append(FieldError("tokenLimitPeriod", "must be DAY or MONTH", period))
+        else:
+            out["tokenLimitPeriod"] = period
+    if problems:
+        raise ApiError.invalid(problems)
+    return out
 
 
 def merge_configuration(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
@@ -247,6 +347,34 @@ def masked(configuration: dict[str, Any]) -> dict[str, Any]:
         key: MASK if provider_types.is_secret_key(key) and value not in (None, "") else value
         for key, value in configuration.items()
     }
+
+
+def _audit_json(audit: Audit) -> dict[str, Any]:
+    return {
+        "createTime": audit.create_time,
+        "updateTime": audit.update_time,
+        "createdBy": audit.created_by,
+        "updatedBy": audit.updated_by,
+    }
+
+
+def prompt_json(row: PromptRow) -> dict[str, Any]:
+    """A ``MessageTemplate`` of an associated prompt (the sandbox keeps only its name:
+    ``template`` and ``description`` are empty)."""
+    return {
+        **_audit_json(row.audit),
+        "name": row.name,
+        "description": "",
+        "template": "",
+        "variables": [],
+        "integrations": [f"{row.provider}:{row.api}"],
+        "tags": [],
+    }
+
+
+def token_limit_json(body: dict[str, Any], audit: Audit) -> dict[str, Any]:
+    """A ``TokenLimit`` as saved, with its audit fields."""
+    return {**_audit_json(audit), **body}
 
 
 def tags_json(tags: list[Tag]) -> list[dict[str, str]]:

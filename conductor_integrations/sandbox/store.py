@@ -16,7 +16,17 @@ from typing import Any
 
 from conductor_integrations.sandbox.db import Database, StoreError
 
-__all__ = ["Audit", "Missing", "ModelRow", "ProviderRow", "Store", "StoreError", "Tag"]
+__all__ = [
+    "Audit",
+    "BulkItem",
+    "Missing",
+    "ModelRow",
+    "PromptRow",
+    "ProviderRow",
+    "Store",
+    "StoreError",
+    "Tag",
+]
 
 
 class Missing(LookupError):
@@ -62,6 +72,26 @@ class ModelRow:
     max_tokens: int | None
     audit: Audit
     tags: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class PromptRow:
+    """A prompt template associated with one model (the sandbox keeps only its name)."""
+
+    provider: str
+    api: str
+    name: str
+    audit: Audit
+
+
+@dataclass
+class BulkItem:
+    """One provider of a bulk save: its builder, its models' builders and tags to add."""
+
+    name: str
+    build: Callable[[ProviderRow | None], ProviderRow]
+    models: list[tuple[str, Callable[[ModelRow | None], ModelRow]]]
+    tags: list[Tag]
 
 
 _PROVIDER_COLUMNS = (
@@ -136,14 +166,18 @@ class Store:
             return self._tags(conn, provider).get((provider, api), [])
 
     def put_tags(self, provider: str, api: str, tags: list[Tag]) -> None:
-        """Add tags; a tag whose key is already there gets the new value."""
+        """Add tags: every (key, value) pair is kept, several values of one key too (as the
+        Orkes docs' examples show); a pair already there stays once."""
         with self._write() as conn:
             self._require(conn, provider, api)
-            conn.executemany(
-                "INSERT INTO tag (provider, api, key, value) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (provider, api, key) DO UPDATE SET value = excluded.value",
-                [(provider, api, k, v) for k, v in tags],
-            )
+            self._add_tags(conn, provider, api, tags)
+
+    @staticmethod
+    def _add_tags(conn: sqlite3.Connection, provider: str, api: str, tags: list[Tag]) -> None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO tag (provider, api, key, value) VALUES (?, ?, ?, ?)",
+            [(provider, api, k, v) for k, v in tags],
+        )
 
     def delete_tags(self, provider: str, api: str, tags: list[tuple[str, str | None]]) -> None:
         """Remove the tags that match key and value (value None: any value)."""
@@ -212,33 +246,39 @@ class Store:
         the write transaction and returns the one to save; whatever it raises rolls back.
         Returns the saved provider (with tags and models count) and whether it was created."""
         with self._write() as conn:
-            found = self._providers(conn, "WHERE name = ?", (name,))
-            existing = found[0] if found else None
-            row = build(existing)
-            conn.execute(
-                f"INSERT OR REPLACE INTO provider ({_PROVIDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    name,
-                    row.type,
-                    row.category,
-                    row.description,
-                    int(row.enabled),
-                    json.dumps(row.configuration),
-                    row.audit.create_time,
-                    row.audit.update_time,
-                    row.audit.created_by,
-                    row.audit.updated_by,
-                ),
-            )
-            saved = self._providers(conn, "WHERE name = ?", (name,))[0]
-            return saved, existing is None
+            return self._upsert_provider(conn, name, build)
+
+    def _upsert_provider(
+        self, conn: sqlite3.Connection, name: str, build: Callable[[ProviderRow | None], ProviderRow]
+    ) -> tuple[ProviderRow, bool]:
+        found = self._providers(conn, "WHERE name = ?", (name,))
+        existing = found[0] if found else None
+        row = build(existing)
+        conn.execute(
+            f"INSERT OR REPLACE INTO provider ({_PROVIDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                name,
+                row.type,
+                row.category,
+                row.description,
+                int(row.enabled),
+                json.dumps(row.configuration),
+                row.audit.create_time,
+                row.audit.update_time,
+                row.audit.created_by,
+                row.audit.updated_by,
+            ),
+        )
+        saved = self._providers(conn, "WHERE name = ?", (name,))[0]
+        return saved, existing is None
 
     def delete_provider(self, name: str) -> bool:
         """Delete a provider with its models and every tag; False when there was none."""
         with self._write() as conn:
             gone = conn.execute("DELETE FROM provider WHERE name = ?", (name,)).rowcount
             conn.execute("DELETE FROM model WHERE provider = ?", (name,))
-            conn.execute("DELETE FROM tag WHERE provider = ?", (name,))
+            for table in ("tag", "prompt", "token_limit"):
+                conn.execute(f"DELETE FROM {table} WHERE provider = ?", (name,))
             return gone > 0
 
     # -- models ------------------------------------------------------------------------
@@ -278,31 +318,96 @@ class Store:
         """Create or update one model of ``provider`` (``Missing`` when the provider is not
         there); ``build`` works as in ``upsert_provider``."""
         with self._write() as conn:
-            self._require(conn, provider)
-            found = self._models(conn, "WHERE provider = ? AND api = ?", (provider, api))
-            existing = found[0] if found else None
-            row = build(existing)
-            conn.execute(
-                f"INSERT OR REPLACE INTO model ({_MODEL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    provider,
-                    api,
-                    row.description,
-                    int(row.enabled),
-                    json.dumps(row.configuration),
-                    row.max_tokens,
-                    row.audit.create_time,
-                    row.audit.update_time,
-                    row.audit.created_by,
-                    row.audit.updated_by,
-                ),
-            )
-            saved = self._models(conn, "WHERE provider = ? AND api = ?", (provider, api))[0]
-            return saved, existing is None
+            return self._upsert_model(conn, provider, api, build)
+
+    def _upsert_model(
+        self, conn: sqlite3.Connection, provider: str, api: str, build: Callable[[ModelRow | None], ModelRow]
+    ) -> tuple[ModelRow, bool]:
+        self._require(conn, provider)
+        found = self._models(conn, "WHERE provider = ? AND api = ?", (provider, api))
+        existing = found[0] if found else None
+        row = build(existing)
+        conn.execute(
+            f"INSERT OR REPLACE INTO model ({_MODEL_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                provider,
+                api,
+                row.description,
+                int(row.enabled),
+                json.dumps(row.configuration),
+                row.max_tokens,
+                row.audit.create_time,
+                row.audit.update_time,
+                row.audit.created_by,
+                row.audit.updated_by,
+            ),
+        )
+        saved = self._models(conn, "WHERE provider = ? AND api = ?", (provider, api))[0]
+        return saved, existing is None
 
     def delete_model(self, provider: str, api: str) -> None:
         """Delete one model and its tags (``Missing`` when the provider or model is not there)."""
         with self._write() as conn:
             self._require(conn, provider, api)
             conn.execute("DELETE FROM model WHERE provider = ? AND api = ?", (provider, api))
-            conn.execute("DELETE FROM tag WHERE provider = ? AND api = ?", (provider, api))
+            for table in ("tag", "prompt"):
+                conn.execute(f"DELETE FROM {table} WHERE provider = ? AND api = ?", (provider, api))
+
+    # -- bulk save ---------------------------------------------------------------------
+
+    def save_all(self, items: list[BulkItem]) -> None:
+        """Upsert several providers with their models and tags in one transaction: what a
+        builder raises rolls every item back."""
+        with self._write() as conn:
+            for item in items:
+                self._upsert_provider(conn, item.name, item.build)
+                for api, build in item.models:
+                    self._upsert_model(conn, item.name, api, build)
+                self._add_tags(conn, item.name, "", item.tags)
+
+    # -- prompts associated with a model -----------------------------------------------
+
+    def associate_prompt(self, provider: str, api: str, prompt: str, when: int, who: str) -> None:
+        """Associate the prompt named ``prompt`` with a model (once; again is a no-op)."""
+        with self._write() as conn:
+            self._require(conn, provider, api)
+            conn.execute(
+                "INSERT OR IGNORE INTO prompt (provider, api, name, create_time, created_by) "
+                "VALUES (?,?,?,?,?)",
+                (provider, api, prompt, when, who),
+            )
+
+    def prompts(self, provider: str, api: str) -> list[PromptRow]:
+        """The prompts associated with a model, by name."""
+        with self._read() as conn:
+            self._require(conn, provider, api)
+            rows = conn.execute(
+                "SELECT name, create_time, created_by FROM prompt "
+                "WHERE provider = ? AND api = ? ORDER BY name",
+                (provider, api),
+            ).fetchall()
+        return [PromptRow(provider, api, name, Audit(t, t, by, by)) for name, t, by in rows]
+
+    # -- token limits ------------------------------------------------------------------
+
+    def token_limit(self, provider: str) -> tuple[dict[str, Any], Audit] | None:
+        """The token limit saved for ``provider`` with its audit (None when none is)."""
+        with self._read() as conn:
+            self._require(conn, provider)
+            row = conn.execute(
+                "SELECT body, create_time, update_time, created_by, updated_by "
+                "FROM token_limit WHERE provider = ?",
+                (provider,),
+            ).fetchone()
+        return None if row is None else (json.loads(row[0]), Audit(*row[1:]))
+
+    def set_token_limit(self, provider: str, body: dict[str, Any], now: int, who: str) -> None:
+        with self._write() as conn:
+            self._require(conn, provider)
+            conn.execute(
+                "INSERT INTO token_limit (provider, body, create_time, update_time, created_by, updated_by) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT (provider) DO UPDATE SET body = excluded.body, "
+                "update_time = MAX(excluded.update_time, token_limit.update_time + 1), "
+                "updated_by = excluded.updated_by",
+                (provider, json.dumps(body), now, now, who, who),
+            )

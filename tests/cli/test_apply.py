@@ -317,6 +317,20 @@ def test_diff_shows_model_and_tag_changes_field_by_field(integ: Any, sandbox: st
     assert tags == [{"key": "team", "value": "platform"}]
 
 
+def test_apply_over_several_values_of_a_key_leaves_the_documents_value_alone(
+    integ: Any, sandbox: str, team: Path
+) -> None:
+    integ("provider", "apply", "-f", str(team), "--server", sandbox)
+    integ("provider", "tag", "set", "openai-team", "team=docs", "team=marketing", "--server", sandbox)
+    diff = integ("provider", "diff", "-f", str(team), "--server", sandbox)
+    assert "    tags.team: docs, marketing -> ml" in diff.stdout.splitlines()
+    applied = integ("provider", "apply", "-f", str(team), "--server", sandbox)
+    assert applied.exit_code == 0, applied.stderr
+    tags = integ("provider", "tag", "list", "openai-team", "--server", sandbox, "-o", "json").json()
+    assert tags == [{"key": "team", "value": "ml"}]
+    assert integ("provider", "diff", "-f", str(team), "--server", sandbox).exit_code == 0
+
+
 def test_models_not_listed_are_left_alone_and_no_tags_key_leaves_tags(
     integ: Any, sandbox: str, team: Path
 ) -> None:

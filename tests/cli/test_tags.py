@@ -102,8 +102,32 @@ def test_remove_sends_a_json_body_with_delete(integ: Any, mock: responses.Reques
 
 def test_set_sends_each_pair_once(integ: Any, mock: responses.RequestsMock) -> None:
     mock.put(f"{API}/integrations/provider/p/tags", body="")
+    mock.get(
+        f"{API}/integrations/provider/p/tags", json=[{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
+    )
     assert integ("provider", "tag", "set", "p", "a=1", "a=1", "b=2").exit_code == 0
     assert json.loads(mock.calls[0].request.body) == [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}]
+    assert [c.request.method for c in mock.calls] == ["PUT", "GET"]  # nothing stale: no DELETE
+
+
+def test_set_removes_the_other_values_of_its_keys_only(integ: Any, mock: responses.RequestsMock) -> None:
+    url = f"{API}/integrations/provider/p/tags"
+    mock.put(url, body="")
+    live = [("team", "docs"), ("team", "marketing"), ("env", "prod"), ("team", "ml")]
+    mock.get(url, json=[{"key": k, "value": v} for k, v in live])
+    mock.delete(url, body="")
+    assert integ("provider", "tag", "set", "p", "team=ml").exit_code == 0
+    assert json.loads(mock.calls[2].request.body) == [
+        {"key": "team", "value": "docs"},
+        {"key": "team", "value": "marketing"},
+    ]
+
+
+def test_set_keeps_a_second_value_given_for_one_key(integ: Any, sandbox: str, provider: str) -> None:
+    integ("provider", "tag", "set", provider, "team=ml", "env=prod", "--server", sandbox)
+    r = integ("provider", "tag", "set", provider, "team=docs", "team=marketing", "--server", sandbox)
+    assert r.exit_code == 0, r.stderr
+    assert tags_on(integ, sandbox, provider) == [("env", "prod"), ("team", "docs"), ("team", "marketing")]
 
 
 def test_list_tolerates_values_that_are_not_text(integ: Any, mock: responses.RequestsMock) -> None:

@@ -106,7 +106,7 @@ def test_sdk_models_and_tags(sandbox: RunningSandbox) -> None:
     assert sdk.get_tags_for_integration("openai", "gpt-4o") == []
     sdk.delete_integration_api("openai", "meta/llama")
     assert sdk.get_integration_api("openai", "meta/llama") is None
-    assert sdk.get_providers_and_integrations() == ["openai", "openai:gpt-4o"]
+    assert sdk.get_providers_and_integrations() == ["openai:gpt-4o"]
 
 
 def test_sdk_reads_what_plain_http_wrote(client: Client, sandbox: RunningSandbox) -> None:
