@@ -199,6 +199,20 @@ def apply_command(
         raise typer.Exit(report.exit_code)
 
 
+def _refuse_env_clashes(docs: list[dict[str, Any]]) -> None:
+    """``--secrets env``: two secrets that would read one variable are refused (exit 3)."""
+    from conductor_integrations import export
+    from conductor_integrations.errors import InputError
+
+    clashes = export.env_clashes(docs)
+    if clashes:
+        said = "; ".join(f"${{env:{var}}} would be read by " + " and ".join(who) for var, who in clashes)
+        raise InputError(
+            f"two secrets would share one environment variable: {said}",
+            hints=["export with --secrets keyring, or rename one of the providers"],
+        )
+
+
 def _record_model(prints: Any, provider: str, model: Any, update_time: Any) -> None:
     """Remember the secrets of a model just sent with its ``updateTime`` after the write; a
     model sent without its configuration keeps the fingerprints it already had."""
@@ -332,6 +346,8 @@ def export_command(
         )
         for n in chosen
     ]
+    if secrets == "env":
+        _refuse_env_clashes(docs)
     if output.settings.format == "json":
         output.data(docs, "json")
     else:
