@@ -21,15 +21,27 @@ def register(provider_app: typer.Typer) -> None:
     provider_app.command("export")(export_command)
 
 
-PathsOption = Annotated[
+PathsArgument = Annotated[
     Optional[list[str]],
-    typer.Option(
-        "--filename",
-        "-f",
-        help="YAML/JSON file, folder (read recursively) or - for stdin; repeatable.",
+    typer.Argument(
         metavar="PATH",
+        help="YAML/JSON files, folders (read recursively, hidden ones skipped) or - for stdin.",
+        show_default=False,
     ),
 ]
+PathsOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--file", "-f", help="A PATH given as an option; repeatable.", metavar="PATH"),
+]
+#: ``--filename``: the former name of ``--file`` on apply and diff, kept for old scripts.
+OldPathsOption = Annotated[Optional[list[str]], typer.Option("--filename", hidden=True, metavar="PATH")]
+
+
+def all_paths(*given: Optional[list[str]]) -> list[str]:
+    """The PATH arguments and the -f/--file (and --filename) options, in that order."""
+    return [p for paths in given for p in paths or ()]
+
+
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")]
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the type table (for types newer than it).")
@@ -48,7 +60,9 @@ def read_documents(paths: Optional[list[str]]) -> "list[Document]":
     from conductor_integrations import documents
 
     if not paths:
-        raise UsageError("give at least one -f PATH", hints=["for example: -f providers/ or -f - for stdin"])
+        raise UsageError(
+            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
+        )
     return documents.load_all(paths)
 
 
@@ -104,7 +118,9 @@ def server_table(client: Any) -> "TypeSource":
 @server_options
 @document_options
 def apply_command(
-    paths: PathsOption = None,
+    paths: PathsArgument = None,
+    files: PathsOption = None,
+    filename: OldPathsOption = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -156,6 +172,7 @@ def apply_command(
     from conductor_integrations import api, applier, config, state
 
     _no_both(server_types, no_validate)
+    paths = all_paths(paths, files, filename)
     cfg = settings()
     docs = read_documents(paths)
     if dry_run and not cfg.server:
@@ -236,7 +253,9 @@ def server_key(cfg: Any) -> str:
 @server_options
 @document_options
 def diff_command(
-    paths: PathsOption = None,
+    paths: PathsArgument = None,
+    files: PathsOption = None,
+    filename: OldPathsOption = None,
     ignore_secrets: Annotated[
         bool,
         typer.Option(
@@ -262,6 +281,7 @@ def diff_command(
     from conductor_integrations import api, applier, config, state
 
     _no_both(server_types, no_validate)
+    paths = all_paths(paths, files, filename)
     cfg = settings()
     docs = read_documents(paths)
     if not server_types:
