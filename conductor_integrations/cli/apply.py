@@ -216,8 +216,8 @@ def apply_command(
     reports the plan with apply's exit code for refusals.
 
     A document's `models:` are created or updated after their provider (models it does not
-    list are left alone, unless --prune); its `tags:` are all of the provider's tags (tags it does not list
-    are removed). Leave either out to leave them alone.
+    list are left alone, unless --prune); its `tags:` are all of the provider's tags (tags it
+    does not list are removed). Leave either out to leave them alone.
 
     With --prune -l KEY=VALUE (repeatable, all must match) the documents own every live
     provider so tagged: after the writes, those no document declares are deleted (reported
