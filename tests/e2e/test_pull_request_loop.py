@@ -80,6 +80,8 @@ def test_prune_with_selectors(integ: Callable[..., Run], tmp_path: Path) -> None
 
     no_selector = integ("provider", "apply", str(fleet), "--prune", **KEY)
     assert no_selector.code == 2, no_selector.stderr
+    no_prune = integ("provider", "diff", str(fleet), "-l", "team=x", **KEY)
+    assert no_prune.code == 2, no_prune.stderr
 
     (fleet / "loose.yaml").write_text(_doc("loose", team=None))
     missing = integ("provider", "apply", str(fleet), "--prune", "-l", "team=x", **KEY)
