@@ -434,7 +434,7 @@ def export_command(
         if selectors:
             keep = set(live_mod.selected(client, live, selectors))
             chosen = [n for n in chosen if n in keep]
-        live_mod.fill(client, live, chosen, chosen)
+        live_mod.fill(client, live, chosen, [n for n in chosen if n not in live.tags])  # -l read some
     for name in chosen:
         keys = [k for k, _ in live.tags.get(name, [])]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
