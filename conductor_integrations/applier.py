@@ -22,6 +22,14 @@ values, the ``updateTime`` of that write is taken from the reply (the saved obje
 server sends it) or else read with one GET right after it, and handed to ``on_sent`` /
 ``on_model_sent`` to be recorded beside the fingerprints. A document that gives a mask for a
 secret the server does not hold is ``failed`` (exit 3) and not sent (``plan``).
+
+Prune (``selectors``, from ``--prune -l KEY=VALUE``): a declared provider's live models its
+``models:`` does not list are deleted (model action ``deleted``) with its other models; after
+every write, the live providers whose tags match every selector and that no document
+declares are deleted one after the other (action ``deleted``), each with its own result after
+the documents'. They are not deleted (``skipped``) when a write failed: a provider renamed in
+the documents must not lose its old name before the new one exists. The breaker and Ctrl-C
+stop the deletions as they stop the writes (``not sent``, ``interrupted``).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from conductor_integrations.errors import (
     InputError,
     IntegError,
     Interrupted,
+    NotFoundError,
     NotSent,
     RejectedError,
 )
@@ -56,6 +65,8 @@ class ProviderClient(live_mod.LiveClient, Protocol):
 
     def get_provider(self, name: str) -> dict[str, Any] | None: ...
 
+    def delete_provider(self, name: str) -> None: ...
+
 
 #: ``fresh(name, live_update_time) -> bool``: the fingerprints of ``name`` are not stale.
 SecretFresh = Callable[[str, Any], bool]
@@ -66,7 +77,7 @@ STALE = "changed on the server since this machine applied it: will be sent"
 @dataclass
 class ModelOutcome:
     name: str
-    action: str  # created, updated, unchanged, failed, skipped, interrupted, not sent
+    action: str  # created, updated, unchanged, deleted, failed, skipped, interrupted, not sent
     error: str | None = None
     #: the model's ``updateTime`` after its write (only when secrets were sent)
     update_time: Any = None
@@ -154,6 +165,25 @@ def read_live(client: live_mod.LiveClient, payloads: Sequence[Payload], concurre
     )
 
 
+def doomed(
+    client: live_mod.LiveClient,
+    payloads: Sequence[Payload],
+    live: live_mod.Live,
+    selectors: live_mod.Selectors,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> list[tuple[str, str | None]]:
+    """``(name, type)`` of the live providers ``--prune`` deletes: tags matching every
+    selector, declared by no document (their tags are read with bounded concurrency)."""
+    declared = {p.name for p in payloads}
+    found = live_mod.selected(client, live, selectors, concurrency=concurrency)
+    return [(n, _type_of(live.providers[n])) for n in found if n not in declared]
+
+
+def _type_of(provider: dict[str, Any]) -> str | None:
+    found = provider.get("type")
+    return str(found) if found is not None else None
+
+
 def _stale(name: str, found: dict[str, Any] | None, fresh: SecretFresh | None, resend: bool) -> str | None:
     """Why the fingerprints of ``name`` are not to be trusted (None: they are)."""
     if resend:
@@ -169,6 +199,7 @@ def plan_one(
     secret_matches: plan.SecretCheck,
     secret_fresh: SecretFresh | None = None,
     resend_secrets: bool = False,
+    prune: bool = False,
 ) -> plan.ProviderPlan:
     current = live.providers.get(p.name)
     stale = _stale(p.name, current, secret_fresh, resend_secrets)
@@ -184,6 +215,9 @@ def plan_one(
         model_plans.append(
             plan.compare_model(p.name, m.name, m.given, found, m.secret_keys, secret_matches, stale=why)
         )
+    if prune and specs is not None:
+        listed = {m.name for m in specs}
+        model_plans.extend(plan.ModelPlan(n, "delete") for n in live_models if n not in listed)
     tag_plan = None
     if tags is not None:
         tag_plan = plan.compare_tags(tags, live.tags.get(p.name, []) if current is not None else [])
@@ -196,8 +230,9 @@ def plan_all(
     secret_matches: plan.SecretCheck,
     secret_fresh: SecretFresh | None = None,
     resend_secrets: bool = False,
+    prune: bool = False,
 ) -> list[plan.ProviderPlan]:
-    return [plan_one(p, live, secret_matches, secret_fresh, resend_secrets) for p in payloads]
+    return [plan_one(p, live, secret_matches, secret_fresh, resend_secrets, prune) for p in payloads]
 
 
 def refusal(pl: plan.ProviderPlan) -> IntegError | None:
@@ -299,6 +334,26 @@ def _send(
             done.append(ModelOutcome(mp.name, GONE, GONE_WHY))
         elif first is not None and fail_fast:
             done.append(ModelOutcome(mp.name, "skipped", "not sent: an earlier failure (--fail-fast)"))
+        elif mp.action == "delete":
+            try:
+                models.delete_model(client, p.name, mp.name)
+            except NotFoundError:  # gone already: what --prune wanted
+                pass
+            except Interrupted as exc:
+                cut = cut or f"model {mp.name!r}: {exc.message}"
+                done.append(ModelOutcome(mp.name, "interrupted", exc.message))
+                continue
+            except NotSent:
+                lost = lost or f"model {mp.name!r}: {GONE_WHY}"
+                done.append(ModelOutcome(mp.name, GONE, GONE_WHY))
+                continue
+            except IntegError as exc:
+                first = first or (f"model {mp.name!r}", exc)
+                done.append(ModelOutcome(mp.name, "failed", exc.message))
+                if fail_fast:
+                    stop.set()
+                continue
+            done.append(ModelOutcome(mp.name, "deleted"))
         else:
             try:
                 saved_model = models.put_model(client, p.name, mp.name, mp.body)
@@ -359,7 +414,7 @@ def _send(
         )
     if lost is not None:
         # Part of it went out (the provider, a model, the tags): failed; else none of it did.
-        partly = sent or any(m.action in ("created", "updated") for m in done) or tags == "updated"
+        partly = sent or any(m.action in ("created", "updated", "deleted") for m in done) or tags == "updated"
         before = f"provider {action}; " if sent else ""
         code = int(ExitCode.UNAVAILABLE)
         verdict = "failed" if partly else GONE
@@ -388,19 +443,23 @@ def apply(
     on_done: Callable[[Outcome], None] | None = None,
     on_sent: Callable[[Payload, Any], None] | None = None,
     on_model_sent: Callable[[Payload, ModelSpec, Any], None] | None = None,
+    selectors: live_mod.Selectors | None = None,
 ) -> Report:
     """Apply ``payloads`` (already validated). ``on_sent`` is called (in this thread) for
     each provider whose own fields the server accepted, with its ``updateTime`` after that
     write; ``on_model_sent`` for each model it accepted, likewise; ``on_done`` for every
-    outcome as it is known."""
+    outcome as it is known. With ``selectors`` (``--prune``) the providers they select that
+    no document declares are deleted after the writes, and unlisted models with them."""
+    prune = bool(selectors)
     try:
         live = read_live(client, payloads, concurrency)
+        gone_list = doomed(client, payloads, live, selectors, concurrency) if selectors else []
     except IntegError as exc:
         exc.hints.insert(0, "nothing was sent: apply reads what is on the server before it writes")
         raise
     except KeyboardInterrupt:
         raise Interrupted("interrupted while reading what is on the server: nothing was sent") from None
-    plans = plan_all(payloads, live, secret_matches, secret_fresh, resend_secrets)
+    plans = plan_all(payloads, live, secret_matches, secret_fresh, resend_secrets, prune)
     outcomes: list[Outcome | None] = [None] * len(payloads)
     stop, halt = threading.Event(), threading.Event()
     gone = _watch(client)
@@ -471,10 +530,61 @@ def apply(
                 p.name, plans[i].type, "interrupted", why, **_untouched(p, plans[i], "interrupted", why)
             )
         final.append(known)
+    if gone_list:
+        pruned, stopped_by_user = _prune(client, gone_list, final, interrupted, gone)
+        final.extend(pruned)
+        interrupted = interrupted or stopped_by_user
     if hasattr(client, "breaker") and not gone.is_open:
         client.breaker = None  # a request after apply retries as usual; after a dead server none starts
     stopped = gone.reason(str(getattr(client, "base_url", "") or "?")) if gone.is_open else None
     return Report(final, interrupted, stopped)
+
+
+def _prune(
+    client: ProviderClient,
+    names: Sequence[tuple[str, str | None]],
+    written: Sequence[Outcome],
+    interrupted: bool,
+    gone: breaker_mod.Breaker,
+) -> tuple[list[Outcome], bool]:
+    """Delete the providers ``--prune`` selected, one after the other, after the writes
+    (``written``); the second value: Ctrl-C came during the deletions."""
+    out: list[Outcome] = []
+    held = None
+    if interrupted:
+        held = ("interrupted", NOT_SENT, int(ExitCode.INTERRUPTED))
+    elif any(o.action in ("failed", GONE, "interrupted") for o in written):
+        held = ("skipped", "not deleted: a provider of the documents was not applied", 0)
+    user_stop = False
+    for name, type_ in names:
+        if held is None and gone.is_open:
+            held = (GONE, GONE_WHY, int(ExitCode.UNAVAILABLE))
+        if held is not None:
+            out.append(Outcome(name, type_, held[0], held[1], held[2]))
+            continue
+        try:
+            client.delete_provider(name)
+        except NotFoundError:  # gone already: what --prune wanted
+            pass
+        except NotSent:
+            held = (GONE, GONE_WHY, int(ExitCode.UNAVAILABLE))
+            out.append(Outcome(name, type_, *held))
+            continue
+        except Interrupted:  # Ctrl-C before this was sent
+            user_stop = True
+            held = ("interrupted", NOT_SENT, int(ExitCode.INTERRUPTED))
+            out.append(Outcome(name, type_, *held))
+            continue
+        except KeyboardInterrupt:  # Ctrl-C while the request was out
+            user_stop = True
+            held = ("interrupted", NOT_SENT, int(ExitCode.INTERRUPTED))
+            out.append(Outcome(name, type_, "interrupted", UNCONFIRMED, int(ExitCode.INTERRUPTED)))
+            continue
+        except IntegError as exc:
+            out.append(Outcome(name, type_, "failed", exc.message, int(exc.exit_code)))
+            continue
+        out.append(Outcome(name, type_, "deleted"))
+    return out, user_stop
 
 
 def _watch(client: Any) -> breaker_mod.Breaker:
@@ -497,10 +607,14 @@ def _interrupt(client: Any, halt: threading.Event, pending: dict[Future[Outcome]
         fut.cancel()
 
 
-_PAST = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+_PAST = {"create": "created", "update": "updated", "unchanged": "unchanged", "delete": "deleted"}
 
 
-def dry_run(payloads: Sequence[Payload], plans: Sequence[plan.ProviderPlan]) -> Report:
+def dry_run(
+    payloads: Sequence[Payload],
+    plans: Sequence[plan.ProviderPlan],
+    pruned: Sequence[tuple[str, str | None]] = (),
+) -> Report:
     """What ``apply`` would report for ``plans``, with nothing sent: each provider
     ``created``, ``updated``, ``unchanged`` or ``failed`` (refused: a type change, exit 6; a
     mask with nothing to keep, exit 3), with its changes; the report's exit code is the one
@@ -522,4 +636,5 @@ def dry_run(payloads: Sequence[Payload], plans: Sequence[plan.ProviderPlan]) -> 
         if pl.tags is not None:
             tags = "updated" if pl.tags.differs else "unchanged"
         outcomes.append(Outcome(p.name, pl.type, _PAST[pl.action], None, 0, pl.changes, listed, tags))
+    outcomes.extend(Outcome(name, type_, "deleted") for name, type_ in pruned)
     return Report(outcomes)

@@ -8,7 +8,7 @@ import itertools
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from conductor_integrations.errors import InputError
 
 KeyPath = tuple[str | int, ...]
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+#: The ``kind:`` of integ's own documents (optional in them); other kinds are skipped.
+KIND = "Provider"
 #: Most values one YAML document may expand to. Aliases can make a few lines stand for
 #: billions of values ("billion laughs"); no provider document needs more than this.
 MAX_VALUES = 200_000
@@ -316,13 +318,17 @@ def load(path: str) -> list[Document]:
 
 def expand_paths(paths: Iterable[str]) -> list[str]:
     """Files as given, folders as their ``*.yaml``, ``*.yml`` and ``*.json`` (recursively,
-    sorted), ``-`` as stdin (once)."""
+    sorted; hidden files and folders such as ``.github/`` are skipped), ``-`` as stdin (once)."""
     out: list[str] = []
     for path in paths:
         p = Path(path)
         if path != "-" and p.is_dir():
             found = sorted(
-                str(f) for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DOCUMENT_SUFFIXES
+                str(f)
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix.lower() in DOCUMENT_SUFFIXES
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
             if not found:
                 raise InputError(f"{path}: no .yaml, .yml or .json files in this folder")
@@ -334,10 +340,29 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
     return out
 
 
-def load_all(paths: Iterable[str]) -> list[Document]:
-    """Every provider document under ``paths``, top-level lists expanded."""
+def foreign_kind(doc: Document) -> str | None:
+    """The ``kind:`` of a document that is not integ's (a Kubernetes manifest, a CI file
+    in the same folder), None for a provider document (``kind: Provider`` or none)."""
+    if not isinstance(doc.data, dict) or "kind" not in doc.data:
+        return None
+    kind = doc.data["kind"]
+    return None if kind == KIND else str(kind)
+
+
+def load_all(paths: Iterable[str], note: Callable[[str], None] | None = None) -> list[Document]:
+    """Every provider document under ``paths``, top-level lists expanded; a document of
+    another ``kind:`` is skipped, said through ``note`` (default: a line on stderr)."""
+    if note is None:
+        from conductor_integrations import output
+
+        note = output.info
     docs: list[Document] = []
     for path in expand_paths(paths):
         for doc in load(path):
-            docs.extend(doc.providers())
+            for one in doc.providers():
+                kind = foreign_kind(one)
+                if kind is None:
+                    docs.append(one)
+                else:
+                    note(f"{one.where()}: skipped: kind {kind!r} is not integ's ({KIND})")
     return docs

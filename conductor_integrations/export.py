@@ -21,12 +21,34 @@ from typing import Any
 
 from conductor_integrations import models as models_mod
 from conductor_integrations import plan
+from conductor_integrations.errors import shown_name
 
 SECRET_MODES = ("keyring", "env")
 
 
 def env_var(name: str, key: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
+
+
+def env_clashes(docs: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """The ``${env:...}`` variables of exported documents that two secrets would share
+    (``a-b`` and ``a_b`` both give ``A_B_API_KEY``), each with the secrets sharing it
+    (``provider a-b key api_key``)."""
+    users: dict[str, list[str]] = {}
+
+    def walk(owner: str, config: Any) -> None:
+        if not isinstance(config, dict):
+            return
+        for key, value in config.items():
+            if isinstance(value, str) and value.startswith("${env:") and value.endswith("}"):
+                users.setdefault(value[6:-1], []).append(f"{owner} key {shown_name(str(key))}")
+
+    for doc in docs:
+        name = str(doc.get("name"))
+        walk(f"provider {shown_name(name)}", doc.get("configuration"))
+        for model in doc.get("models") or ():
+            walk(f"model {shown_name(name + '/' + str(model.get('name')))}", model.get("configuration"))
+    return [(var, who) for var, who in users.items() if len(who) > 1]
 
 
 def escape(value: str) -> str:

@@ -9,7 +9,8 @@
    embed tags is not documented, so they are not relied on).
 
 Steps 2 and 3 run with bounded concurrency, and only for providers that exist and whose
-documents carry ``models:`` or ``tags:``.
+documents carry ``models:`` or ``tags:`` (``-l KEY=VALUE`` selectors need the tags of every
+provider: ``selected``).
 """
 
 from __future__ import annotations
@@ -135,3 +136,23 @@ def read(
     live = listing(client, with_models=bool(want_models))
     fill(client, live, want_models, want_tags, concurrency=concurrency)
     return live
+
+
+#: ``-l KEY=VALUE`` selectors: a provider matches when it has every pair among its tags.
+Selectors = dict[str, str]
+
+
+def matches(tags: Iterable[Tag], selectors: Selectors) -> bool:
+    """Whether ``tags`` hold every ``KEY=VALUE`` of ``selectors``."""
+    pairs = set(tags)
+    return all((k, v) in pairs for k, v in selectors.items())
+
+
+def selected(client: LiveClient, live: Live, selectors: Selectors, *, concurrency: int = 8) -> list[str]:
+    """The providers of ``live`` whose tags match ``selectors`` (their tags are read, with
+    bounded concurrency, where ``live`` does not have them yet), in listing order."""
+    missing = [n for n in live.providers if n not in live.tags]
+    found = Live(providers={n: live.providers[n] for n in missing})
+    fill(client, found, (), missing, concurrency=concurrency)
+    live.tags.update(found.tags)
+    return [n for n in live.providers if matches(live.tags.get(n, []), selectors)]

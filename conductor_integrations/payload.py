@@ -196,7 +196,7 @@ def build(
         else:
             b.problem((), "a provider document must be a mapping of fields")
     for key in data:
-        if key not in DOCUMENT_FIELDS and key not in READ_ONLY_FIELDS:
+        if key not in DOCUMENT_FIELDS and key not in READ_ONLY_FIELDS and key != "kind":
             hint = provider_types.closest_key(key, DOCUMENT_FIELDS)
             b.problem(
                 (key,),

@@ -102,7 +102,7 @@ class ModelPlan:
     """One model of a provider document: what changes and the body to send."""
 
     name: str
-    action: str  # create, update, unchanged, invalid
+    action: str  # create, update, unchanged, invalid, delete (--prune)
     changes: list[Change] = field(default_factory=list)
     body: dict[str, Any] = field(default_factory=dict)
     #: why an ``invalid`` model cannot be applied
@@ -307,6 +307,8 @@ def with_children(pl: ProviderPlan, model_plans: list[ModelPlan], tag_plan: TagP
         return replace(pl, action="invalid", models=model_plans, tags=tag_plan, error="; ".join(invalid))
     changes = list(pl.changes)
     for mp in model_plans:
+        if mp.action == "delete":  # --prune: a live model the document does not list
+            changes.append(Change(f"models[{mp.name}]", "(model)", None))
         changes.extend(replace(c, path=f"models[{mp.name}].{c.path}") for c in mp.changes)
     if tag_plan is not None:
         changes.extend(tag_plan.changes)

@@ -365,3 +365,105 @@ def test_stale_fingerprints_and_resend_send_secrets_that_match() -> None:
     assert run(fresh=True, resend=False) == "unchanged"
     assert run(fresh=False, resend=False) == "updated"
     assert run(fresh=True, resend=True) == "updated"
+
+
+# -- --prune -l KEY=VALUE ------------------------------------------------------------------
+
+
+class PruneClient(FakeClient):
+    """A server with tags per provider (``GET .../tags``) that records deletions;
+    ``delete_fail`` raises on deleting that provider."""
+
+    def __init__(self, tags: dict[str, dict[str, str]], fail: dict[str, Exception] | None = None):
+        live = [{"name": n, "type": "grok", "category": "AI_MODEL", "configuration": {}} for n in tags]
+        super().__init__(live=live, fail=fail)
+        self.tag_map = tags
+        self.deleted: list[str] = []
+        self.delete_fail: dict[str, BaseException] = {}
+
+    def request(self, method: str, path: str, **_: Any) -> Any:
+        assert path.endswith("/tags"), (method, path)
+        name = path.split("/")[-2]
+        if method != "GET":
+            return None
+        return [{"key": k, "value": v} for k, v in self.tag_map.get(name, {}).items()]
+
+    def delete_provider(self, name: str) -> None:
+        if name in self.delete_fail:
+            raise self.delete_fail[name]
+        self.deleted.append(name)
+
+
+def tagged(name: str, **tags: str) -> Payload:
+    p = payload(name)
+    p.tags = dict(tags)
+    return p
+
+
+def test_prune_deletes_selected_providers_no_document_declares_after_the_writes() -> None:
+    client = PruneClient({"keep": {"team": "x"}, "old": {"team": "x"}, "other": {"team": "y"}, "bare": {}})
+    client.tag_map["keep"] = {"team": "x"}
+    report = applier.apply(
+        client,
+        [tagged("keep", team="x"), tagged("new", team="x")],
+        secret_matches=no_match,
+        selectors={"team": "x"},
+    )
+    assert [(o.name, o.action) for o in report.outcomes] == [
+        ("keep", "unchanged"),
+        ("new", "created"),
+        ("old", "deleted"),
+    ]
+    assert client.deleted == ["old"]
+    assert report.exit_code == 0
+
+
+def test_prune_needs_every_selector_to_match() -> None:
+    client = PruneClient({"a": {"team": "x", "env": "prod"}, "b": {"team": "x"}, "c": {"env": "prod"}})
+    report = applier.apply(client, [], secret_matches=no_match, selectors={"team": "x", "env": "prod"})
+    assert client.deleted == ["a"]
+    assert [(o.name, o.action) for o in report.outcomes] == [("a", "deleted")]
+
+
+def test_no_deletion_when_a_write_failed() -> None:
+    client = PruneClient({"old": {"team": "x"}}, fail={"new": AuthError("denied", 403)})
+    report = applier.apply(
+        client, [tagged("new", team="x")], secret_matches=no_match, selectors={"team": "x"}
+    )
+    assert client.deleted == []
+    assert [(o.name, o.action) for o in report.outcomes] == [("new", "failed"), ("old", "skipped")]
+    assert report.exit_code == ExitCode.AUTH
+
+
+def test_a_dead_server_stops_the_deletions() -> None:
+    from conductor_integrations.errors import NotSent
+
+    client = PruneClient({"a": {"team": "x"}, "b": {"team": "x"}, "c": {"team": "x"}})
+    client.delete_fail["b"] = NotSent("not sent: the server stopped answering", 0)
+    report = applier.apply(client, [], secret_matches=no_match, selectors={"team": "x"})
+    assert client.deleted == ["a"]
+    assert [(o.name, o.action) for o in report.outcomes] == [
+        ("a", "deleted"),
+        ("b", "not sent"),
+        ("c", "not sent"),
+    ]
+
+
+def test_ctrl_c_stops_the_deletions() -> None:
+    client = PruneClient({"a": {"team": "x"}, "b": {"team": "x"}, "c": {"team": "x"}})
+    client.delete_fail["b"] = KeyboardInterrupt()
+    report = applier.apply(client, [], secret_matches=no_match, selectors={"team": "x"})
+    assert client.deleted == ["a"]
+    assert [o.action for o in report.outcomes] == ["deleted", "interrupted", "interrupted"]
+    assert report.exit_code == ExitCode.INTERRUPTED
+
+
+def test_dry_run_lists_the_deletions() -> None:
+    client = PruneClient({"old": {"team": "x"}, "other": {"team": "y"}})
+    payloads = [tagged("new", team="x")]
+    live = applier.read_live(client, payloads, 2)
+    doomed = applier.doomed(client, payloads, live, {"team": "x"}, 2)
+    plans = applier.plan_all(payloads, live, no_match, prune=True)
+    report = applier.dry_run(payloads, plans, doomed)
+    assert [(o.name, o.action) for o in report.outcomes] == [("new", "created"), ("old", "deleted")]
+    assert client.deleted == []

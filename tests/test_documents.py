@@ -151,3 +151,23 @@ def test_json_on_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "one.json", '{"name": "a", "configuration": {"x": "y"}}')
     [doc] = documents.load(path)
     assert doc.line_of(("configuration", "x")) == 1
+
+
+def test_a_folder_skips_hidden_files_and_folders(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: {push: {}}\n")
+    (tmp_path / ".draft.yaml").write_text("name: draft\n")
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "a.yaml").write_text("name: a\n")
+    assert documents.expand_paths([str(tmp_path)]) == [str(tmp_path / "team" / "a.yaml")]
+    # a hidden file given by name is read: only folders skip them
+    assert documents.expand_paths([str(tmp_path / ".draft.yaml")]) == [str(tmp_path / ".draft.yaml")]
+
+
+def test_documents_of_another_kind_are_skipped_with_a_note(tmp_path: Path) -> None:
+    f = tmp_path / "mixed.yaml"
+    f.write_text("kind: Deployment\nmetadata: {name: web}\n---\nkind: Provider\nname: a\n---\nname: b\n")
+    notes: list[str] = []
+    docs = documents.load_all([str(f)], note=notes.append)
+    assert [d.data["name"] for d in docs] == ["a", "b"]
+    assert len(notes) == 1 and "'Deployment'" in notes[0] and "mixed.yaml#1:1" in notes[0]

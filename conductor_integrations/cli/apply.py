@@ -6,7 +6,14 @@ import typer
 
 from conductor_integrations import output, redact
 from conductor_integrations.cli import apply_render, complete
-from conductor_integrations.cli.common import document_options, local_resolver, server_options, settings
+from conductor_integrations.cli.common import (
+    SELECTORS,
+    document_options,
+    local_resolver,
+    parse_selectors,
+    server_options,
+    settings,
+)
 from conductor_integrations.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -21,18 +28,38 @@ def register(provider_app: typer.Typer) -> None:
     provider_app.command("export")(export_command)
 
 
-PathsOption = Annotated[
+PathsArgument = Annotated[
     Optional[list[str]],
-    typer.Option(
-        "--filename",
-        "-f",
-        help="YAML/JSON file, folder (read recursively) or - for stdin; repeatable.",
+    typer.Argument(
         metavar="PATH",
+        help="YAML/JSON files, folders (read recursively, hidden ones skipped) or - for stdin.",
+        show_default=False,
     ),
 ]
+PathsOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--file", "-f", help="A PATH given as an option; repeatable.", metavar="PATH"),
+]
+#: ``--filename``: the former name of ``--file`` on apply and diff, kept for old scripts.
+OldPathsOption = Annotated[Optional[list[str]], typer.Option("--filename", hidden=True, metavar="PATH")]
+
+
+def all_paths(*given: Optional[list[str]]) -> list[str]:
+    """The PATH arguments and the -f/--file (and --filename) options, in that order."""
+    return [p for paths in given for p in paths or ()]
+
+
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")]
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the type table (for types newer than it).")
+]
+PruneOption = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Also delete the providers -l selects that no document declares, and the "
+        "models a document's models: does not list (needs -l).",
+    ),
 ]
 ServerTypesOption = Annotated[
     bool,
@@ -48,7 +75,9 @@ def read_documents(paths: Optional[list[str]]) -> "list[Document]":
     from conductor_integrations import documents
 
     if not paths:
-        raise UsageError("give at least one -f PATH", hints=["for example: -f providers/ or -f - for stdin"])
+        raise UsageError(
+            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
+        )
     return documents.load_all(paths)
 
 
@@ -86,6 +115,42 @@ def load_payloads(
     return check_documents(docs, paths or [], strict, no_validate, types)
 
 
+def prune_selectors(prune: bool, given: Optional[list[str]]) -> "dict[str, str]":
+    """``--prune -l KEY=VALUE...``: the selectors (empty without --prune); --prune without
+    -l, or -l without --prune, is a usage error."""
+    selectors = parse_selectors(given)
+    if prune and not selectors:
+        raise UsageError(
+            "--prune needs -l KEY=VALUE: the selectors say which live providers the documents own",
+            hints=[
+                "for example: --prune -l team=payments (every document then carries tags: {team: payments})"
+            ],
+        )
+    if selectors and not prune:
+        raise UsageError("-l selects the providers --prune may delete; give --prune with it")
+    return selectors
+
+
+def require_selector_tags(payloads: "list[Payload]", selectors: "dict[str, str]") -> None:
+    """Under --prune every document carries the selectors among its tags (else a provider
+    it declares would be one --prune cannot see): exit 3 naming each, nothing sent."""
+    from conductor_integrations import applier
+    from conductor_integrations.errors import InputError, shown_name
+
+    wanted = ", ".join(f"{k}={v}" for k, v in selectors.items())
+    missing = [
+        p for p in payloads if any((applier.tag_specs(p) or {}).get(k) != v for k, v in selectors.items())
+    ]
+    for p in missing:
+        where = p.document.label if p.document else ""
+        output.error(f"{where} {shown_name(p.name)}: tags: does not carry {wanted} (--prune -l {wanted})")
+    if missing:
+        raise InputError(
+            f"{output.counted(len(missing), 'document')} without the selector tags {wanted}: nothing sent",
+            hints=["add them under tags: in each document, or leave out --prune"],
+        )
+
+
 def _no_both(server_types: bool, no_validate: bool) -> None:
     if server_types and no_validate:
         raise UsageError("--server-types and --no-validate cannot be used together")
@@ -104,7 +169,9 @@ def server_table(client: Any) -> "TypeSource":
 @server_options
 @document_options
 def apply_command(
-    paths: PathsOption = None,
+    paths: PathsArgument = None,
+    files: PathsOption = None,
+    filename: OldPathsOption = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -127,6 +194,8 @@ def apply_command(
             help="Send every secret, even those this machine applied unchanged.",
         ),
     ] = False,
+    prune: PruneOption = False,
+    selector: SELECTORS = None,
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
     server_types: ServerTypesOption = False,
@@ -147,8 +216,14 @@ def apply_command(
     reports the plan with apply's exit code for refusals.
 
     A document's `models:` are created or updated after their provider (models it does not
-    list are left alone); its `tags:` are all of the provider's tags (tags it does not list
-    are removed). Leave either out to leave them alone.
+    list are left alone, unless --prune); its `tags:` are all of the provider's tags (tags it
+    does not list are removed). Leave either out to leave them alone.
+
+    With --prune -l KEY=VALUE (repeatable, all must match) the documents own every live
+    provider so tagged: after the writes, those no document declares are deleted (reported
+    deleted), and so are the models a document's models: does not list. Every document must
+    carry the selector tags itself (else exit 3, nothing sent); no deletion is made when a
+    write failed.
 
     A server that stops answering ends the run: after 5 connection failures in a row nothing
     more is sent, what was not sent is reported `not sent`, and the exit code is 7.
@@ -156,10 +231,13 @@ def apply_command(
     from conductor_integrations import api, applier, config, state
 
     _no_both(server_types, no_validate)
+    paths = all_paths(paths, files, filename)
+    selectors = prune_selectors(prune, selector)
     cfg = settings()
     docs = read_documents(paths)
     if dry_run and not cfg.server:
         payloads = check_documents(docs, paths or [], strict, no_validate)
+        require_selector_tags(payloads, selectors)
         apply_render.dry_run(payloads, None)
         output.warning("no server configured: could not compare with what is there; these are the requests")
         return
@@ -168,11 +246,15 @@ def apply_command(
     with api.connect(cfg) as client:
         types = server_table(client) if server_types else None
         payloads = check_documents(docs, paths or [], strict, no_validate, types)
+        require_selector_tags(payloads, selectors)
         prints = state.for_server(server_key(cfg))
         if dry_run:
             live = applier.read_live(client, payloads, workers)
-            found = applier.plan_all(payloads, live, prints.matches, prints.fresh, resend_secrets)
-            planned = applier.dry_run(payloads, found)
+            doomed = applier.doomed(client, payloads, live, selectors, workers) if selectors else []
+            found = applier.plan_all(
+                payloads, live, prints.matches, prints.fresh, resend_secrets, prune=bool(selectors)
+            )
+            planned = applier.dry_run(payloads, found, doomed)
             apply_render.report(planned, dry_run=True)
             if planned.exit_code:
                 raise typer.Exit(planned.exit_code)
@@ -190,6 +272,7 @@ def apply_command(
                     on_done=lambda _: advance(),
                     on_sent=lambda p, stamp: prints.record(p.name, p.configuration, p.secret_keys, stamp),
                     on_model_sent=lambda p, m, stamp: _record_model(prints, p.name, m, stamp),
+                    selectors=selectors or None,
                 )
             finally:
                 prints.save()
@@ -197,6 +280,20 @@ def apply_command(
     apply_render.report(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _refuse_env_clashes(docs: list[dict[str, Any]]) -> None:
+    """``--secrets env``: two secrets that would read one variable are refused (exit 3)."""
+    from conductor_integrations import export
+    from conductor_integrations.errors import InputError
+
+    clashes = export.env_clashes(docs)
+    if clashes:
+        said = "; ".join(f"${{env:{var}}} would be read by " + " and ".join(who) for var, who in clashes)
+        raise InputError(
+            f"two secrets would share one environment variable: {said}",
+            hints=["export with --secrets keyring, or rename one of the providers"],
+        )
 
 
 def _record_model(prints: Any, provider: str, model: Any, update_time: Any) -> None:
@@ -222,7 +319,9 @@ def server_key(cfg: Any) -> str:
 @server_options
 @document_options
 def diff_command(
-    paths: PathsOption = None,
+    paths: PathsArgument = None,
+    files: PathsOption = None,
+    filename: OldPathsOption = None,
     ignore_secrets: Annotated[
         bool,
         typer.Option(
@@ -231,6 +330,8 @@ def diff_command(
             "code (they are still shown).",
         ),
     ] = False,
+    prune: PruneOption = False,
+    selector: SELECTORS = None,
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
     server_types: ServerTypesOption = False,
@@ -242,27 +343,34 @@ def diff_command(
     the provider since; --ignore-secrets keeps the secrets that cannot be verified (a fresh
     machine, a provider written elsewhere) out of the exit code, marked unverifiable.
     Models and tags are compared as apply would send them (models[NAME].FIELD, tags.KEY).
+    With --prune -l KEY=VALUE it also shows what apply --prune would delete.
     Exit 0: no differences; 1: differences; 3: a document apply would refuse (a mask
     where the server has no value to keep); other codes: errors.
     """
     from conductor_integrations import api, applier, config, state
 
     _no_both(server_types, no_validate)
+    paths = all_paths(paths, files, filename)
+    selectors = prune_selectors(prune, selector)
     cfg = settings()
     docs = read_documents(paths)
     if not server_types:
         payloads = check_documents(docs, paths or [], strict, no_validate)
+        require_selector_tags(payloads, selectors)
     config.require_server(cfg)
     with api.connect(cfg) as client:
         if server_types:
             payloads = check_documents(docs, paths or [], strict, no_validate, server_table(client))
-        live = applier.read_live(client, payloads, applier.DEFAULT_CONCURRENCY)
+            require_selector_tags(payloads, selectors)
+        workers = applier.DEFAULT_CONCURRENCY
+        live = applier.read_live(client, payloads, workers)
+        doomed = applier.doomed(client, payloads, live, selectors, workers) if selectors else []
         prints = state.for_server(server_key(cfg))
-    found = applier.plan_all(payloads, live, prints.matches, prints.fresh)
-    apply_render.plans(found, ignore_secrets)
+    found = applier.plan_all(payloads, live, prints.matches, prints.fresh, prune=bool(selectors))
+    apply_render.plans(found, ignore_secrets, doomed)
     if any(pl.action == "invalid" for pl in found):
         raise typer.Exit(int(ExitCode.INVALID))
-    if any(apply_render.counts(pl, ignore_secrets) for pl in found):
+    if doomed or any(apply_render.counts(pl, ignore_secrets) for pl in found):
         raise typer.Exit(int(ExitCode.DIFFERENCES))
 
 
@@ -292,9 +400,10 @@ def export_command(
             autocompletion=complete.complete_category,
         ),
     ] = None,
+    selector: SELECTORS = None,
 ) -> None:
     """Write live providers as YAML documents that `provider apply` accepts, with their
-    models and tags.
+    models and tags; -l KEY=VALUE (repeatable, all must match) keeps those so tagged.
 
     Secret values are never written: each secret key becomes ${keyring} (supply it with
     `integ secret set NAME KEY`) or, with --secrets env, ${env:NAME_KEY}.
@@ -305,6 +414,7 @@ def export_command(
 
     if secrets not in export.SECRET_MODES:
         raise UsageError(f"--secrets must be keyring or env, not {secrets!r}")
+    selectors = parse_selectors(selector)
     cfg = settings()
     config.require_server(cfg)
     with api.connect(cfg) as client:
@@ -321,7 +431,10 @@ def export_command(
         else:
             wanted = category.upper() if category else None
             chosen = [n for n, p in live.providers.items() if wanted is None or p.get("category") == wanted]
-        live_mod.fill(client, live, chosen, chosen)
+        if selectors:
+            keep = set(live_mod.selected(client, live, selectors))
+            chosen = [n for n in chosen if n in keep]
+        live_mod.fill(client, live, chosen, [n for n in chosen if n not in live.tags])  # -l read some
     for name in chosen:
         keys = [k for k, _ in live.tags.get(name, [])]
         for key in sorted({k for k in keys if keys.count(k) > 1}):
@@ -332,6 +445,8 @@ def export_command(
         )
         for n in chosen
     ]
+    if secrets == "env":
+        _refuse_env_clashes(docs)
     if output.settings.format == "json":
         output.data(docs, "json")
     else:

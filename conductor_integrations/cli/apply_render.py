@@ -6,6 +6,7 @@ prints the same records as they would be, each with its ``changes``; without a s
 prints the requests. ``diff`` prints what would change, field by field, secrets as
 ``(secret)``. Secret values never reach this module unmasked."""
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import quote
 
@@ -80,7 +81,16 @@ def report(rep: "applier.Report", dry_run: bool = False) -> None:
             output.error(f"{shown_name(o.name)}: {o.error}")
     counts = [
         f"{rep.count(a)} {a}"
-        for a in ("created", "updated", "unchanged", "failed", "skipped", "interrupted", "not sent")
+        for a in (
+            "created",
+            "updated",
+            "unchanged",
+            "deleted",
+            "failed",
+            "skipped",
+            "interrupted",
+            "not sent",
+        )
         if rep.count(a) or a in ("created", "updated", "unchanged", "failed")
     ]
     output.info(("dry run, nothing sent: " if dry_run else "") + ", ".join(counts))
@@ -135,8 +145,13 @@ def counts(pl: "plan.ProviderPlan", ignore_secrets: bool = False) -> bool:
     return any(not c.unverifiable for c in pl.changes) or not pl.changes
 
 
-def plans(found: "list[plan.ProviderPlan]", ignore_secrets: bool = False) -> None:
-    """What diff found: a table of changes for people, records for machines."""
+def plans(
+    found: "list[plan.ProviderPlan]",
+    ignore_secrets: bool = False,
+    doomed: "Sequence[tuple[str, Optional[str]]]" = (),
+) -> None:
+    """What diff found: a table of changes for people, records for machines; ``doomed``:
+    the providers ``--prune`` would delete."""
     if output.settings.format == "table":
         for pl in found:
             if not pl.differs:
@@ -147,6 +162,8 @@ def plans(found: "list[plan.ProviderPlan]", ignore_secrets: bool = False) -> Non
             output.text(f"{_MARK[pl.action]} {pl.name} ({pl.type}): {word}")
             for change in pl.changes:
                 output.text(f"    {change.render(ignore_secrets)}")
+        for name, type_ in doomed:
+            output.text(f"- {shown_name(name)} ({type_}): will be deleted (--prune)")
     else:
         output.data(
             [
@@ -160,13 +177,14 @@ def plans(found: "list[plan.ProviderPlan]", ignore_secrets: bool = False) -> Non
                 }
                 for pl in found
             ]
+            + [{"name": name, "type": type_, "action": "delete", "changes": []} for name, type_ in doomed]
         )
-    differing = [pl for pl in found if counts(pl, ignore_secrets)]
+    differing = [pl.name for pl in found if counts(pl, ignore_secrets)] + [name for name, _ in doomed]
     unverified = sum(1 for pl in found if pl.differs and not counts(pl, ignore_secrets))
     also = f"; {unverified} with unverifiable secrets only, not counted" if unverified else ""
     verb = "differs" if len(differing) == 1 else "differ"
     output.info(
-        f"{len(differing)} of {output.counted(len(found), 'provider')} {verb}{also}"
+        f"{len(differing)} of {output.counted(len(found) + len(doomed), 'provider')} {verb}{also}"
         if differing
         else f"no differences ({output.counted(len(found), 'provider')}{also})"
     )

@@ -19,7 +19,7 @@ import typer
 
 from conductor_integrations import config, output
 from conductor_integrations.cli import complete
-from conductor_integrations.errors import Interrupted
+from conductor_integrations.errors import Interrupted, UsageError
 
 if TYPE_CHECKING:
     from conductor_integrations.resolve import LocalResolver
@@ -305,3 +305,29 @@ def confirm_delete(yes: bool, question: str, on_terminal: bool) -> bool:
         return True
     output.info("nothing deleted")
     return False
+
+
+SELECTORS = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--selector",
+        "-l",
+        help="Only providers tagged KEY=VALUE; repeatable (all must match).",
+        metavar="KEY=VALUE",
+    ),
+]
+
+
+def parse_selectors(given: Optional[list[str]]) -> dict[str, str]:
+    """``-l KEY=VALUE`` options as a mapping (usage error for a malformed one or one key
+    given two values: no provider could match both)."""
+    out: dict[str, str] = {}
+    for item in given or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-l needs KEY=VALUE, not {item!r}", hints=["for example: -l team=payments"])
+        key = key.strip()
+        if key in out and out[key] != value:
+            raise UsageError(f"-l {key}= given twice with different values: no provider could match")
+        out[key] = value
+    return out

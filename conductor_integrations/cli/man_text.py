@@ -74,6 +74,10 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
             "The active AI model providers as JSON:",
             "integ provider list --category AI_MODEL --active-only -o json",
         ),
+        (
+            "The providers tagged team=payments in production:",
+            "integ provider list -l team=payments -l env=prod",
+        ),
     ),
     "provider delete": (
         ("Delete two providers without asking:", "integ provider delete old-openai old-cohere --yes"),
@@ -99,6 +103,12 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
             "Send every secret again, even those this machine applied unchanged:",
             "integ provider apply -f providers/ --resend-secrets",
         ),
+        (
+            "The documents own every provider tagged team=payments: delete those they no longer "
+            "declare (every document carries tags: {team: payments}); look first with --dry-run:",
+            "integ provider apply providers/ --prune -l team=payments --dry-run\n"
+            "integ provider apply providers/ --prune -l team=payments",
+        ),
     ),
     "provider diff": (
         ("Compare documents with the server; exit 1 when they differ:", "integ provider diff -f providers/"),
@@ -106,12 +116,21 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
             "A drift gate on a fresh CI runner (secrets it cannot verify are shown, not counted):",
             "integ provider diff -f providers/ --ignore-secrets",
         ),
+        (
+            "Include what apply --prune would delete (exit 1 when anything would be):",
+            "integ provider diff providers/ --prune -l team=payments",
+        ),
     ),
     "provider export": (
         ("Save every provider as documents that apply accepts:", "integ provider export > providers.yaml"),
         (
             "One provider, secrets as environment references:",
             "integ provider export openai-prod --secrets env",
+        ),
+        (
+            "The providers tagged team=payments, as a folder's start (two secrets that would "
+            "share one variable are refused, exit 3):",
+            "integ provider export -l team=payments --secrets env > payments.yaml",
         ),
     ),
     "provider tag set": (("Tag a provider:", "integ provider tag set openai-prod team=ml env=prod"),),

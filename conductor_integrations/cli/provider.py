@@ -10,9 +10,11 @@ from conductor_integrations.cli import complete
 from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.common import (
+    SELECTORS,
     confirm_delete,
     document_options,
     local_resolver,
+    parse_selectors,
     server_options,
     settings,
 )
@@ -277,13 +279,21 @@ def list_providers(
     active_only: Annotated[
         bool, typer.Option("--active-only", help="Only enabled providers (default: all of them).")
     ] = False,
+    selector: SELECTORS = None,
 ) -> None:
-    """List the providers on the server, disabled ones included."""
+    """List the providers on the server, disabled ones included; -l KEY=VALUE (repeatable,
+    all must match) keeps those so tagged."""
     from conductor_integrations import api
+    from conductor_integrations import live as live_mod
 
+    selectors = parse_selectors(selector)
     s = settings()
     with api.connect(s) as client:
         found = client.list_providers(category.upper() if category else None, active_only)
+        if selectors:
+            live = live_mod.Live(providers={str(p.get("name")): p for p in found if isinstance(p, dict)})
+            keep = set(live_mod.selected(client, live, selectors))
+            found = [p for p in found if isinstance(p, dict) and str(p.get("name")) in keep]
     complete.remember_providers([str(p["name"]) for p in found if p.get("name")])
     render.print_list(found)
 

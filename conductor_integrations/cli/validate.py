@@ -1,13 +1,13 @@
 """``integ validate``: check provider documents offline, reporting every problem at once;
 with ``--server-types``, against the server's own type definitions (the one request made)."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 
 from conductor_integrations import documents, output, validate
 from conductor_integrations.cli.common import document_options, local_resolver, server_options, settings
-from conductor_integrations.errors import ExitCode, Problem
+from conductor_integrations.errors import ExitCode, Problem, UsageError
 
 
 def register(root: typer.Typer) -> None:
@@ -39,9 +39,17 @@ def report_problems(problems: list[Problem]) -> None:
 @document_options
 def validate_command(
     paths: Annotated[
-        list[str],
-        typer.Argument(metavar="PATH", help="YAML/JSON files, folders (recursive) or - for stdin."),
-    ],
+        Optional[list[str]],
+        typer.Argument(
+            metavar="PATH",
+            help="YAML/JSON files, folders (read recursively, hidden ones skipped) or - for stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    files: Annotated[
+        Optional[list[str]],
+        typer.Option("--file", "-f", help="A PATH given as an option; repeatable.", metavar="PATH"),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")
     ] = False,
@@ -60,8 +68,13 @@ def validate_command(
     and `provider apply` would; nothing is sent. Exit 0 when every document is valid, 3
     otherwise. Documents may carry `models:` and `tags:`; their shape is checked too.
     """
+    given = [*(paths or ()), *(files or ())]
+    if not given:
+        raise UsageError(
+            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
+        )
     s = settings()
-    docs = documents.load_all(paths)
+    docs = documents.load_all(given)
     types = None
     if server_types:
         from conductor_integrations import api, config
