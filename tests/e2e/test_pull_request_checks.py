@@ -137,3 +137,37 @@ def test_apply_and_diff_annotate_too(tmp_path: Path, integ: Callable[..., Run], 
     r = integ("provider", command, "-f", str(f), GITHUB_ACTIONS="true")
     assert r.code == 3
     assert f"::error file={f},line=4,title=integ::provider p-kafka: configuration.protocol:" in r.stdout
+
+
+def test_types_schema_checks_what_types_show_example_prints(tmp_path: Path) -> None:
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    r = run_integ("types", "schema")
+    assert r.code == 0, r.stderr
+    check = Draft202012Validator(json.loads(r.stdout))
+    text = run_integ("types", "show", "aws_bedrock_titan", "--example").stdout
+    assert not check.is_valid(yaml.safe_load(text))  # <USER> is still a placeholder
+    assert check.is_valid(yaml.safe_load(text.replace("<USER>", "AKIA0000")))
+
+
+def test_pre_commit_hook_runs_offline_validate() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    [hook] = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "integ-validate"
+    assert hook["entry"].split() == ["integ", "validate", "--offline"]
+    assert hook["language"] == "python"
+    assert hook["files"] == r"\.(ya?ml|json)$"
+
+
+def test_pre_commit_style_run_on_files(tmp_path: Path) -> None:
+    """pre-commit runs the hook's entry with the changed files as arguments."""
+    folder = fleet(tmp_path)
+    files = sorted(str(p) for p in folder.iterdir())
+    assert run_integ("validate", "--offline", *files).code == 0
+    (folder / "openai.yaml").write_text(
+        "name: p\ntype: openai\nconfiguration:\n  api_key: '<YOUR-API-KEY>'\n"
+    )
+    assert run_integ("validate", "--offline", *files).code == 3
