@@ -51,6 +51,13 @@ READ_ONLY_FIELDS = ("modelsCount", "createTime", "updateTime", "createdBy", "upd
 BODY_FIELDS = ("type", "category", "description", "enabled", "configuration")
 
 _REF = re.compile(r"\$\$\{|\$\{(env|file|keyring)(?::([^}]*))?\}")
+#: A placeholder of ``integ types show TYPE --example`` (``<HOST>``, ``<CONNECTION-TYPE>``).
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*>")
+
+
+class Unresolved(Exception):
+    """Raised by a resolver that does not resolve (``OfflineResolver``): the reference is
+    well formed and its value is not known here. Not a problem of the document."""
 
 
 class Resolver(Protocol):
@@ -130,6 +137,9 @@ class Payload:
     literal_cli_secrets: list[str] = field(default_factory=list)
     #: secret keys given as a mask (``********``, ``xxxxxxxxxx``): keep the server's value
     kept_secrets: set[str] = field(default_factory=set)
+    #: configuration keys whose value is not known: a reference that failed (already a
+    #: problem), one left unresolved offline, or a placeholder; not "missing" again
+    unresolved: set[str] = field(default_factory=set)
 
     @property
     def type(self) -> str | None:
@@ -219,6 +229,7 @@ def build(
             b.problem((key,), f"{key} must be a single value")
             continue
         body[key] = scalar_text(value, doc.raw_text((key,)) if doc else None)
+        _placeholder(b, (key,), body[key])
     if "enabled" in data and data["enabled"] is not None:
         if isinstance(data["enabled"], bool):
             body["enabled"] = data["enabled"]
@@ -234,6 +245,7 @@ def build(
     config: dict[str, str | None] = {}
     origin: dict[str, tuple[str, Path]] = {}  # key -> ("file"|"flag"|"literal", base dir)
     base_dir = doc.base_dir if doc else Path.cwd()
+    placeholders: set[str] = set()
     raw_config = data.get("configuration")
     if raw_config is not None and not isinstance(raw_config, dict):
         b.problem(("configuration",), "configuration must be a mapping of KEY: value")
@@ -249,6 +261,8 @@ def build(
                 continue
             config[key] = scalar_text(value, doc.raw_text(path) if doc else None)
             origin[key] = ("file", base_dir)
+            if _placeholder(b, path, config[key]):
+                placeholders.add(str(key))
     literal: list[str] = []
     for cf in flags.config:
         if cf.from_file:
@@ -272,6 +286,7 @@ def build(
 
     payload = Payload(final_name, body, problems=b.problems, document=doc)
     payload.literal_cli_secrets = literal
+    payload.unresolved.update(placeholders)
     payload.models = data.get("models")
     payload.tags = data.get("tags")
 
@@ -329,8 +344,13 @@ def fill_missing_secrets(payload: Payload, resolver: Resolver) -> None:
     present = {k: v for k, v in config.items() if isinstance(v, str)}
     doc = payload.document
     for key in missing_required_secrets(payload.body.get("type"), present):
+        if key in payload.unresolved:
+            continue  # its reference failed and was reported, or is not resolved offline
         try:
             value = resolver.missing_secret(payload.name, key)
+        except Unresolved:
+            payload.unresolved.add(key)
+            continue
         except InputError as exc:
             path = ("configuration", key)
             payload.problems.append(
@@ -386,14 +406,37 @@ def _resolve(
         kind, arg = m.group(1), m.group(2)
         try:
             value = _lookup(kind, arg, resolver, base_dir if confined else None, base_dir, b.name, path)
+        except Unresolved:
+            value = m.group(0)  # well formed, not resolved here (offline): its value is unknown
+            _unknown(payload, path)
         except InputError as exc:
             b.problem(path, exc.message, "; ".join(exc.hints))
+            _unknown(payload, path)
             continue
         if kind == "keyring" or secret:
             payload.secret_values.add(value)
         out.append(value)
     out.append(text[pos:])
     return "".join(out)
+
+
+def _unknown(payload: Payload, path: KeyPath) -> None:
+    if len(path) == 2 and path[0] == "configuration":
+        payload.unresolved.add(str(path[1]))
+
+
+def _placeholder(b: _Builder, path: KeyPath, value: str | None) -> bool:
+    """Report a ``--example`` placeholder still in a document value; True if one is."""
+    found = PLACEHOLDER.search(value) if isinstance(value, str) else None
+    if found is None:
+        return False
+    key = str(path[-1])
+    b.problem(
+        path,
+        f"{key} still holds the placeholder {found.group(0)}: fill it in",
+        "`integ types show TYPE` describes each key",
+    )
+    return True
 
 
 def _lookup(

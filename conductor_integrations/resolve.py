@@ -224,3 +224,30 @@ class LocalResolver:
             else:
                 output.info(f"stored {provider}/{key} in the keyring")
         return value
+
+
+class OfflineResolver:
+    """Resolves nothing (``integ validate --offline``): every well-formed reference is left
+    unresolved (``payload.Unresolved``), so no variable need be set, no file is read and the
+    keyring is never touched; a required secret absent from the document is not asked for
+    (``apply`` may find it in the keyring). Reference syntax is still checked by the caller."""
+
+    def env(self, name: str) -> str | None:
+        from conductor_integrations.payload import Unresolved
+
+        raise Unresolved(name)
+
+    def read_file(self, path: Path, within: Path | None = None) -> str:
+        from conductor_integrations.payload import Unresolved
+
+        raise Unresolved(str(path))
+
+    def keyring(self, provider: str, key: str) -> str | None:
+        from conductor_integrations.payload import Unresolved
+
+        raise Unresolved(f"{provider}/{key}")
+
+    def missing_secret(self, provider: str, key: str) -> str | None:
+        from conductor_integrations.payload import Unresolved
+
+        raise Unresolved(f"{provider}/{key}")

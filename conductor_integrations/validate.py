@@ -9,7 +9,7 @@ Rules beyond the table: the AWS ``connectionType`` rules and ``pineconedb``'s se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from conductor_integrations import provider_types
@@ -41,7 +41,7 @@ def check(payload: Payload, *, strict: bool = False, types: TypeSource | None = 
         line = doc.line_of(path) if doc else None
         found.append(Problem(".".join(path), message, hint, severity, source, line))
 
-    check_body(payload.body, add, payload.name, types)
+    check_body(payload.body, add, payload.name, types, unknown=payload.unresolved)
     problems = payload.problems + found
     if strict:
         problems = [p.as_error() for p in problems]
@@ -49,9 +49,15 @@ def check(payload: Payload, *, strict: bool = False, types: TypeSource | None = 
 
 
 def check_body(
-    body: dict[str, Any], add: ProblemSink, name: str = "", types: TypeSource | None = None
+    body: dict[str, Any],
+    add: ProblemSink,
+    name: str = "",
+    types: TypeSource | None = None,
+    unknown: Collection[str] = (),
 ) -> None:
-    """Check one body; report through ``add(path, message, hint, severity)``."""
+    """Check one body; report through ``add(path, message, hint, severity)``. ``unknown``:
+    configuration keys whose value is not known (a failed or offline reference, a
+    placeholder): present, but their value is not checked."""
     tbl: TypeSource = types if types is not None else provider_types.table()
     type_name = body.get("type")
     if not type_name:
@@ -97,6 +103,8 @@ def check_body(
     config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
 
     def has(key: str) -> bool:
+        if key in unknown:
+            return True
         value = config.get(key)
         return isinstance(value, str) and value.strip() != ""
 
@@ -110,8 +118,8 @@ def check_body(
             )
     for key, choices in ptype.conditional.items():
         value = config.get(key)
-        if not has(key):
-            continue  # already reported as a missing required key
+        if not has(key) or key in unknown:
+            continue  # already reported as a missing required key, or not known here
         if value not in choices:
             near = provider_types.closest_key(str(value), tuple(choices))
             hint = f"did you mean {near!r}? " if near else ""

@@ -142,3 +142,111 @@ def test_every_problem_of_prepare_names_its_provider(tmp_path: Path) -> None:
     _, problems = validate.prepare(documents.load_all([str(f)]), FakeResolver(), strict=True)
     assert len(problems) == 4  # apiKey, models[0].colour, tags, the name given twice
     assert {p.provider for p in problems} == {"ai"}
+
+
+# --- offline validation, one report per missing secret, placeholders ---------------------
+
+
+def prepare_text(text: str, resolver: Any, tmp_path: Path) -> list[Problem]:
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    _, problems = validate.prepare(documents.load_all([str(f)]), resolver)
+    return problems
+
+
+def test_unset_env_secret_is_reported_once_not_also_as_missing(tmp_path: Path) -> None:
+    problems = prepare_text(
+        "name: p\ntype: openai\nconfiguration:\n  api_key: ${env:NOT_SET_ANYWHERE}\n",
+        FakeResolver(),
+        tmp_path,
+    )
+    assert [(p.path, p.message) for p in problems] == [
+        (
+            "configuration.api_key",
+            "environment variable NOT_SET_ANYWHERE is not set (referenced as ${env:NOT_SET_ANYWHERE})",
+        )
+    ]
+
+
+def test_offline_resolves_nothing_and_requires_no_secret(tmp_path: Path) -> None:
+    from conductor_integrations.resolve import OfflineResolver
+
+    text = (
+        "name: p\ntype: aws_bedrock_titan\nconfiguration:\n  connectionType: ACCESS_KEY\n"
+        "  region: us-east-1\n  user: ${env:NOT_SET_USER}\n  api_key: ${keyring}\n"
+        "  awsAccountId: ${file:nowhere.txt}\n"
+    )
+    assert prepare_text(text, OfflineResolver(), tmp_path) == []
+    # a secret absent from the document is not required either (the keyring may hold it)
+    assert prepare_text("name: q\ntype: openai\n", OfflineResolver(), tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("${env:}", "${env:NAME} needs a variable name"),
+        ("${file:}", "${file:PATH} needs a path"),
+        ("${keyring:nokey}", "${keyring:nokey}: expected ${keyring:PROVIDER/KEY}"),
+    ],
+)
+def test_offline_still_checks_reference_syntax(tmp_path: Path, value: str, message: str) -> None:
+    from conductor_integrations.resolve import OfflineResolver
+
+    problems = prepare_text(
+        f"name: p\ntype: openai\nconfiguration:\n  api_key: '{value}'\n", OfflineResolver(), tmp_path
+    )
+    assert [(p.path, p.message) for p in problems] == [("configuration.api_key", message)]
+
+
+def test_offline_still_checks_types_and_keys(tmp_path: Path) -> None:
+    from conductor_integrations.resolve import OfflineResolver
+
+    problems = prepare_text(
+        "name: p\ntype: kafka\nconfiguration:\n  endpoint: ${env:KAFKA_HOST}\n  protocol: 'TLS'\n",
+        OfflineResolver(),
+        tmp_path,
+    )
+    assert [(p.path, p.message) for p in problems if p.severity == "error"] == [
+        ("configuration.connectionType", "kafka requires 'connectionType'")
+    ]
+
+
+def test_placeholder_left_from_example_is_an_error_naming_the_key(tmp_path: Path) -> None:
+    problems = prepare_text(
+        "name: p\ntype: kafka\nconfiguration:\n  endpoint: 'https://<HOST>'\n"
+        "  connectionType: '<CONNECTION-TYPE>'\n  protocol: TLS\n",
+        FakeResolver(),
+        tmp_path,
+    )
+    found = [(p.path, p.message) for p in problems if p.severity == "error"]
+    assert ("configuration.endpoint", "endpoint still holds the placeholder <HOST>: fill it in") in found
+    assert (
+        "configuration.connectionType",
+        "connectionType still holds the placeholder <CONNECTION-TYPE>: fill it in",
+    ) in found
+    assert len(found) == 2  # not also "must be one of"
+
+
+def test_angle_brackets_that_are_not_placeholders_are_values(tmp_path: Path) -> None:
+    problems = prepare_text(
+        "name: p\ntype: openai\ndescription: 'a <b> c'\nconfiguration:\n  api_key: 'sk-<x>'\n",
+        FakeResolver(),
+        tmp_path,
+    )
+    assert problems == []
+
+
+def test_offline_validate_never_touches_the_keyring(integ: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from conductor_integrations import credentials
+
+    def refuse(*args: Any, **kw: Any) -> None:
+        raise AssertionError("the keyring was asked")
+
+    monkeypatch.setattr(credentials, "get_secret", refuse)
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "name: p\ntype: git\nconfiguration:\n  user: me\n  api_key: ${keyring}\n---\nname: q\ntype: openai\n"
+    )
+    r = integ("validate", "--offline", str(f))
+    assert r.exit_code == 0, r.stderr
+    assert "2 providers checked: all valid" in r.stderr

@@ -150,8 +150,23 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
             "integ types diff --server https://x.orkes.io",
         ),
     ),
+    "types schema": (
+        (
+            "Write the schema for your editor, then name it on top of each document with "
+            "`# yaml-language-server: $schema=integ.schema.json`:",
+            "integ types schema > integ.schema.json",
+        ),
+        (
+            "The schema of the types your server defines:",
+            "integ types schema --server-types --server https://x.orkes.io > integ.schema.json",
+        ),
+    ),
     "validate": (
         ("Check a folder of documents, offline:", "integ validate providers/"),
+        (
+            "In a pull request or pre-commit, with no secret at hand (nothing is resolved):",
+            "integ validate --offline providers/",
+        ),
         ("In CI, unknown keys are errors too:", "integ validate --strict providers/"),
         ("From standard input:", "integ validate - < openai.yaml"),
     ),
@@ -219,6 +234,7 @@ RELATED: dict[str, tuple[str, ...]] = {
     "provider apply": ("integ-validate", "integ-provider-diff", "integ-provider-export"),
     "validate": ("integ-types-show", "integ-provider-apply"),
     "types show": ("integ-provider-put", "integ-validate"),
+    "types schema": ("integ-validate", "integ-types-show"),
     "secret set": ("integ-provider-put",),
     "auth login": ("integ-config-show",),
 }
@@ -270,6 +286,15 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
         "reads only a regular file of at most 1 MiB (on the command line, a pipe too: "
         "-c api_key=@/dev/stdin).",
     ),
+    (
+        "GITHUB_ACTIONS",
+        "true (as GitHub Actions sets it): `validate`, `provider apply`, `provider diff` and "
+        "`provider put` also print each problem as a workflow command (`::error file=F,line=L,"
+        "title=integ::...`, `::warning ...`), so that it shows on its line in the pull request: "
+        "on stdout, or on stderr with `-o json|yaml`; at most 10 errors and 10 warnings, then "
+        "a notice of how many more.",
+    ),
+    ("INTEG_ANNOTATIONS", "0: no workflow commands under GitHub Actions (see GITHUB_ACTIONS)."),
     ("CI", "When set to a true value, as CI systems do, the keyring is not used (see INTEG_NO_KEYRING)."),
     ("NO_COLOR", "When set and not empty, no colour (as `--no-color`)."),
     ("REQUESTS_CA_BUNDLE", "CA certificates (PEM) to verify the server with (as `--ca-bundle`)."),

@@ -148,6 +148,34 @@ def diff_types() -> None:
     raise typer.Exit(int(ExitCode.DIFFERENCES))
 
 
+@app.command("schema")
+@server_options
+def schema_command(
+    server_types: Annotated[
+        bool,
+        typer.Option(
+            "--server-types",
+            help="Build it from the server's own type definitions (GET /api/integrations/def) "
+            "instead of the table built into integ; needs a server (--server URL).",
+        ),
+    ] = False,
+) -> None:
+    """Print a JSON Schema (draft 2020-12) for provider documents.
+
+    It accepts one document or a list of them, with each type's required keys, the AWS
+    connectionType rules, the keys each type accepts (others are errors, as with
+    `validate --strict`), `models:` and `tags:`. Like `validate --offline`, it does not
+    require a secret the document leaves out. Write it to a file and point your editor at
+    it: `integ types schema > integ.schema.json`, then
+    `# yaml-language-server: $schema=integ.schema.json` on top of each document.
+    """
+    from conductor_integrations import schema
+
+    s = settings()
+    table: Any = _fetch(s) if server_types else provider_types.table()
+    output.data(schema.build(table), "yaml" if output.settings.format == "yaml" else "json")
+
+
 @app.command("show")
 @output_options
 def show(

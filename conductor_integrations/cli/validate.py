@@ -27,12 +27,16 @@ def problem_record(p: Problem) -> dict[str, Any]:
 
 
 def report_problems(problems: list[Problem]) -> None:
-    """Print problems to stderr, errors first within each document."""
+    """Print problems to stderr, errors first within each document; under GitHub Actions
+    also as workflow commands (``annotations``)."""
+    from conductor_integrations import annotations
+
     for p in problems:
         if p.severity == "error":
             output.error(p.render())
         else:
             output.warning(p.render())
+    annotations.emit(problems)
 
 
 @server_options
@@ -61,12 +65,23 @@ def validate_command(
             "instead of the table built into integ; needs a server (--server URL).",
         ),
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Check structure, types, keys and reference syntax only: no reference is "
+            "resolved (no variable need be set, no file is read, the keyring is not touched) "
+            "and no secret is required. For pull requests and pre-commit.",
+        ),
+    ] = False,
 ) -> None:
     """Check provider documents against the provider types, offline.
 
     References (${env:...}, ${file:...}, ${keyring}) are resolved exactly as `provider put`
-    and `provider apply` would; nothing is sent. Exit 0 when every document is valid, 3
-    otherwise. Documents may carry `models:` and `tags:`; their shape is checked too.
+    and `provider apply` would; nothing is sent. With --offline nothing is resolved and no
+    secret is needed. Exit 0 when every document is valid, 3 otherwise. Documents may carry
+    `models:` and `tags:`; their shape is checked too. Placeholders left from `integ types
+    show TYPE --example` (`<HOST>`) are errors.
     """
     given = [*(paths or ()), *(files or ())]
     if not given:
@@ -83,7 +98,14 @@ def validate_command(
         config.require_server(s)
         with api.connect(s) as client:
             types = server_defs.fetch(client)
-    payloads, problems = validate.prepare(docs, local_resolver(interactive=False), strict=strict, types=types)
+    resolver: Any
+    if offline:
+        from conductor_integrations.resolve import OfflineResolver
+
+        resolver = OfflineResolver()
+    else:
+        resolver = local_resolver(interactive=False)
+    payloads, problems = validate.prepare(docs, resolver, strict=strict, types=types)
     errors = [p for p in problems if p.severity == "error"]
     if output.settings.format != "table":
         output.data(

@@ -203,7 +203,16 @@ def test_server_types_and_no_validate_together_is_usage(integ: Any, newllm: Path
     assert r.exit_code == 2
 
 
-@pytest.mark.parametrize("args", [["validate", "{f}"], ["types", "list"], ["types", "show", "openai"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{f}"],
+        ["validate", "--offline", "{f}"],
+        ["types", "list"],
+        ["types", "show", "openai"],
+        ["types", "schema"],
+    ],
+)
 def test_offline_use_imports_neither_requests_nor_keyring(args: list[str], tmp_path: Path) -> None:
     f = tmp_path / "p.yaml"
     f.write_text("name: p\ntype: openai\nconfiguration: {api_key: k}\nmodels: [{name: m}]\ntags: {a: b}\n")
@@ -277,3 +286,32 @@ def test_bare_server_flag_without_a_configured_server_is_usage(integ: Any) -> No
     r = integ("types", "list", "--server")
     assert r.exit_code == 2
     assert "no Conductor server configured" in r.stderr
+
+
+# -- types schema --server-types ---------------------------------------------------------------
+
+
+def test_types_schema_from_the_server_definitions(integ: Any, mock: responses.RequestsMock) -> None:
+    from jsonschema import Draft202012Validator
+
+    mock.get(DEF_URL, json=changed_definitions())
+    r = integ("types", "schema", "--server-types")
+    assert r.exit_code == 0, r.stderr
+    schema = json.loads(r.stdout)
+    Draft202012Validator.check_schema(schema)
+    names = schema["$defs"]["provider"]["properties"]["type"]["enum"]
+    assert "newllm" in names and "sendgrid" not in names
+    check = Draft202012Validator(schema)
+    # the server requires openai's endpoint and calls api_key TEXT (so required too)
+    assert not check.is_valid({"name": "o", "type": "openai", "configuration": {"api_key": "k"}})
+    assert check.is_valid(
+        {"name": "o", "type": "openai", "configuration": {"api_key": "k", "endpoint": "https://e"}}
+    )
+    assert check.is_valid({"name": "n", "type": "newllm", "configuration": {"token": "${env:T}"}})
+    # the table's schema does not know newllm
+    assert "newllm" not in integ("types", "schema").stdout
+
+
+def test_types_schema_server_types_needs_a_server(integ: Any) -> None:
+    r = integ("types", "schema", "--server-types")
+    assert r.exit_code == 2
