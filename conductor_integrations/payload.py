@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from conductor_integrations import provider_types
 from conductor_integrations.documents import Document, KeyPath
 from conductor_integrations.errors import InputError, Problem, UsageError, about
+from conductor_integrations.models import name_problem
 from conductor_integrations.plan import is_masked
 
 #: Top-level fields of a provider document.
@@ -209,6 +210,8 @@ def build(
     b.name = final_name
     if not final_name:
         b.problem(("name",), "the provider has no name", "give NAME or a `name:` field")
+    elif name_problem(final_name):
+        b.problem(("name",), f"{name_problem(final_name)}", "give the provider its real name")
 
     body: dict[str, Any] = {}
     for key in ("type", "category", "description"):

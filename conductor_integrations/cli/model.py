@@ -8,7 +8,7 @@ import typer
 
 from conductor_integrations import config, errors, output, redact
 from conductor_integrations.cli import complete
-from conductor_integrations.cli.common import confirm_delete, server_options, settings
+from conductor_integrations.cli.common import confirm_delete, path_name, server_options, settings
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -38,9 +38,12 @@ ProviderArg = Annotated[
         metavar="PROVIDER",
         help="The provider's name.",
         autocompletion=complete.complete_provider_name,
+        callback=path_name,
     ),
 ]
-ModelArg = Annotated[str, typer.Argument(metavar="MODEL", help="The model's name, e.g. gpt-4o.")]
+ModelArg = Annotated[
+    str, typer.Argument(metavar="MODEL", help="The model's name, e.g. gpt-4o.", callback=path_name)
+]
 
 
 def _where(s: config.Settings) -> str:
@@ -199,7 +202,9 @@ class DeleteFailed(IntegError):
 @server_options
 def delete(
     provider: ProviderArg,
-    names: Annotated[list[str], typer.Argument(metavar="MODEL", help="Models to delete.")],
+    names: Annotated[
+        list[str], typer.Argument(metavar="MODEL", help="Models to delete.", callback=path_name)
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     missing_ok: Annotated[
         bool, typer.Option("--missing-ok", help="A model that does not exist is not an error.")
