@@ -172,6 +172,8 @@ class _Builder:
         self.name = name
         self.doc = doc
         self.problems: list[Problem] = []
+        #: key paths whose text holds a ``${`` that is not a reference (nothing is sent)
+        self.not_references: set[str] = set()
 
     def problem(self, path: KeyPath, message: str, hint: str = "", severity: str = "error") -> None:
         source = self.doc.label if self.doc else ""
@@ -314,7 +316,8 @@ def build(
             payload.secret_keys.add(key)
             if is_masked(resolved[key]):
                 payload.kept_secrets.add(key)
-            elif resolved[key]:
+            elif resolved[key] and f"configuration.{key}" not in b.not_references:
+                # a mistyped reference is shown in its problem, not redacted out of it
                 payload.secret_values.add(resolved[key])
 
     if resolved or raw_config is not None or flags.config:
@@ -447,6 +450,7 @@ def _check_literal(text: str, path: KeyPath, b: _Builder, secret: bool) -> None:
         hints.append("close it with }")
     hints.append("write $${ for a literal ${")
     what = "an unclosed reference" if not closed else "not a reference integ knows"
+    b.not_references.add(".".join(str(p) for p in path))
     b.problem(
         path,
         f"{shown} is {what}: references are ${{env:NAME}}, ${{file:PATH}}, ${{keyring}}, "

@@ -298,3 +298,15 @@ def test_no_server_is_usage(integ: Any) -> None:
     r = integ("model", "list", "p")
     assert r.exit_code == 2
     assert "--server" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("${keyrng}", "${keyrng}"), ("${ENV:MYK}", "${ENV:"), ("${env:HOME", "${env:")]
+)
+def test_a_mistyped_reference_is_exit_3_naming_it_and_nothing_sent(
+    integ: Any, sandbox: str, provider: str, value: str, shown: str
+) -> None:
+    r = integ("model", "put", provider, "m", "-c", f"api_key={value}", "--server", sandbox)
+    assert r.exit_code == 3, r.stderr
+    assert f"configuration.api_key: {shown}" in r.stderr and "write $${ for a literal ${" in r.stderr
+    assert integ("model", "get", provider, "m", "--server", sandbox).exit_code == 5
