@@ -131,9 +131,9 @@ def model_body(
 
     The reference page marks ``description`` and ``enabled`` as required, so both are always
     sent: what was given, else the live model's value, else ``""`` and ``true`` for a new
-    model. ``configuration`` replaces the model's configuration as a whole: it is sent when
-    given, as ``{}`` for a new model, and left out otherwise (the server keeps it), so that
-    masked secrets read from the server are never sent back.
+    model. ``configuration`` is sent when given, as ``{}`` for a new model, and left out
+    otherwise. ``integ model put`` then merges the result onto the live model
+    (``upsert.merged_body``), so that what it sends is complete.
     """
     live = live or {}
     if description is None:
