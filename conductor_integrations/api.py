@@ -4,7 +4,7 @@ mapping of replies to typed errors. The only module that imports requests.
 How a request is made (written once, here):
 
 1. URL: the server root (given with or without ``/api``) + ``/api`` + the path; names in
-   paths are percent-encoded by the callers (``quote(name, safe="")``).
+   paths are percent-encoded by ``models.segment`` (``.`` and ``..`` refused).
 2. Auth (``tokens``): a ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) sent as it is in
    ``X-Authorization`` (no "Bearer"); else, with an application key id, the token cached for
    it, or one minted at ``POST /api/token`` (a 404 there: the server has no auth); else none.
@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -56,6 +56,7 @@ from conductor_integrations.errors import (
     ServerUnavailable,
     UsageError,
 )
+from conductor_integrations.models import provider_path
 
 USER_AGENT = f"integ/{__version__}"
 #: The reference page's curl examples send ``accept: */*``; so does integ.
@@ -90,10 +91,6 @@ class Backoff:
             return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
         ceiling = min(self.cap, self.base * 2.0**attempt)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def provider_path(name: str) -> str:
-    return "/integrations/provider/" + quote(name, safe="")
 
 
 class Client:

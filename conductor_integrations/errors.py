@@ -62,6 +62,11 @@ class UsageError(IntegError):
     exit_code = ExitCode.USAGE
 
 
+class UnsafeName(UsageError):
+    """Raised where a request path would be built from a name that does not stay one path
+    segment (``.``, ``..``, empty): nothing is sent."""
+
+
 class InputError(IntegError):
     """Raised for input that cannot be used: unreadable YAML/JSON, a bad reference, a
     missing secret. Nothing has been sent when it is raised."""

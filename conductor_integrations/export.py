@@ -16,6 +16,7 @@ or ``tags:`` (applying it then leaves that server's models and tags alone).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -68,7 +69,9 @@ def _configuration(owner: str, live: dict[str, Any], secrets: str) -> dict[str, 
         elif value is None:
             continue
         else:
-            out[key] = escape(value) if isinstance(value, str) else str(value)
+            # a number, boolean, list or mapping (written by another client) as its JSON text:
+            # documents carry text values, so it applies back as text
+            out[key] = escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
     return out
 
 

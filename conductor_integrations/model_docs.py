@@ -28,6 +28,7 @@ from typing import Any
 from conductor_integrations import provider_types
 from conductor_integrations.documents import Document, KeyPath
 from conductor_integrations.errors import Problem
+from conductor_integrations.models import name_problem
 from conductor_integrations.payload import Flags, Payload, Resolver, build, scalar_text
 
 MODEL_FIELDS = ("name", "description", "enabled", "configuration")
@@ -139,6 +140,10 @@ def _models(c: _Checker, raw: Any, resolver: Resolver) -> list[ModelSpec] | None
         if not name:
             if "name" not in item or item.get("name") in (None, ""):
                 c.add((*at, "name"), "the model has no name", "give it `name: MODEL`")
+            continue
+        unsafe = name_problem(name)
+        if unsafe:
+            c.add((*at, "name"), unsafe, "give the model its real name")
             continue
         if name in seen:
             c.add((*at, "name"), f"model {name!r} is listed twice", f"first at {seen[name]}")

@@ -1,10 +1,12 @@
 """Models (the server's "integration APIs"), provider tags and the server's own type
 definitions, over any client with ``request(method, path, json=, params=)``.
 
-Paths are built here, every name percent-encoded (``quote(name, safe="")``, so a model
-called ``meta/llama-3`` stays one path segment). Listings always send ``activeOnly``
-(the server's default is true, which hides disabled models). A reply that is not the
-shape the API returns is exit 7, like any other reply that is not the API's.
+Paths are built here (``segment``), every name percent-encoded (``quote(name, safe="")``,
+so a model called ``meta/llama-3`` stays one path segment); a name that would not stay
+one (``.``, ``..``: the HTTP client removes dot segments, so ``/provider/P/integration/..``
+would be sent as ``/provider/P/``) raises ``UnsafeName`` before anything is sent.
+Listings always send ``activeOnly`` (the server's default is true, which hides disabled
+models). A reply that is not the shape the API returns is exit 7, like any other reply that is not the API's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ import json
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from conductor_integrations.errors import NotFoundError, RejectedError, ServerUnavailable, UsageError
+from conductor_integrations.errors import (
+    NotFoundError,
+    RejectedError,
+    ServerUnavailable,
+    UnsafeName,
+    UsageError,
+)
 
 #: A tag as ``(key, value)``.
 Tag = tuple[str, str]
@@ -25,8 +33,29 @@ class Requester(Protocol):
     ) -> Any: ...
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a provider's or a model's name in a request path, or None.
+    Percent-encoding keeps every other name one path segment; ``.`` and ``..`` are left
+    as they are by it and then removed by the HTTP client (RFC 3986 dot segments)."""
+    if name == "":
+        return "a name cannot be empty"
+    if name in (".", ".."):
+        return f"{name!r} cannot be a name: in a URL path it means the current or the parent folder"
+    return None
+
+
+def segment(name: str, what: str = "name") -> str:
+    """``name`` as one percent-encoded path segment; ``UnsafeName`` (exit 2) when it would
+    change the path instead (the last line of defence: names are checked where they are
+    read, the command line and documents, already)."""
+    problem = name_problem(name)
+    if problem:
+        raise UnsafeName(f"{what}: {problem}; nothing was sent", hints=["give the real name"])
+    return quote(name, safe="")
+
+
 def provider_path(name: str) -> str:
-    return "/integrations/provider/" + quote(name, safe="")
+    return "/integrations/provider/" + segment(name, "provider")
 
 
 def models_path(provider: str) -> str:
@@ -34,7 +63,7 @@ def models_path(provider: str) -> str:
 
 
 def model_path(provider: str, model: str) -> str:
-    return models_path(provider) + "/" + quote(model, safe="")
+    return models_path(provider) + "/" + segment(model, "model")
 
 
 def tags_path(provider: str) -> str:
@@ -102,9 +131,9 @@ def model_body(
 
     The reference page marks ``description`` and ``enabled`` as required, so both are always
     sent: what was given, else the live model's value, else ``""`` and ``true`` for a new
-    model. ``configuration`` replaces the model's configuration as a whole: it is sent when
-    given, as ``{}`` for a new model, and left out otherwise (the server keeps it), so that
-    masked secrets read from the server are never sent back.
+    model. ``configuration`` is sent when given, as ``{}`` for a new model, and left out
+    otherwise. ``integ model put`` then merges the result onto the live model
+    (``upsert.merged_body``), so that what it sends is complete.
     """
     live = live or {}
     if description is None:

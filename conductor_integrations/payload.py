@@ -22,6 +22,7 @@ typed on the command line (``-c KEY=@PATH``, ``-c 'KEY=${file:PATH}'``, ``-d``) 
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 from conductor_integrations import provider_types
 from conductor_integrations.documents import Document, KeyPath
 from conductor_integrations.errors import InputError, Problem, UsageError, about
+from conductor_integrations.models import name_problem
 from conductor_integrations.plan import is_masked
 
 #: Top-level fields of a provider document.
@@ -58,6 +60,13 @@ PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*>")
 class Unresolved(Exception):
     """Raised by a resolver that does not resolve (``OfflineResolver``): the reference is
     well formed and its value is not known here. Not a problem of the document."""
+
+
+#: Conductor's own expressions (``${workflow.input.a}``, ``${task.output.x}``): left alone.
+_EXPRESSION = re.compile(r"\$\{[A-Za-z_][\w-]*(?:\.[^{}\s]+)+\}")
+#: The start of what was meant as a reference: ``${WORD`` and a ``:`` after it, if any.
+_REF_START = re.compile(r"\$\{([A-Za-z_]*)(:?)")
+_REF_KINDS = {"env": "${env:NAME}", "file": "${file:PATH}", "keyring": "${keyring}"}
 
 
 class Resolver(Protocol):
@@ -175,6 +184,8 @@ class _Builder:
         self.name = name
         self.doc = doc
         self.problems: list[Problem] = []
+        #: key paths whose text holds a ``${`` that is not a reference (nothing is sent)
+        self.not_references: set[str] = set()
 
     def problem(self, path: KeyPath, message: str, hint: str = "", severity: str = "error") -> None:
         source = self.doc.label if self.doc else ""
@@ -219,6 +230,8 @@ def build(
     b.name = final_name
     if not final_name:
         b.problem(("name",), "the provider has no name", "give NAME or a `name:` field")
+    elif name_problem(final_name):
+        b.problem(("name",), f"{name_problem(final_name)}", "give the provider its real name")
 
     body: dict[str, Any] = {}
     for key in ("type", "category", "description"):
@@ -320,7 +333,8 @@ def build(
             payload.secret_keys.add(key)
             if is_masked(resolved[key]):
                 payload.kept_secrets.add(key)
-            elif resolved[key]:
+            elif resolved[key] and f"configuration.{key}" not in b.not_references:
+                # a mistyped reference is shown in its problem, not redacted out of it
                 payload.secret_values.add(resolved[key])
 
     if resolved or raw_config is not None or flags.config:
@@ -399,6 +413,7 @@ def _resolve(
     pos = 0
     for m in _REF.finditer(text):
         out.append(text[pos : m.start()])
+        _check_literal(text[pos : m.start()], path, b, secret)
         pos = m.end()
         if m.group(0) == "$${":
             out.append("${")
@@ -417,6 +432,7 @@ def _resolve(
             payload.secret_values.add(value)
         out.append(value)
     out.append(text[pos:])
+    _check_literal(text[pos:], path, b, secret)
     return "".join(out)
 
 
@@ -437,6 +453,55 @@ def _placeholder(b: _Builder, path: KeyPath, value: str | None) -> bool:
         "`integ types show TYPE` describes each key",
     )
     return True
+
+
+def _check_literal(text: str, path: KeyPath, b: _Builder, secret: bool) -> None:
+    """A ``${`` left in text that is not a reference (``${keyrng}``, ``${ENV:X}``, an
+    unclosed ``${env:HOME``) is a problem, not a value: it would be sent as written. A
+    Conductor expression (``${workflow.input.a}``) is left alone. In a secret key the text
+    is shown only as far as the word that names the reference."""
+    start = text.find("${")
+    while start != -1:
+        expression = _EXPRESSION.match(text, start)
+        if not expression:
+            break
+        start = text.find("${", expression.end())
+    if start == -1:
+        return
+    m = _REF_START.match(text, start)
+    word, colon = (m.group(1), m.group(2)) if m else ("", "")
+    rest = text[start + 2 :]
+    closed = "}" in rest
+    lowered = word.lower()
+    near = (
+        lowered
+        if lowered in _REF_KINDS
+        else next(iter(difflib.get_close_matches(lowered, list(_REF_KINDS), 1, 0.6)), "")
+    )
+    if not secret:
+        end = text.find("}", start)
+        shown = text[start : end + 1] if end != -1 else text[start:]
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+    elif near or not word:
+        after = start + 2 + len(word) + len(colon)
+        shown = text[start:after] + ("…" if colon else "}" if text[after : after + 1] == "}" else "")
+    else:
+        shown = "${"
+    hints: list[str] = []
+    if near and word != near:
+        meant = "${keyring:PROVIDER/KEY}" if near == "keyring" and colon else _REF_KINDS[near]
+        hints.append(f"did you mean {meant}?")
+    if not closed:
+        hints.append("close it with }")
+    hints.append("write $${ for a literal ${")
+    what = "an unclosed reference" if not closed else "not a reference integ knows"
+    b.not_references.add(".".join(str(p) for p in path))
+    b.problem(
+        path,
+        f"{shown} is {what}: references are ${{env:NAME}}, ${{file:PATH}}, ${{keyring}}, "
+        "${keyring:PROVIDER/KEY}",
+        "; ".join(hints),
+    )
 
 
 def _lookup(

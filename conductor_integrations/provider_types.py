@@ -140,9 +140,22 @@ _SECRET_RUNS = (
     "authkey",
     "connectionstring",
     "connstring",
+    "connectionuri",
+    "mongouri",
+    "sasurl",
+    "authheader",
+    "basicauth",
+    "userinfo",
+    "passcode",
 )
-#: Single words that make a key secret (``sasToken``, ``authToken``, ``sas``).
-_SECRET_WORDS = frozenset({"token", "sas", "pat", "jwt", "bearer", "cookie"})
+#: Single words that make a key secret (``sasToken``, ``authToken``, ``sas``,
+#: ``authorization``, ``saslJaasConfig``, ``dsn``, ``pem``, ``pass``).
+_SECRET_WORDS = frozenset(
+    {"token", "sas", "pat", "jwt", "bearer", "cookie", "authorization", "jaas", "dsn", "pem", "pass"}
+)
+#: Words that make the word ``key`` after them a secret (``sslKey``, ``client_key``); other
+#: keys (``routingKey``, ``partitionKey``) are names, not secrets.
+_KEY_OWNERS = frozenset({"ssl", "tls", "client", "priv", "private", "hmac", "session", "license", "app"})
 #: A last word that makes the key *about* a token rather than one (``tokenLimit``,
 #: ``tokenEndpoint``): only for the words above, never for the runs.
 _ABOUT_WORDS = frozenset(
@@ -186,8 +199,10 @@ def note_server_secret_keys(keys: Any) -> None:
 def is_secret_key(key: str) -> bool:
     """True for configuration keys whose values are secrets: the table's PASSWORD and FILE
     keys (``awsAccountId`` ...), keys a server's definitions marked so, and any key whose
-    name looks secret (password, secret, token, api key, private key, credentials,
-    passphrase, auth value, connection string, sas ..., in any case and spelling).
+    name looks secret (password, pass, passcode, secret, token, api key, private key, the
+    key of ssl, tls, client, hmac, session, license or app, credentials, passphrase, auth
+    value, authorization, auth header, basic auth, JAAS config, user info, connection
+    string or URI, DSN, PEM, sas ..., in any case and spelling).
 
     The one place that decides; masking, export, prompting and diffing all ask it. It
     leans towards yes: ``schemaRegistryApiKey`` is secret although the server calls it
@@ -207,7 +222,8 @@ def _looks_secret(key: str) -> bool:
     compact = "".join(words)
     if any(run in compact for run in _SECRET_RUNS):
         return True
-    if not any(w in _SECRET_WORDS for w in words) and not compact.endswith("token"):
+    owned_key = any(w == "key" and i and words[i - 1] in _KEY_OWNERS for i, w in enumerate(words))
+    if not owned_key and not any(w in _SECRET_WORDS for w in words) and not compact.endswith("token"):
         return False
     return words[-1] not in _ABOUT_WORDS
 

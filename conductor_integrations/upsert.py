@@ -90,8 +90,10 @@ def merged_body(
     kept: Iterable[str] = (),
     unset: Iterable[str] = (),
     replace: bool = False,
+    what: str = "provider",
 ) -> dict[str, Any]:
-    """The complete body to send for ``name``.
+    """The complete body to send for ``name`` (a provider, or with ``what="model"`` a
+    model named ``PROVIDER/MODEL``, whose live fields are only description and enabled).
 
     1. A create (``live`` is None), or ``replace``: ``body`` as given.
     2. An update: the live provider's ``type``, ``category``, ``description``, ``enabled``
@@ -117,10 +119,10 @@ def merged_body(
             where = "does not exist yet" if live is None else "has no value for it"
             raise InputError(
                 f"configuration.{key}: a mask (such as ******** or xxxxxxxxxx) stands for the "
-                f"server's stored secret, and provider {name!r} {where}; nothing was sent",
+                f"server's stored secret, and {what} {name!r} {where}; nothing was sent",
                 hints=[
-                    f"give the secret itself: -c {key}=@FILE, -c '{key}=${{env:VAR}}', "
-                    f"or store it with `integ secret set {name} {key}`"
+                    f"give the secret itself: -c {key}=@FILE, -c '{key}=${{env:VAR}}'"
+                    + (f", or store it with `integ secret set {name} {key}`" if what == "provider" else "")
                 ],
             )
         config[key] = stored[key]

@@ -257,3 +257,47 @@ def test_read_only_fields_of_get_output_are_ignored(tmp_path: Path) -> None:
     p = build(None, _doc(text, tmp_path), None, FakeResolver())
     assert p.problems == []
     assert set(p.body) == {"type", "configuration"}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown", "hint"),
+    [
+        ("${keyrng}", "${keyrng}", "did you mean ${keyring}"),
+        ("${ENV:MYK}", "${ENV:", "did you mean ${env:"),
+        ("${env:HOME", "${env:", "close it with }"),
+        ("x${Env:A}y", "${Env:", "did you mean ${env:"),
+        ("${fle:a.txt}", "${fle:", "did you mean ${file:"),
+        ("${}", "${}", "write $${ for a literal ${"),
+        ("a ${ b", "${", "write $${ for a literal ${"),
+    ],
+)
+def test_a_malformed_reference_is_an_error_naming_key_and_text(value: str, shown: str, hint: str) -> None:
+    for key in ("api_key", "endpoint"):
+        p = build(
+            "me", None, Flags(type="openai", config=[ConfigFlag(key, value)]), FakeResolver(env={"A": "1"})
+        )
+        assert [e.path for e in p.errors] == [f"configuration.{key}"], p.errors
+        text = p.errors[0].render()
+        assert shown in text and hint in text and "write $${ for a literal ${" in text
+
+
+def test_a_malformed_reference_in_a_secret_key_shows_no_more_than_the_reference_word() -> None:
+    p = build(
+        "me", None, Flags(type="openai", config=[ConfigFlag("api_key", "pa${ssw0rd-tail}")]), FakeResolver()
+    )
+    assert len(p.errors) == 1
+    assert "ssw0rd" not in p.errors[0].render()
+
+
+def test_malformed_references_in_a_document_are_reported_with_their_lines(tmp_path: Path) -> None:
+    doc = _doc(
+        'name: n\ntype: openai\nconfiguration:\n  api_key: "${keyrng}"\n  endpoint: "${file:ep.txt"\n'
+        '  organizationId: "$${literal} and ${workflow.input.org}"\n',
+        tmp_path,
+    )
+    p = build(None, doc, None, FakeResolver(files={}))
+    assert [(e.path, e.line) for e in p.errors] == [
+        ("configuration.api_key", 4),
+        ("configuration.endpoint", 5),
+    ]
+    assert p.configuration["organizationId"] == "${literal} and ${workflow.input.org}"

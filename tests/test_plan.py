@@ -346,3 +346,15 @@ def test_fingerprints_keep_the_update_time_read_after_the_write(tmp_path: Path) 
     legacy.record("q", {"api_key": "sk-1"}, {"api_key"})
     assert legacy.fresh("q", None)
     assert not legacy.fresh("q", 1700)
+
+
+def test_export_writes_non_text_values_as_their_json_text() -> None:
+    config = {"port": 5672, "flag": True, "ratio": 1.5, "arr": [1, "x"], "nested": {"a": None, "b": "${x}"}}
+    doc = export.document({**LIVE, "name": "p", "configuration": config}, "keyring")
+    assert {k: doc["configuration"][k] for k in config} == {
+        "port": "5672",
+        "flag": "true",
+        "ratio": "1.5",
+        "arr": '[1, "x"]',
+        "nested": '{"a": null, "b": "$${x}"}',
+    }

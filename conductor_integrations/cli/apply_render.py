@@ -8,7 +8,6 @@ prints the requests. ``diff`` prints what would change, field by field, secrets 
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
-from urllib.parse import quote
 
 from conductor_integrations import output, redact
 from conductor_integrations.errors import shown_name
@@ -27,10 +26,10 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     base = (server or "{server}").rstrip("/")
     if base.endswith("/api"):
         base = base[:-4]
-    root = f"{base}/api/integrations/provider/"
+    root = f"{base}/api"
     requests_: list[dict[str, Any]] = []
     for p in payloads:
-        url = root + quote(p.name, safe="")
+        url = root + models.provider_path(p.name)
         requests_.append({"method": "POST", "url": url, "body": redact.mask_provider(p.body, p.secret_keys)})
         for m in applier.model_specs(p) or ():
             body = models.model_body(
@@ -39,7 +38,7 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
             requests_.append(
                 {
                     "method": "POST",
-                    "url": f"{url}/integration/{quote(m.name, safe='')}",
+                    "url": root + models.model_path(p.name, m.name),
                     "body": redact.mask_provider(body, m.secret_keys),
                 }
             )

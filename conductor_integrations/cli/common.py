@@ -53,6 +53,19 @@ _settings: Optional[config.Settings] = None
 _allow_outside_files = False
 
 
+def path_name(value: Any) -> Any:
+    """Callback of a NAME, PROVIDER or MODEL argument (one or a list): a name that would
+    not stay one segment of the request path (``.``, ``..``) is a usage error, exit 2,
+    before anything is read or sent."""
+    from conductor_integrations.models import name_problem
+
+    for name in [value] if isinstance(value, str) else value or []:
+        problem = name_problem(name) if name else None
+        if problem:
+            raise typer.BadParameter(problem)
+    return value
+
+
 def _output_choice(value: Optional[str]) -> Optional[str]:
     if value is not None and value not in output.FORMATS:
         raise typer.BadParameter(f"choose from {', '.join(output.FORMATS)}")

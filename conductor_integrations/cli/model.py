@@ -8,7 +8,7 @@ import typer
 
 from conductor_integrations import config, errors, output, redact
 from conductor_integrations.cli import complete
-from conductor_integrations.cli.common import confirm_delete, server_options, settings
+from conductor_integrations.cli.common import confirm_delete, path_name, server_options, settings
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -38,9 +38,12 @@ ProviderArg = Annotated[
         metavar="PROVIDER",
         help="The provider's name.",
         autocompletion=complete.complete_provider_name,
+        callback=path_name,
     ),
 ]
-ModelArg = Annotated[str, typer.Argument(metavar="MODEL", help="The model's name, e.g. gpt-4o.")]
+ModelArg = Annotated[
+    str, typer.Argument(metavar="MODEL", help="The model's name, e.g. gpt-4o.", callback=path_name)
+]
 
 
 def _where(s: config.Settings) -> str:
@@ -70,11 +73,14 @@ def _missing(client: Any, provider: str, model: str, where: str) -> NotFoundErro
     )
 
 
-def _configuration(provider: str, model: str, values: Optional[list[str]]) -> Optional[dict[str, Any]]:
-    """``-c KEY=VALUE`` (``KEY=@PATH``, references) resolved as for `provider put`; every
-    problem is reported and the command stops with exit 3 before anything is sent."""
+def _configuration(
+    provider: str, model: str, values: Optional[list[str]]
+) -> tuple[Optional[dict[str, Any]], set[str]]:
+    """``-c KEY=VALUE`` (``KEY=@PATH``, references) resolved as for `provider put`, and the
+    secret keys given as a mask (keep the server's value); every problem is reported and
+    the command stops with exit 3 before anything is sent."""
     if not values:
-        return None
+        return None, set()
     from conductor_integrations import payload
     from conductor_integrations.cli.validate import report_problems
     from conductor_integrations.resolve import LocalResolver
@@ -90,7 +96,7 @@ def _configuration(provider: str, model: str, values: Optional[list[str]]) -> Op
             f"-c {key}: a secret given on the command line is kept in shell history and seen in "
             f"the process list; prefer -c {key}=@FILE or '{key}=${{env:VAR}}'"
         )
-    return built.configuration
+    return built.configuration, built.kept_secrets
 
 
 @app.command("put")
@@ -116,27 +122,31 @@ def put(
             "--config",
             "-c",
             metavar="KEY=VALUE",
-            help="One configuration value (repeatable); KEY=@PATH reads it from a file. Given, "
-            "they replace the model's configuration; left out, it is kept.",
+            help="One configuration value (repeatable); KEY=@PATH reads it from a file. Put over "
+            "the live model's configuration key by key; a mask (********) in a secret key keeps "
+            "the stored secret.",
         ),
     ] = None,
 ) -> None:
     """Create or update one model of a provider; says whether it was created or updated.
 
-    What is not given is kept from the live model. Example:
+    What is not given is kept from the live model: the body sent is the live model with
+    the given fields and -c keys put over it (secrets sent back as the server's mask, which
+    keeps them). Example:
 
       integ model put openai-prod gpt-4o -d 'GPT-4o for the support bot'
     """
-    from conductor_integrations import api, models
+    from conductor_integrations import api, models, upsert
 
     s = settings()
     where = _where(s)
-    configuration = _configuration(provider, model, config_values)
+    configuration, kept = _configuration(provider, model, config_values)
     with api.connect(s) as client:
         if client.get_provider(provider) is None:
             raise no_provider(provider, where)
         live = models.get_model(client, provider, model)
         body = models.model_body(live, description, enabled, configuration)
+        body = upsert.merged_body(f"{provider}/{model}", live, body, kept=kept, what="model")
         models.put_model(client, provider, model, body)
     complete.remember_providers([provider])
     action = "created" if live is None else "updated"
@@ -199,7 +209,9 @@ class DeleteFailed(IntegError):
 @server_options
 def delete(
     provider: ProviderArg,
-    names: Annotated[list[str], typer.Argument(metavar="MODEL", help="Models to delete.")],
+    names: Annotated[
+        list[str], typer.Argument(metavar="MODEL", help="Models to delete.", callback=path_name)
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     missing_ok: Annotated[
         bool, typer.Option("--missing-ok", help="A model that does not exist is not an error.")

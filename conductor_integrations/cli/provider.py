@@ -15,6 +15,7 @@ from conductor_integrations.cli.common import (
     document_options,
     local_resolver,
     parse_selectors,
+    path_name,
     server_options,
     settings,
 )
@@ -45,7 +46,10 @@ def stdin_is_terminal() -> bool:
 NameArg = Annotated[
     str,
     typer.Argument(
-        metavar="NAME", help="The provider's name.", autocompletion=complete.complete_provider_name
+        metavar="NAME",
+        help="The provider's name.",
+        autocompletion=complete.complete_provider_name,
+        callback=path_name,
     ),
 ]
 
@@ -63,6 +67,7 @@ def put(
             metavar="NAME",
             help="The provider's name (wins over `name:` in the file).",
             autocompletion=complete.complete_provider_name,
+            callback=path_name,
         ),
     ] = None,
     file: Annotated[
@@ -227,9 +232,9 @@ def _where(s: config.Settings, base_url: str) -> str:
 
 
 def _provider_path(name: str) -> str:
-    from urllib.parse import quote
+    from conductor_integrations.models import provider_path
 
-    return "/integrations/provider/" + quote(name, safe="")
+    return provider_path(name)
 
 
 def _dry_run_root(s: config.Settings) -> str:
@@ -319,6 +324,7 @@ def delete(
             metavar="NAME",
             help="Providers to delete.",
             autocompletion=complete.complete_provider_name,
+            callback=path_name,
         ),
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,

@@ -6,7 +6,7 @@ import typer
 
 from conductor_integrations import config, output
 from conductor_integrations.cli import complete
-from conductor_integrations.cli.common import server_options, settings
+from conductor_integrations.cli.common import path_name, server_options, settings
 from conductor_integrations.errors import NotFoundError
 
 app = typer.Typer(help="Set, list and remove the tags of a provider (KEY=VALUE).", no_args_is_help=True)
@@ -20,7 +20,10 @@ def register(provider_app: typer.Typer) -> None:
 NameArg = Annotated[
     str,
     typer.Argument(
-        metavar="NAME", help="The provider's name.", autocompletion=complete.complete_provider_name
+        metavar="NAME",
+        help="The provider's name.",
+        autocompletion=complete.complete_provider_name,
+        callback=path_name,
     ),
 ]
 TagsArg = Annotated[list[str], typer.Argument(metavar="KEY=VALUE", help="Tags, e.g. team=ml.")]

@@ -14,6 +14,7 @@ from responses import matchers
 
 from conductor_integrations.cli import model as model_cli
 from conductor_integrations.sandbox import serve_in_background
+from conductor_integrations.sandbox.store import Store
 from tests.cli.provider_stubs import API, live, stub_server
 
 SECRET = "sk-model-secret-7781"
@@ -91,20 +92,71 @@ def model_cli_keys() -> tuple[str, ...]:
     return MODEL_KEYS
 
 
-def test_config_flags_replace_the_configuration_and_literal_secrets_warn(
-    integ: Any, sandbox: str, provider: str
+def test_config_flags_merge_key_by_key_and_literal_secrets_warn(
+    integ: Any, sandbox: str, provider: str, tmp_path: Path
 ) -> None:
     integ("model", "put", provider, "m", "-c", "a=1", "-c", "b=2", "--server", sandbox)
-    r = integ("model", "put", provider, "m", "-c", f"api_key={SECRET}", "--server", sandbox)
+    r = integ("model", "put", provider, "m", "-c", f"api_key={SECRET}", "-c", "b=3", "--server", sandbox)
     assert r.exit_code == 0, r.stderr
     assert "warning: -c api_key: a secret given on the command line" in r.stderr
     assert SECRET not in r.output
-    got = integ("model", "get", provider, "m", "--server", sandbox, "-o", "json").json()
-    assert got["configuration"] == {"api_key": "********"}
+    assert stored_model(tmp_path, provider, "m").configuration == {"a": "1", "b": "3", "api_key": SECRET}
     kept = integ("model", "put", provider, "m", "-d", "only the description", "--server", sandbox)
     assert kept.exit_code == 0
-    again = integ("model", "get", provider, "m", "--server", sandbox, "-o", "json").json()
-    assert again["configuration"] == {"api_key": "********"}
+    row = stored_model(tmp_path, provider, "m")
+    assert (row.description, row.configuration) == (
+        "only the description",
+        {"a": "1", "b": "3", "api_key": SECRET},
+    )
+
+
+def stored_model(tmp_path: Path, provider: str, model: str) -> Any:
+    """The model as the sandbox's store keeps it (secrets unmasked)."""
+    store = Store(tmp_path / "x.db")
+    try:
+        return store.get_model(provider, model)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("mask", ["********", "***", "xxxxxxxxxx"])
+def test_a_mask_in_a_secret_key_keeps_the_stored_secret(
+    integ: Any, sandbox: str, provider: str, tmp_path: Path, mask: str
+) -> None:
+    first = integ("model", "put", provider, "m", "-c", f"api_key={SECRET}", "-c", "a=1", "--server", sandbox)
+    assert first.exit_code == 0, first.stderr
+    r = integ("model", "put", provider, "m", "-c", f"api_key={mask}", "-c", "a=2", "--server", sandbox)
+    assert r.exit_code == 0, r.stderr
+    assert stored_model(tmp_path, provider, "m").configuration == {"api_key": SECRET, "a": "2"}
+
+
+def test_a_mask_on_a_new_model_is_exit_3_and_nothing_created(integ: Any, sandbox: str, provider: str) -> None:
+    r = integ("model", "put", provider, "new", "-c", "api_key=********", "--server", sandbox)
+    assert r.exit_code == 3, r.stderr
+    assert "configuration.api_key" in r.stderr and "nothing was sent" in r.stderr
+    assert integ("model", "get", provider, "new", "--server", sandbox).exit_code == 5
+
+
+def test_update_against_a_replacing_server_sends_the_whole_model(
+    integ: Any, mock: responses.RequestsMock
+) -> None:
+    base = f"{API}/integrations/provider/p"
+    mock.get(base, json=live("p"))
+    model = {
+        "api": "m",
+        "description": "kept",
+        "enabled": False,
+        "configuration": {"api_key": "xxxxxxxxxx", "region": "eu", "other": "o"},
+    }
+    mock.get(f"{base}/integration/m", json=model)
+    mock.post(f"{base}/integration/m", body="")
+    r = integ("model", "put", "p", "m", "-c", "region=us", "-c", "api_key=********", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(mock.calls[-1].request.body) == {
+        "description": "kept",
+        "enabled": False,
+        "configuration": {"api_key": "xxxxxxxxxx", "region": "us", "other": "o"},
+    }
 
 
 def test_bad_config_reference_is_exit_3_and_nothing_sent(integ: Any, sandbox: str, provider: str) -> None:
@@ -174,7 +226,7 @@ def test_put_body_and_paths_are_encoded(integ: Any, mock: responses.RequestsMock
     assert sent == {"description": "Llama", "enabled": True, "configuration": {}}
 
 
-def test_update_sends_the_live_description_and_enabled_and_no_configuration(
+def test_update_sends_the_live_description_enabled_and_configuration(
     integ: Any, mock: responses.RequestsMock
 ) -> None:
     base = f"{API}/integrations/provider/p"
@@ -183,7 +235,11 @@ def test_update_sends_the_live_description_and_enabled_and_no_configuration(
     mock.get(f"{base}/integration/m", json=model)
     mock.post(f"{base}/integration/m", body="")
     assert integ("model", "put", "p", "m", "-o", "json").json()["action"] == "updated"
-    assert json.loads(mock.calls[-1].request.body) == {"description": "kept", "enabled": False}
+    assert json.loads(mock.calls[-1].request.body) == {
+        "description": "kept",
+        "enabled": False,
+        "configuration": {"api_key": "xxxxxxxxxx"},  # the server's mask: it keeps its secret
+    }
 
 
 def test_delete_needs_yes_without_a_terminal(integ: Any, sandbox: str, provider: str) -> None:
@@ -242,3 +298,15 @@ def test_no_server_is_usage(integ: Any) -> None:
     r = integ("model", "list", "p")
     assert r.exit_code == 2
     assert "--server" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("${keyrng}", "${keyrng}"), ("${ENV:MYK}", "${ENV:"), ("${env:HOME", "${env:")]
+)
+def test_a_mistyped_reference_is_exit_3_naming_it_and_nothing_sent(
+    integ: Any, sandbox: str, provider: str, value: str, shown: str
+) -> None:
+    r = integ("model", "put", provider, "m", "-c", f"api_key={value}", "--server", sandbox)
+    assert r.exit_code == 3, r.stderr
+    assert f"configuration.api_key: {shown}" in r.stderr and "write $${ for a literal ${" in r.stderr
+    assert integ("model", "get", provider, "m", "--server", sandbox).exit_code == 5
