@@ -18,7 +18,11 @@ Against hostile clients (it may listen beyond loopback):
 
 - framing is strict: ``Content-Length`` is ASCII digits only, given once, never together
   with ``Transfer-Encoding``; only ``chunked`` is understood (others: 501); chunk sizes are
-  plain hex; a body (or the sum of its chunks) over ``MAX_BODY`` is a 413;
+  plain hex and chunk lines end in CRLF; a body (or the sum of its chunks) over
+  ``MAX_BODY`` is a 413; a header folded onto the line before, without a colon or with
+  whitespace before it, a missing or repeated ``Host`` on HTTP/1.1, and a request line
+  other than ``METHOD TARGET HTTP/1.0|1.1`` are a 400 (505 for another version); after
+  any framing error the connection is closed, so a body is never read as a request;
 - the token is checked before the body is read: a caller without a valid token gets its
   401 without the server reading (or buffering) what it sends, and a request that needs no
   token (``POST /api/token`` on a server with auth) may send at most ``MAX_OPEN_BODY``;
