@@ -105,15 +105,37 @@ class StoreError(SandboxError):
     version, unwritable folder)."""
 
 
-def _make_private(path: Path, fd: int | None = None) -> None:
-    """Bring the file at ``path`` (open as ``fd``, else by name when it exists) to 0600; a
-    ``StoreError`` when it belongs to another user or its mode cannot be changed."""
-    if os.name != "posix":
-        return
+def _refuse_link(path: Path) -> None:
+    """A ``StoreError`` when ``path`` is a symbolic link: the sandbox would change the mode
+    of (and write to) whatever it points to."""
     try:
-        info = os.fstat(fd) if fd is not None else os.stat(path)
+        info = os.lstat(path)
     except FileNotFoundError:
         return
+    if stat.S_ISLNK(info.st_mode):
+        raise StoreError(
+            f"{path} is a symbolic link; the sandbox keeps secrets in its data file and does "
+            "not follow links for it (pass the file itself)"
+        )
+
+
+def _make_private(path: Path, fd: int | None = None) -> None:
+    """Bring the file at ``path`` (open as ``fd``, else by name when it exists, never
+    through a symbolic link) to 0600; a ``StoreError`` when it belongs to another user or
+    its mode cannot be changed."""
+    if os.name != "posix":
+        return
+    if fd is None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return
+        try:
+            _make_private(path, fd)
+        finally:
+            os.close(fd)
+        return
+    info = os.fstat(fd)
     if info.st_uid != os.geteuid():
         raise StoreError(
             f"{path} belongs to another user (uid {info.st_uid}); the sandbox keeps secrets in "
@@ -122,10 +144,7 @@ def _make_private(path: Path, fd: int | None = None) -> None:
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         try:
-            if fd is not None:
-                os.fchmod(fd, 0o600)
-            else:
-                os.chmod(path, 0o600)
+            os.fchmod(fd, 0o600)
         except OSError as exc:
             raise StoreError(
                 f"{path} is readable by others or writable by them (mode {mode:04o}) and cannot "
@@ -150,7 +169,11 @@ class Database:
             # The file holds secret values in plain text: owner-only, like a credentials
             # file (SQLite gives its -wal and -shm files the same mode). An existing file
             # open to others is brought to 0600, or refused.
-            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            # Nothing here follows a symbolic link: a link as the file (or as its -wal or
+            # -shm) is refused, so no file elsewhere has its mode changed or gets written.
+            for suffix in ("", "-wal", "-shm"):
+                _refuse_link(Path(f"{self.path}{suffix}"))
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR | getattr(os, "O_NOFOLLOW", 0), 0o600)
             try:
                 _make_private(self.path, fd)
             finally:

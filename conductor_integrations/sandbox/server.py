@@ -18,7 +18,11 @@ Against hostile clients (it may listen beyond loopback):
 
 - framing is strict: ``Content-Length`` is ASCII digits only, given once, never together
   with ``Transfer-Encoding``; only ``chunked`` is understood (others: 501); chunk sizes are
-  plain hex; a body (or the sum of its chunks) over ``MAX_BODY`` is a 413;
+  plain hex and chunk lines end in CRLF; a body (or the sum of its chunks) over
+  ``MAX_BODY`` is a 413; a header folded onto the line before, without a colon or with
+  whitespace before it, a missing or repeated ``Host`` on HTTP/1.1, and a request line
+  other than ``METHOD TARGET HTTP/1.0|1.1`` are a 400 (505 for another version); after
+  any framing error the connection is closed, so a body is never read as a request;
 - the token is checked before the body is read: a caller without a valid token gets its
   401 without the server reading (or buffering) what it sends, and a request that needs no
   token (``POST /api/token`` on a server with auth) may send at most ``MAX_OPEN_BODY``;
@@ -78,6 +82,10 @@ SEND_TIMEOUT = 30.0
 
 _DIGITS = re.compile(r"[0-9]+")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
+#: A header name (an RFC 9110 token), directly followed by its colon.
+_FIELD_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VERSIONS = ("HTTP/1.0", "HTTP/1.1")
+_VERSION = re.compile(r"HTTP/[0-9]+\.[0-9]+")
 #: C0 and C1 controls, DEL, and the invisible or bidirectional formatting characters.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
@@ -97,6 +105,43 @@ class _BodyError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+class _HeadRecorder:
+    """The connection's reader while ``http.client`` parses a request's headers: it keeps
+    each raw line, so the handler can check what the lenient parser would let through."""
+
+    def __init__(self, rfile: Any):
+        self._rfile = rfile
+        self.lines: list[bytes] = []
+
+    def readline(self, limit: int = -1) -> bytes:
+        line: bytes = self._rfile.readline(limit)
+        self.lines.append(line)
+        return line
+
+
+def _head_problem(lines: list[bytes], version: str) -> str | None:
+    """What makes these raw header lines ambiguous, or None: a line folded onto the one
+    before (obs-fold), one without a colon, whitespace or anything else between a name and
+    its colon; for HTTP/1.1, a ``Host`` missing or given more than once."""
+    hosts = 0
+    for line in lines:
+        if line in (b"\r\n", b"\n", b""):
+            break
+        if line[:1] in (b" ", b"\t"):
+            return "Malformed header: a line folded onto the one before (obs-fold)"
+        name, colon, _ = line.partition(b":")
+        if not colon:
+            return "Malformed header: a line without a colon"
+        if not _FIELD_NAME.fullmatch(name):
+            return f"Malformed header name {name[:40].decode('latin-1')!r}"
+        hosts += name.lower() == b"host"
+    if hosts > 1:
+        return "Host given more than once"
+    if hosts == 0 and version == "HTTP/1.1":
+        return "Host header missing (HTTP/1.1 requires it)"
+    return None
 
 
 class _ClockedReader(io.RawIOBase):
@@ -274,6 +319,40 @@ class _Handler(BaseHTTPRequestHandler):
         self._clock.next_request()
         super().handle_one_request()
 
+    def parse_request(self) -> bool:
+        """The stdlib's parsing, held to one reading only: the request line must be
+        ``METHOD TARGET HTTP/1.0|1.1`` and the headers unambiguous (``_head_problem``);
+        anything else is answered with a status line and closes the connection."""
+        self.command = ""
+        self.request_version = "HTTP/1.1"  # so even an error here has a status line
+        self.close_connection = True
+        raw_line: bytes = getattr(self, "raw_requestline", b"")
+        self.requestline = str(raw_line, "iso-8859-1").rstrip("\r\n")
+        words = self.requestline.split()
+        if not words:
+            return False
+        if len(words) != 3 or words[2] not in _VERSIONS:
+            if len(words) == 3 and _VERSION.fullmatch(words[2]):
+                self.send_error(505, f"HTTP version {words[2][5:]!r} is not supported (only 1.0 and 1.1)")
+            else:
+                self.send_error(400, f"Bad request line {self.requestline[:80]!r}")
+            return False
+        rfile = self.rfile
+        recorder = _HeadRecorder(rfile)
+        self.rfile = recorder  # type: ignore[assignment]
+        try:
+            parsed = super().parse_request()
+        finally:
+            self.rfile = rfile
+        if not parsed:
+            return False
+        problem = _head_problem(recorder.lines, self.request_version)
+        if problem:
+            self.request_version = "HTTP/1.1"
+            self.send_error(400, problem)
+            return False
+        return True
+
     def _framing(self) -> tuple[bool, int]:
         """``(chunked, length)`` from the headers; a ``_BodyError`` for anything ambiguous."""
         codings = self.headers.get_all("Transfer-Encoding") or []
@@ -308,20 +387,23 @@ class _Handler(BaseHTTPRequestHandler):
         total = 0
         while True:
             line = self.rfile.readline(1024)
-            size_text = line.rstrip(b"\r\n").split(b";", 1)[0].rstrip(b" \t")
-            if not line.endswith(b"\n") or not _HEX.fullmatch(size_text):
+            size_text = line.removesuffix(b"\r\n").split(b";", 1)[0].rstrip(b" \t")
+            if not line.endswith(b"\r\n") or not _HEX.fullmatch(size_text):
                 raise _BodyError(400, "Malformed chunked request body: bad chunk size")
             size = int(size_text, 16) if len(size_text.lstrip(b"0")) <= 16 else limit + 1
             if size == 0:
                 for _ in range(100):  # trailers, up to the empty line
-                    if self.rfile.readline(1024).strip(b"\r\n") == b"":
+                    trailer = self.rfile.readline(1024)
+                    if not trailer.endswith(b"\r\n"):
+                        raise _BodyError(400, "Malformed chunked request body: a line not ending in CRLF")
+                    if trailer == b"\r\n":
                         return b"".join(parts)
                 raise _BodyError(400, "Malformed chunked request body: too many trailers")
             total += size
             if total > limit:
                 raise _BodyError(413, f"Request body larger than {limit} bytes")
             data = self.rfile.read(size)
-            if len(data) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+            if len(data) < size or self.rfile.read(2) != b"\r\n":
                 raise _BodyError(400, "Malformed chunked request body: truncated chunk")
             parts.append(data)
 

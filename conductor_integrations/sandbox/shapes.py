@@ -6,14 +6,16 @@ field by field, and every problem is reported at once in ``validationErrors``.
 Writing: ``Integration`` and ``IntegrationApi`` objects with the audit fields Orkes sends
 (``createTime``/``updateTime`` in epoch ms, ``createdBy``/``updatedBy``), ``tags`` and
 ``modelsCount``. Secret configuration values (``provider_types.is_secret_key``) are stored
-as given but always read back as ``MASK``, as Orkes does. Because a client may send back
-what it read, a write whose value for a secret key is exactly ``MASK`` keeps the value
-already stored for that key instead of overwriting the secret with the mask.
+as given but always read back as ``MASK``, as Orkes does, at any depth of the configuration
+(``extra.password``, ``deeper[0].clientSecret``). Because a client may send back what it
+read, a write whose value for a secret key is exactly ``MASK`` keeps the value already
+stored at that same place instead of overwriting the secret with the mask.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,9 +77,30 @@ def _depth(data: Any) -> int:
     return deepest
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    """True when a string (or object key) in ``data`` holds a surrogate code point: after
+    decoding valid UTF-8, only a lone ``\\ud800``-style escape leaves one (a pair is joined)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def parse_json(body: bytes) -> Any:
     """The JSON document in ``body``; a 400 when it is missing or malformed, holds
-    ``NaN``/``Infinity``, an integer beyond a 64-bit one, or nests deeper than ``MAX_DEPTH``."""
+    ``NaN``/``Infinity``, an integer beyond a 64-bit one, a lone surrogate in a string, or
+    nests deeper than ``MAX_DEPTH``."""
     if not body.strip():
         raise ApiError(400, "Required request body is missing")
     try:
@@ -95,6 +118,8 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, f"Malformed JSON request body: {exc}") from None
     if _depth(data) > MAX_DEPTH:
         raise ApiError(400, f"Malformed JSON request body: nested deeper than {MAX_DEPTH} levels")
+    if _has_lone_surrogate(data):
+        raise ApiError(400, "Malformed JSON request body: a string holds a lone surrogate (not Unicode text)")
     return data
 
 
@@ -332,21 +357,43 @@ def parse_token_limit(body: dict[str, Any]) -> dict[str, Any]:
 
 def merge_configuration(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
     """The configuration to store: ``new`` replaces ``old`` as a whole, except that a secret
-    key sent as ``MASK`` keeps its stored value (a client echoing what it read does not
-    overwrite the secret with the mask)."""
-    out = dict(new)
-    for key, value in new.items():
-        if value == MASK and provider_types.is_secret_key(key) and old and key in old:
-            out[key] = old[key]
-    return out
+    key sent as ``MASK`` keeps its stored value at that same place, at any depth (a client
+    echoing what it read does not overwrite the secret with the mask)."""
+    merged: dict[str, Any] = _merge(new, old)
+    return merged
+
+
+def _merge(new: Any, old: Any) -> Any:
+    if isinstance(new, dict):
+        before = old if isinstance(old, dict) else {}
+        return {
+            key: before[key]
+            if value == MASK and provider_types.is_secret_key(key) and key in before
+            else _merge(value, before.get(key))
+            for key, value in new.items()
+        }
+    if isinstance(new, list):
+        before_items = old if isinstance(old, list) else []
+        return [_merge(v, before_items[i] if i < len(before_items) else None) for i, v in enumerate(new)]
+    return new
 
 
 def masked(configuration: dict[str, Any]) -> dict[str, Any]:
-    """``configuration`` as it reads back: non-empty secret values become ``MASK``."""
-    return {
-        key: MASK if provider_types.is_secret_key(key) and value not in (None, "") else value
-        for key, value in configuration.items()
-    }
+    """``configuration`` as it reads back: non-empty secret values become ``MASK``, in
+    nested objects and arrays too."""
+    out: dict[str, Any] = _masked(configuration)
+    return out
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: MASK if provider_types.is_secret_key(key) and item not in (None, "") else _masked(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
 
 
 def _audit_json(audit: Audit) -> dict[str, Any]:
