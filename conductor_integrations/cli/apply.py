@@ -451,4 +451,4 @@ def export_command(
         output.data(docs, "json")
     else:
         output.text("".join(output.to_yaml(d, explicit_start=True) for d in docs) or "# no providers\n")
-    output.info(f"{len(docs)} provider{'s' if len(docs) != 1 else ''} exported")
+    output.info(f"{output.counted(len(docs), 'provider')} exported")

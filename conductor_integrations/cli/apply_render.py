@@ -98,7 +98,7 @@ def report(rep: "applier.Report", dry_run: bool = False) -> None:
     elif rep.stopped:
         n = rep.count("not sent")
         output.error(
-            f"{rep.stopped}: {n} provider{'s' if n != 1 else ''} not sent",
+            f"{rep.stopped}: {output.counted(n, 'provider')} not sent",
             hints=["run apply again once the server answers: it sends only what still differs"],
         )
 
@@ -118,7 +118,7 @@ def _children(o: "applier.Outcome") -> str:
         for m in o.models:
             counts[m.action] = counts.get(m.action, 0) + 1
         said = ", ".join(f"{n} {a}" for a, n in counts.items())
-        parts.append(f"{len(o.models)} model{'s' if len(o.models) != 1 else ''}: {said}")
+        parts.append(f"{output.counted(len(o.models), 'model')}: {said}")
     if o.tags is not None:
         parts.append(f"tags {o.tags}")
     return "; ".join(parts)

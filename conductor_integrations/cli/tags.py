@@ -64,9 +64,7 @@ def _write(name: str, values: list[str], method: str) -> None:
     action = "set" if method == "PUT" else "removed"
     if output.settings.format == "table":
         listed = ", ".join(f"{k}={v}" for k, v in tags)
-        output.success(
-            f"{action} {len(tags)} tag{'s' if len(tags) != 1 else ''} on provider {name}: {listed}"
-        )
+        output.success(f"{action} {output.counted(len(tags), 'tag')} on provider {name}: {listed}")
     else:
         record: dict[str, Any] = {"name": name, "action": action, "tags": models.tag_objects(tags)}
         output.data(record)

@@ -142,8 +142,8 @@ def diff_types() -> None:
         return
     types = len({d.type for d in found})
     output.info(
-        f"{len(found)} difference{'s' if len(found) != 1 else ''} in {types} "
-        f"type{'s' if types != 1 else ''} between integ's table and {where}"
+        f"{output.counted(len(found), 'difference')} in {output.counted(types, 'type')} "
+        f"between integ's table and {where}"
     )
     raise typer.Exit(int(ExitCode.DIFFERENCES))
 

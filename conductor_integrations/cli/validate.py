@@ -127,8 +127,8 @@ def validate_command(
     bad = sum(1 for p in payloads if p.errors)
     if not payloads:
         output.warning("no provider documents found")
-    summary = f"{len(payloads)} provider{'s' if len(payloads) != 1 else ''} checked"
+    summary = f"{output.counted(len(payloads), 'provider')} checked"
     if bad:
-        output.info(f"{summary}: {bad} invalid, {len(errors)} error{'s' if len(errors) != 1 else ''}")
+        output.info(f"{summary}: {bad} invalid, {output.counted(len(errors), 'error')}")
         raise typer.Exit(int(ExitCode.INVALID))
     output.info(f"{summary}: all valid" + (f" ({len(problems)} warnings)" if problems else ""))
