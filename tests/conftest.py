@@ -14,7 +14,8 @@ import keyring
 import keyring.backend
 import pytest
 
-from conductor_integrations import credentials, output, redact
+from conductor_integrations import output
+from conductor_integrations.secrets import credentials, redact
 
 ENV_TO_CLEAR = (
     "CONDUCTOR_SERVER_URL",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from conductor_integrations import annotations
 from conductor_integrations.errors import Problem
+from conductor_integrations.output import github
 
 
 def problem(message: str = "kafka requires 'protocol'", severity: str = "error", **kw: object) -> Problem:
@@ -21,24 +21,24 @@ def problem(message: str = "kafka requires 'protocol'", severity: str = "error",
 
 
 def test_one_error_is_one_workflow_command_on_its_line() -> None:
-    assert annotations.lines([problem()]) == [
+    assert github.lines([problem()]) == [
         "::error file=fleet/kafka.yaml,line=4,title=integ::provider p-kafka: "
         "configuration.protocol: kafka requires 'protocol'"
     ]
 
 
 def test_warning_and_second_document_of_a_file() -> None:
-    [line] = annotations.lines([problem("unknown key 'x' for kafka", "warning", source="all.yaml#2")])
+    [line] = github.lines([problem("unknown key 'x' for kafka", "warning", source="all.yaml#2")])
     assert line.startswith("::warning file=all.yaml,line=4,title=integ::")
 
 
 def test_problem_without_file_or_line_has_no_such_property() -> None:
-    [line] = annotations.lines([problem(source="command line", line=None, provider="")])
+    [line] = github.lines([problem(source="command line", line=None, provider="")])
     assert line == "::error title=integ::configuration.protocol: kafka requires 'protocol'"
 
 
 def test_data_and_properties_are_escaped() -> None:
-    [line] = annotations.lines(
+    [line] = github.lines(
         [problem("50% off\r\nnext::error::fake", source="a,b:c%.yaml", provider="x\x1b[31m")]
     )
     assert line.startswith("::error file=a%2Cb%3Ac%25.yaml,line=4,title=integ::")
@@ -49,7 +49,7 @@ def test_data_and_properties_are_escaped() -> None:
 def test_at_most_ten_of_each_then_how_many_more() -> None:
     errors = [problem(f"e{i}") for i in range(13)]
     warnings = [problem(f"w{i}", "warning") for i in range(11)]
-    out = annotations.lines(errors + warnings)
+    out = github.lines(errors + warnings)
     assert sum(line.startswith("::error ") for line in out) == 10
     assert sum(line.startswith("::warning ") for line in out) == 10
     assert (
@@ -69,4 +69,4 @@ def test_at_most_ten_of_each_then_how_many_more() -> None:
     ],
 )
 def test_enabled_only_under_github_actions(env: dict[str, str], on: bool) -> None:
-    assert annotations.enabled(env) is on
+    assert github.enabled(env) is on

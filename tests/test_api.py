@@ -15,7 +15,8 @@ import requests
 import responses
 from responses import matchers
 
-from conductor_integrations import __version__, api, config, output, redact, replies
+from conductor_integrations import __version__, config, output
+from conductor_integrations.client import api, replies
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -25,6 +26,7 @@ from conductor_integrations.errors import (
     ServerUnavailable,
     UsageError,
 )
+from conductor_integrations.secrets import redact
 
 ROOT = "https://conductor.example.com"
 API = ROOT + "/api"
@@ -501,7 +503,7 @@ def test_connect_reads_key_secret_from_environment(
 
 
 def test_connect_reads_key_secret_from_keyring(mock: responses.RequestsMock, memory_keyring: Any) -> None:
-    from conductor_integrations import credentials
+    from conductor_integrations.secrets import credentials
 
     memory_keyring.set_password(credentials.AUTH_SERVICE, f"{ROOT}|k1", "ring-key-secret")
     mock.post(

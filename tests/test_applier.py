@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import applier
+from conductor_integrations.documents.model_docs import ModelSpec
+from conductor_integrations.documents.payload import Payload
 from conductor_integrations.errors import AuthError, ExitCode, NotFoundError, RejectedError
-from conductor_integrations.model_docs import ModelSpec
-from conductor_integrations.payload import Payload
+from conductor_integrations.fleet import engine
 
 
 class FakeClient:
@@ -50,7 +50,7 @@ def no_match(name: str, key: str, value: str) -> bool:
 def test_one_list_call_and_results_in_document_order() -> None:
     client = FakeClient(live=[{"name": "b", "type": "grok", "category": "AI_MODEL", "configuration": {}}])
     payloads = [payload(n) for n in ("a", "b", "c", "d")]
-    report = applier.apply(client, payloads, secret_matches=no_match, concurrency=3)
+    report = engine.apply(client, payloads, secret_matches=no_match, concurrency=3)
     assert client.lists == 1
     assert [(o.name, o.action) for o in report.outcomes] == [
         ("a", "created"),
@@ -64,7 +64,7 @@ def test_one_list_call_and_results_in_document_order() -> None:
 
 def test_a_failure_is_reported_for_that_provider_and_others_are_applied() -> None:
     client = FakeClient(fail={"b": AuthError("no permission", 403)})
-    report = applier.apply(client, [payload(n) for n in "abc"], secret_matches=no_match)
+    report = engine.apply(client, [payload(n) for n in "abc"], secret_matches=no_match)
     assert [(o.name, o.action) for o in report.outcomes] == [
         ("a", "created"),
         ("b", "failed"),
@@ -76,13 +76,13 @@ def test_a_failure_is_reported_for_that_provider_and_others_are_applied() -> Non
 
 def test_exit_code_is_the_first_failed_in_document_order() -> None:
     client = FakeClient(fail={"a": NotFoundError("unknown type", 404), "b": AuthError("denied", 403)})
-    report = applier.apply(client, [payload(n) for n in "ab"], secret_matches=no_match, concurrency=1)
+    report = engine.apply(client, [payload(n) for n in "ab"], secret_matches=no_match, concurrency=1)
     assert report.exit_code == ExitCode.NOT_FOUND
 
 
 def test_fail_fast_skips_what_was_not_sent() -> None:
     client = FakeClient(fail={"a": AuthError("denied", 403)})
-    report = applier.apply(
+    report = engine.apply(
         client, [payload(n) for n in "abcd"], secret_matches=no_match, concurrency=1, fail_fast=True
     )
     assert [o.action for o in report.outcomes] == ["failed", "skipped", "skipped", "skipped"]
@@ -91,7 +91,7 @@ def test_fail_fast_skips_what_was_not_sent() -> None:
 
 def test_type_change_is_refused_without_sending() -> None:
     client = FakeClient(live=[{"name": "a", "type": "openai", "configuration": {}}])
-    report = applier.apply(client, [payload("a", "anthropic"), payload("b")], secret_matches=no_match)
+    report = engine.apply(client, [payload("a", "anthropic"), payload("b")], secret_matches=no_match)
     assert report.outcomes[0].action == "failed"
     assert "type cannot be changed from openai to anthropic" in (report.outcomes[0].error or "")
     assert client.sent == ["b"]
@@ -102,7 +102,7 @@ def test_type_change_is_refused_without_sending() -> None:
 def test_secrets_are_unchanged_only_when_the_fingerprint_matches(matches: bool, action: str) -> None:
     live = [{"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": {"api_key": "xxxxxxxxxx"}}]
     sent: list[str] = []
-    report = applier.apply(
+    report = engine.apply(
         FakeClient(live=live),
         [payload("a", secret="sk-123")],
         secret_matches=lambda n, k, v: matches,
@@ -113,13 +113,13 @@ def test_secrets_are_unchanged_only_when_the_fingerprint_matches(matches: bool, 
 
 
 def test_records_have_the_contract_keys() -> None:
-    report = applier.apply(FakeClient(), [payload("a")], secret_matches=no_match)
+    report = engine.apply(FakeClient(), [payload("a")], secret_matches=no_match)
     assert report.outcomes[0].record() == {"name": "a", "type": "grok", "action": "created", "error": None}
 
 
 def test_concurrency_help_states_the_default(integ: Any) -> None:
     r = integ("provider", "apply", "--help")
-    assert f"(default {applier.DEFAULT_CONCURRENCY})" in " ".join(r.stdout.split())
+    assert f"(default {engine.DEFAULT_CONCURRENCY})" in " ".join(r.stdout.split())
 
 
 # -- models and tags ----------------------------------------------------------------------------
@@ -177,7 +177,7 @@ MINI = ModelSpec("mini", {"enabled": False})
 
 def test_models_and_tags_are_sent_after_a_new_provider() -> None:
     client = ModelServer()
-    report = applier.apply(client, [with_children("a", [GPT, MINI], {"team": "ml"})], secret_matches=no_match)
+    report = engine.apply(client, [with_children("a", [GPT, MINI], {"team": "ml"})], secret_matches=no_match)
     assert report.outcomes[0].record() == {
         "name": "a",
         "type": "grok",
@@ -212,7 +212,7 @@ def test_one_bulk_listing_and_tags_only_for_documents_with_tags() -> None:
         {"name": "b", "type": "grok", "category": "AI_MODEL", "configuration": {}},
     ]  # fmt: skip
     client = ModelServer(live, tags={"b": [{"key": "team", "value": "ml"}]})
-    report = applier.apply(
+    report = engine.apply(
         client, [with_children("a", [GPT]), with_children("b", tags={"team": "ml"})], secret_matches=no_match
     )
     assert [o.action for o in report.outcomes] == ["unchanged", "unchanged"]
@@ -227,18 +227,18 @@ def test_without_the_bulk_endpoint_models_are_listed_per_provider() -> None:
     live = [{"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": {},
              "apis": [{"api": "gpt-4o", "description": "old", "enabled": True}]}]  # fmt: skip
     client = ModelServer(live, bulk=False)
-    report = applier.apply(client, [with_children("a", [GPT]), payload("new")], secret_matches=no_match)
+    report = engine.apply(client, [with_children("a", [GPT]), payload("new")], secret_matches=no_match)
     assert client.lists == 1
     assert ("GET", "/integrations/provider/a/integration", None) in client.calls
     assert not any("/new/" in path for _, path, _ in client.calls)  # not listed: nothing to read
     assert report.outcomes[0].action == "updated"
-    assert report.outcomes[0].models == [applier.ModelOutcome("gpt-4o", "updated")]
+    assert report.outcomes[0].models == [engine.ModelOutcome("gpt-4o", "updated")]
     assert client.sent == ["new"]  # the provider itself was unchanged: not sent
 
 
 def test_documents_without_models_or_tags_keep_the_plain_listing_and_records() -> None:
     client = ModelServer()
-    report = applier.apply(client, [payload("a")], secret_matches=no_match)
+    report = engine.apply(client, [payload("a")], secret_matches=no_match)
     assert client.lists == 1
     assert client.calls == []
     assert list(report.outcomes[0].record()) == ["name", "type", "action", "error"]
@@ -246,7 +246,7 @@ def test_documents_without_models_or_tags_keep_the_plain_listing_and_records() -
 
 def test_a_failed_provider_sends_no_models_or_tags() -> None:
     client = ModelServer(fail={"a": AuthError("denied", 403)})
-    report = applier.apply(client, [with_children("a", [GPT], {"t": "1"})], secret_matches=no_match)
+    report = engine.apply(client, [with_children("a", [GPT], {"t": "1"})], secret_matches=no_match)
     record = report.outcomes[0].record()
     assert (record["action"], record["error"], record["tags"]) == ("failed", "denied", "skipped")
     assert record["models"] == [
@@ -260,7 +260,7 @@ def test_a_failed_model_fails_the_provider_and_the_others_are_still_sent() -> No
     path = "/integrations/provider/a/integration/gpt-4o"
     client = ModelServer(fail={path: RejectedError("bad model", 400)})
     sent_models: list[str] = []
-    report = applier.apply(
+    report = engine.apply(
         client,
         [with_children("a", [GPT, MINI], {"t": "1"}), payload("b")],
         secret_matches=no_match,
@@ -280,7 +280,7 @@ def test_a_failed_model_fails_the_provider_and_the_others_are_still_sent() -> No
 def test_fail_fast_stops_at_the_first_failed_model() -> None:
     path = "/integrations/provider/a/integration/gpt-4o"
     client = ModelServer(fail={path: RejectedError("bad model", 400)})
-    report = applier.apply(
+    report = engine.apply(
         client,
         [with_children("a", [GPT, MINI], {"t": "1"}), payload("b")],
         secret_matches=no_match,
@@ -296,7 +296,7 @@ def test_fail_fast_stops_at_the_first_failed_model() -> None:
 def test_stale_tags_are_removed_after_the_new_ones_are_added() -> None:
     live = [{"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": {}}]
     client = ModelServer(live, tags={"a": [{"key": "team", "value": "ops"}, {"key": "old", "value": "x"}]})
-    report = applier.apply(client, [with_children("a", tags={"team": "ml"})], secret_matches=no_match)
+    report = engine.apply(client, [with_children("a", tags={"team": "ml"})], secret_matches=no_match)
     assert report.outcomes[0].action == "updated"
     assert client.writes() == [
         ("PUT", "/integrations/provider/a/tags", [{"key": "team", "value": "ml"}]),
@@ -310,10 +310,10 @@ def test_stale_tags_are_removed_after_the_new_ones_are_added() -> None:
 
 def test_type_change_skips_the_models() -> None:
     live = [{"name": "a", "type": "openai", "configuration": {}, "apis": []}]
-    report = applier.apply(ModelServer(live), [with_children("a", [GPT])], secret_matches=no_match)
+    report = engine.apply(ModelServer(live), [with_children("a", [GPT])], secret_matches=no_match)
     assert report.outcomes[0].action == "failed"
     assert report.outcomes[0].models == [
-        applier.ModelOutcome("gpt-4o", "skipped", "not sent: the provider failed")
+        engine.ModelOutcome("gpt-4o", "skipped", "not sent: the provider failed")
     ]
 
 
@@ -343,7 +343,7 @@ def test_the_update_time_of_a_write_with_secrets_is_handed_on(
     client = StampingClient(reply)
     seen: list[tuple[str, Any]] = []
     payloads = [payload("a", secret="sk-1"), payload("b")]
-    applier.apply(client, payloads, secret_matches=no_match, on_sent=lambda p, t: seen.append((p.name, t)))
+    engine.apply(client, payloads, secret_matches=no_match, on_sent=lambda p, t: seen.append((p.name, t)))
     assert sorted(seen, key=str) == [("a", stamp), ("b", None)]
     assert client.reads == reads  # no read for a provider without secrets
 
@@ -353,7 +353,7 @@ def test_stale_fingerprints_and_resend_send_secrets_that_match() -> None:
     live = [{"name": "a", "type": "grok", "category": "AI_MODEL", "configuration": config, "updateTime": 5}]
 
     def run(fresh: bool, resend: bool) -> str:
-        report = applier.apply(
+        report = engine.apply(
             FakeClient(live=live),
             [payload("a", secret="sk-1")],
             secret_matches=lambda *a: True,
@@ -403,7 +403,7 @@ def tagged(name: str, **tags: str) -> Payload:
 def test_prune_deletes_selected_providers_no_document_declares_after_the_writes() -> None:
     client = PruneClient({"keep": {"team": "x"}, "old": {"team": "x"}, "other": {"team": "y"}, "bare": {}})
     client.tag_map["keep"] = {"team": "x"}
-    report = applier.apply(
+    report = engine.apply(
         client,
         [tagged("keep", team="x"), tagged("new", team="x")],
         secret_matches=no_match,
@@ -420,16 +420,14 @@ def test_prune_deletes_selected_providers_no_document_declares_after_the_writes(
 
 def test_prune_needs_every_selector_to_match() -> None:
     client = PruneClient({"a": {"team": "x", "env": "prod"}, "b": {"team": "x"}, "c": {"env": "prod"}})
-    report = applier.apply(client, [], secret_matches=no_match, selectors={"team": "x", "env": "prod"})
+    report = engine.apply(client, [], secret_matches=no_match, selectors={"team": "x", "env": "prod"})
     assert client.deleted == ["a"]
     assert [(o.name, o.action) for o in report.outcomes] == [("a", "deleted")]
 
 
 def test_no_deletion_when_a_write_failed() -> None:
     client = PruneClient({"old": {"team": "x"}}, fail={"new": AuthError("denied", 403)})
-    report = applier.apply(
-        client, [tagged("new", team="x")], secret_matches=no_match, selectors={"team": "x"}
-    )
+    report = engine.apply(client, [tagged("new", team="x")], secret_matches=no_match, selectors={"team": "x"})
     assert client.deleted == []
     assert [(o.name, o.action) for o in report.outcomes] == [("new", "failed"), ("old", "skipped")]
     assert report.exit_code == ExitCode.AUTH
@@ -440,7 +438,7 @@ def test_a_dead_server_stops_the_deletions() -> None:
 
     client = PruneClient({"a": {"team": "x"}, "b": {"team": "x"}, "c": {"team": "x"}})
     client.delete_fail["b"] = NotSent("not sent: the server stopped answering", 0)
-    report = applier.apply(client, [], secret_matches=no_match, selectors={"team": "x"})
+    report = engine.apply(client, [], secret_matches=no_match, selectors={"team": "x"})
     assert client.deleted == ["a"]
     assert [(o.name, o.action) for o in report.outcomes] == [
         ("a", "deleted"),
@@ -452,7 +450,7 @@ def test_a_dead_server_stops_the_deletions() -> None:
 def test_ctrl_c_stops_the_deletions() -> None:
     client = PruneClient({"a": {"team": "x"}, "b": {"team": "x"}, "c": {"team": "x"}})
     client.delete_fail["b"] = KeyboardInterrupt()
-    report = applier.apply(client, [], secret_matches=no_match, selectors={"team": "x"})
+    report = engine.apply(client, [], secret_matches=no_match, selectors={"team": "x"})
     assert client.deleted == ["a"]
     assert [o.action for o in report.outcomes] == ["deleted", "interrupted", "interrupted"]
     assert report.exit_code == ExitCode.INTERRUPTED
@@ -461,9 +459,9 @@ def test_ctrl_c_stops_the_deletions() -> None:
 def test_dry_run_lists_the_deletions() -> None:
     client = PruneClient({"old": {"team": "x"}, "other": {"team": "y"}})
     payloads = [tagged("new", team="x")]
-    live = applier.read_live(client, payloads, 2)
-    doomed = applier.doomed(client, payloads, live, {"team": "x"}, 2)
-    plans = applier.plan_all(payloads, live, no_match, prune=True)
-    report = applier.dry_run(payloads, plans, doomed)
+    live = engine.read_live(client, payloads, 2)
+    doomed = engine.doomed(client, payloads, live, {"team": "x"}, 2)
+    plans = engine.plan_all(payloads, live, no_match, prune=True)
+    report = engine.dry_run(payloads, plans, doomed)
     assert [(o.name, o.action) for o in report.outcomes] == [("new", "created"), ("old", "deleted")]
     assert client.deleted == []

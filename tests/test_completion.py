@@ -10,8 +10,8 @@ import typer
 from typer.main import get_command
 
 from conductor_integrations import config as cfg
-from conductor_integrations import provider_types
-from conductor_integrations.cli import complete, completion
+from conductor_integrations.cli import complete_values, completion
+from conductor_integrations.types import builtin
 
 ANTHROPIC_KEYS = ["api_key=", "endpoint=", "completionsPath=", "version=", "betaVersion="]
 
@@ -20,33 +20,33 @@ ANTHROPIC_KEYS = ["api_key=", "endpoint=", "completionsPath=", "version=", "beta
 
 
 def test_keys_of_the_type_on_the_line() -> None:
-    assert complete.config_key_candidates("anthropic") == ANTHROPIC_KEYS
+    assert complete_values.config_key_candidates("anthropic") == ANTHROPIC_KEYS
 
 
 def test_keys_of_openai_include_organization_id() -> None:
-    assert "organizationId=" in complete.config_key_candidates("openai")
-    assert "organizationId=" not in complete.config_key_candidates("anthropic")
+    assert "organizationId=" in complete_values.config_key_candidates("openai")
+    assert "organizationId=" not in complete_values.config_key_candidates("anthropic")
 
 
 @pytest.mark.parametrize("type_name", [None, "", "no-such-type"])
 def test_without_a_known_type_every_key_once(type_name: Optional[str]) -> None:
-    table = provider_types.table()
+    table = builtin.table()
     every = {f"{k}=" for t in table.types.values() for k in t.all_keys}
-    found = complete.config_key_candidates(type_name)
+    found = complete_values.config_key_candidates(type_name)
     assert sorted(found) == found
     assert set(found) == every
     assert {"organizationId=", "api_key=", "connectionType=", "queueManager="} <= set(found)
 
 
 def test_keys_already_given_are_not_offered_again() -> None:
-    found = complete.config_key_candidates("anthropic", ["api_key=@key.txt", "endpoint=https://x"])
+    found = complete_values.config_key_candidates("anthropic", ["api_key=@key.txt", "endpoint=https://x"])
     assert found == ["completionsPath=", "version=", "betaVersion="]
 
 
-@pytest.mark.parametrize("type_name", sorted(provider_types.table().types))
+@pytest.mark.parametrize("type_name", sorted(builtin.table().types))
 def test_every_type_offers_exactly_its_keys(type_name: str) -> None:
-    ptype = provider_types.table().types[type_name]
-    assert complete.config_key_candidates(type_name) == [f"{k}=" for k in ptype.all_keys]
+    ptype = builtin.table().types[type_name]
+    assert complete_values.config_key_candidates(type_name) == [f"{k}=" for k in ptype.all_keys]
 
 
 class _Ctx:
@@ -56,11 +56,11 @@ class _Ctx:
 
 def test_config_key_callback_reads_the_type_and_keys_from_the_context() -> None:
     ctx = _Ctx(type_name="anthropic", config=["version=1"])
-    assert complete.complete_config_key(ctx, "") == [k for k in ANTHROPIC_KEYS if k != "version="]
-    assert complete.complete_config_key(ctx, "e") == ["endpoint="]
-    assert complete.complete_config_key(ctx, "api_key=") == []
-    assert "organizationId=" in complete.complete_config_key(_Ctx(), "")
-    assert "organizationId=" in complete.complete_config_key(object(), "")
+    assert complete_values.complete_config_key(ctx, "") == [k for k in ANTHROPIC_KEYS if k != "version="]
+    assert complete_values.complete_config_key(ctx, "e") == ["endpoint="]
+    assert complete_values.complete_config_key(ctx, "api_key=") == []
+    assert "organizationId=" in complete_values.complete_config_key(_Ctx(), "")
+    assert "organizationId=" in complete_values.complete_config_key(object(), "")
 
 
 def test_file_names_after_key_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,76 +70,76 @@ def test_file_names_after_key_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (tmp_path / "sub" / "ca.pem").write_text("")
     (tmp_path / ".hidden").write_text("")
     ctx = _Ctx(type_name="gcp")
-    assert complete.complete_config_key(ctx, "file=@") == ["file=@sa.json", "file=@sub/"]
-    assert complete.complete_config_key(ctx, "file=@su") == ["file=@sub/"]
-    assert complete.complete_config_key(ctx, "file=@sub/") == ["file=@sub/ca.pem"]
-    assert complete.complete_config_key(ctx, "file=@.h") == ["file=@.hidden"]
-    assert complete.complete_config_key(ctx, "file=@nothing/") == []
-    assert complete.complete_config_key(ctx, "file=plain") == []
+    assert complete_values.complete_config_key(ctx, "file=@") == ["file=@sa.json", "file=@sub/"]
+    assert complete_values.complete_config_key(ctx, "file=@su") == ["file=@sub/"]
+    assert complete_values.complete_config_key(ctx, "file=@sub/") == ["file=@sub/ca.pem"]
+    assert complete_values.complete_config_key(ctx, "file=@.h") == ["file=@.hidden"]
+    assert complete_values.complete_config_key(ctx, "file=@nothing/") == []
+    assert complete_values.complete_config_key(ctx, "file=plain") == []
 
 
 # -- other values -------------------------------------------------------------------------
 
 
 def test_types_categories_and_formats() -> None:
-    assert complete.complete_type(None, "anth") == ["anthropic"]
-    assert "aws_bedrock_titan" in complete.complete_type(None, "aws_")
-    assert complete.complete_category(None, "VEC") == ["VECTOR_DB"]
-    assert complete.complete_category(None, "vec") == ["vector_db"]
-    assert complete.complete_category(None, "") == list(provider_types.table().categories)
-    assert complete.complete_output(None, "") == ["table", "json", "yaml"]
-    assert complete.complete_output(None, "y") == ["yaml"]
+    assert complete_values.complete_type(None, "anth") == ["anthropic"]
+    assert "aws_bedrock_titan" in complete_values.complete_type(None, "aws_")
+    assert complete_values.complete_category(None, "VEC") == ["VECTOR_DB"]
+    assert complete_values.complete_category(None, "vec") == ["vector_db"]
+    assert complete_values.complete_category(None, "") == list(builtin.table().categories)
+    assert complete_values.complete_output(None, "") == ["table", "json", "yaml"]
+    assert complete_values.complete_output(None, "y") == ["yaml"]
 
 
 def test_profile_names_come_from_the_profiles_file() -> None:
-    assert complete.complete_profile(None, "") == []
+    assert complete_values.complete_profile(None, "") == []
     path = cfg.config_file()
     cfg.write_profile(path, "staging", {"server": "https://staging.example"})
     cfg.write_profile(path, "prod", {"server": "https://prod.example"})
     cfg.write_profile(path, "default", {"server": "https://dev.example"})
-    assert complete.complete_profile(None, "") == ["default", "prod", "staging"]
-    assert complete.complete_profile(None, "s") == ["staging"]
+    assert complete_values.complete_profile(None, "") == ["default", "prod", "staging"]
+    assert complete_values.complete_profile(None, "s") == ["staging"]
 
 
 def test_a_broken_profiles_file_completes_nothing() -> None:
     path = cfg.config_file()
     path.parent.mkdir(parents=True)
     path.write_text("profiles: [not, a, mapping]\n")
-    assert complete.complete_profile(None, "") == []
+    assert complete_values.complete_profile(None, "") == []
 
 
 def test_provider_names_are_remembered_in_the_data_folder() -> None:
-    assert complete.complete_provider_name(None, "") == []
-    complete.remember_providers(["openai-prod", "anthropic-prod"])
-    complete.remember_providers(["openai-dev", "openai-prod", ""])
-    assert (cfg.data_dir() / complete.KNOWN_PROVIDERS_FILE).exists()
-    assert complete.complete_provider_name(None, "") == ["anthropic-prod", "openai-dev", "openai-prod"]
-    assert complete.complete_provider_name(None, "openai-p") == ["openai-prod"]
-    complete.forget_providers(["openai-dev"])
-    assert complete.complete_provider_name(None, "openai") == ["openai-prod"]
+    assert complete_values.complete_provider_name(None, "") == []
+    complete_values.remember_providers(["openai-prod", "anthropic-prod"])
+    complete_values.remember_providers(["openai-dev", "openai-prod", ""])
+    assert (cfg.data_dir() / complete_values.KNOWN_PROVIDERS_FILE).exists()
+    assert complete_values.complete_provider_name(None, "") == ["anthropic-prod", "openai-dev", "openai-prod"]
+    assert complete_values.complete_provider_name(None, "openai-p") == ["openai-prod"]
+    complete_values.forget_providers(["openai-dev"])
+    assert complete_values.complete_provider_name(None, "openai") == ["openai-prod"]
 
 
 def test_the_remembered_list_is_capped_keeping_the_latest(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(complete, "MAX_KNOWN", 3)
-    complete.remember_providers(["a", "b", "c"])
-    complete.remember_providers(["d", "a"])
-    assert complete.known_providers() == ["c", "d", "a"]
+    monkeypatch.setattr(complete_values, "MAX_KNOWN", 3)
+    complete_values.remember_providers(["a", "b", "c"])
+    complete_values.remember_providers(["d", "a"])
+    assert complete_values.known_providers() == ["c", "d", "a"]
 
 
 def test_remembering_never_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("INTEG_DATA_DIR", str(blocker / "data"))
-    complete.remember_providers(["openai-prod"])  # cannot write: no error
-    complete.forget_providers(["openai-prod"])
-    assert complete.complete_provider_name(None, "") == []
+    complete_values.remember_providers(["openai-prod"])  # cannot write: no error
+    complete_values.forget_providers(["openai-prod"])
+    assert complete_values.complete_provider_name(None, "") == []
 
 
 def test_names_with_stored_secrets_are_offered() -> None:
-    from conductor_integrations import credentials
+    from conductor_integrations.secrets import credentials
 
     credentials.set_secret("vault-only", "api_key", "s3cret-value")
-    assert "vault-only" in complete.complete_provider_name(None, "")
+    assert "vault-only" in complete_values.complete_provider_name(None, "")
 
 
 # -- the engine, on a small app shaped like `provider put` ------------------------------
@@ -149,13 +149,13 @@ demo = typer.Typer()
 
 @demo.command("put")
 def _put(
-    name: Annotated[str, typer.Argument(autocompletion=complete.complete_provider_name)],
+    name: Annotated[str, typer.Argument(autocompletion=complete_values.complete_provider_name)],
     type_name: Annotated[
-        Optional[str], typer.Option("--type", "-t", autocompletion=complete.complete_type)
+        Optional[str], typer.Option("--type", "-t", autocompletion=complete_values.complete_type)
     ] = None,
     config: Annotated[
         Optional[list[str]],
-        typer.Option("--config", "-c", autocompletion=complete.complete_config_key),
+        typer.Option("--config", "-c", autocompletion=complete_values.complete_config_key),
     ] = None,
     file: Annotated[Optional[str], typer.Option("--file", "-f")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
@@ -302,7 +302,7 @@ def _complete(integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str, line: str
 def test_bash_gets_names_quoted_for_the_word_being_completed(
     integ: Any, monkeypatch: pytest.MonkeyPatch, typed: str, inserted: str
 ) -> None:
-    complete.remember_providers([HOSTILE_NAME, "other"])
+    complete_values.remember_providers([HOSTILE_NAME, "other"])
     assert _complete(integ, monkeypatch, "bash", f"integ provider get {typed}") == [inserted]
 
 
@@ -321,7 +321,7 @@ def test_bash_gets_names_quoted_for_the_word_being_completed(
 def test_bash_quoting_of_every_special_character(
     integ: Any, monkeypatch: pytest.MonkeyPatch, name: str, quote: str, inserted: str
 ) -> None:
-    complete.remember_providers([name])
+    complete_values.remember_providers([name])
     assert _complete(integ, monkeypatch, "bash", f"integ provider get {quote}{name[0]}") == [inserted]
 
 
@@ -329,7 +329,7 @@ def test_bash_quoting_of_every_special_character(
 def test_zsh_and_fish_get_the_name_as_it_is_and_quote_it_themselves(
     integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str
 ) -> None:
-    complete.remember_providers([HOSTILE_NAME])
+    complete_values.remember_providers([HOSTILE_NAME])
     assert _complete(integ, monkeypatch, shell, "integ provider get zz") == [HOSTILE_NAME]
 
 
@@ -338,13 +338,13 @@ def test_zsh_and_fish_get_the_name_as_it_is_and_quote_it_themselves(
 def test_names_that_cannot_be_shown_or_quoted_are_left_out(
     integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str, bad: str
 ) -> None:
-    from conductor_integrations import private_files
+    from conductor_integrations.secrets import private_files
 
     cfg.write_profile(cfg.config_file(), f"zz-profile{bad}x", {"server": "https://x.example"})
     cfg.write_profile(cfg.config_file(), "zz-good", {"server": "https://x.example"})
     index = {"secrets": {f"zz-secret{bad}x": ["api_key"], "zz-kept": ["api_key"]}}
     private_files.write_private(private_files.index_path(), index)
-    path = cfg.data_dir() / complete.KNOWN_PROVIDERS_FILE
+    path = cfg.data_dir() / complete_values.KNOWN_PROVIDERS_FILE
     known = "" if bad == "\n" else f"zz-known{bad}x\n"  # a line is a name: the file has no \n in one
     path.write_text(f"{known}zz-fine\n", "utf-8")
     assert _complete(integ, monkeypatch, shell, "integ provider get zz") == ["zz-fine", "zz-kept"]
@@ -355,7 +355,7 @@ def test_a_known_providers_file_that_is_not_a_file_completes_nothing() -> None:
     import subprocess
     import sys
 
-    path = cfg.data_dir() / complete.KNOWN_PROVIDERS_FILE
+    path = cfg.data_dir() / complete_values.KNOWN_PROVIDERS_FILE
     path.parent.mkdir(parents=True)
     os.mkfifo(path)  # reading a FIFO waits for a writer: TAB would hang
     env = dict(os.environ, **{completion.LINE_VAR: "integ provider get "})
@@ -368,5 +368,5 @@ def test_a_known_providers_file_that_is_not_a_file_completes_nothing() -> None:
     )
     assert done.stdout.splitlines() == [":"]
     path.unlink()
-    path.write_text("x" * complete.MAX_KNOWN_BYTES + "\nzz-late\n")  # over the size limit
-    assert complete.known_providers() == []
+    path.write_text("x" * complete_values.MAX_KNOWN_BYTES + "\nzz-late\n")  # over the size limit
+    assert complete_values.known_providers() == []

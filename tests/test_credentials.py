@@ -19,9 +19,10 @@ import keyring.backends.null
 import keyring.errors
 import pytest
 
-from conductor_integrations import config, credentials, redact
-from conductor_integrations.credentials import KeyringUnavailable
+from conductor_integrations import config
 from conductor_integrations.errors import ExitCode, UsageError
+from conductor_integrations.secrets import credentials, redact
+from conductor_integrations.secrets.credentials import KeyringUnavailable
 from tests.conftest import MemoryKeyring
 
 

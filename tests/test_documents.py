@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conductor_integrations import documents
+from conductor_integrations.documents import reader
 from conductor_integrations.errors import InputError
 
 
@@ -23,7 +23,7 @@ def test_several_documents_and_lines(tmp_path: Path) -> None:
     path = write(
         tmp_path, "a.yaml", "name: a\ntype: grok\n---\n\n---\nname: b\nconfiguration:\n  api_key: x\n"
     )
-    docs = documents.load(path)
+    docs = reader.load(path)
     assert [d.data["name"] for d in docs] == ["a", "b"]
     assert [d.label for d in docs] == [f"{path}#1", f"{path}#2"]
     assert docs[1].line_of(("configuration", "api_key")) == 8
@@ -32,7 +32,7 @@ def test_several_documents_and_lines(tmp_path: Path) -> None:
 
 def test_top_level_list_gives_one_provider_per_item(tmp_path: Path) -> None:
     path = write(tmp_path, "l.yaml", "- name: a\n  type: grok\n- name: b\n  type: grok\n")
-    docs = documents.load_all([path])
+    docs = reader.load_all([path])
     assert [d.data["name"] for d in docs] == ["a", "b"]
     assert docs[1].line_of(("type",)) == 4
 
@@ -40,50 +40,50 @@ def test_top_level_list_gives_one_provider_per_item(tmp_path: Path) -> None:
 def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.yaml", "name: a\ntype: grok\nconfiguration:\n  api_key: x\n bad: indent\n")
     with pytest.raises(InputError) as info:
-        documents.load(path)
+        reader.load(path)
     assert info.value.message.startswith(f"{path}:5: cannot parse YAML")
 
 
 def test_json_syntax_error_names_line(tmp_path: Path) -> None:
     path = write(tmp_path, "bad.json", '{\n  "name": "a",\n  "type": \n}\n')
     with pytest.raises(InputError) as info:
-        documents.load(path)
+        reader.load(path)
     assert info.value.message.startswith(f"{path}:4: cannot parse JSON")
 
 
 def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "d.yaml", "name: a\nname: b\n")
     with pytest.raises(InputError, match=r"d\.yaml:2: duplicate key 'name'"):
-        documents.load(path)
+        reader.load(path)
 
 
 def test_folder_is_read_recursively_in_order(tmp_path: Path) -> None:
     write(tmp_path, "dir/b.yaml", "name: b\n")
     write(tmp_path, "dir/sub/a.json", '{"name": "a"}')
     write(tmp_path, "dir/readme.txt", "ignored")
-    docs = documents.load_all([str(tmp_path / "dir")])
+    docs = reader.load_all([str(tmp_path / "dir")])
     assert [d.data["name"] for d in docs] == ["b", "a"]
 
 
 def test_empty_folder_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match=r"no \.yaml"):
-        documents.load_all([str(tmp_path / "empty")])
+        reader.load_all([str(tmp_path / "empty")])
 
 
 def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"name": "s", "type": "grok"}'))
-    [doc] = documents.load_all(["-"])
+    [doc] = reader.load_all(["-"])
     assert doc.data == {"name": "s", "type": "grok"} and doc.source == "<stdin>"
 
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
-        documents.load(str(tmp_path / "nope.yaml"))
+        reader.load(str(tmp_path / "nope.yaml"))
 
 
 def test_raw_scalar_text_is_kept(tmp_path: Path) -> None:
-    [doc] = documents.load(
+    [doc] = reader.load(
         write(tmp_path, "r.yaml", "configuration:\n  port: 0x1F\n  v: 2023-06-01\n  s: '5'\n")
     )
     assert doc.raw_text(("configuration", "port")) == "0x1F"
@@ -112,7 +112,7 @@ JSON_FLEET = """\
 
 def test_json_lines_of_every_key(tmp_path: Path) -> None:
     path = write(tmp_path, "f.json", JSON_FLEET)
-    a, b = documents.load_all([path])
+    a, b = reader.load_all([path])
     assert a.line_of(("name",)) == 3
     assert a.line_of(("configuration",)) == 5
     assert a.line_of(("configuration", "port")) == 5
@@ -125,7 +125,7 @@ def test_json_lines_of_every_key(tmp_path: Path) -> None:
 
 def test_json_numbers_keep_their_text(tmp_path: Path) -> None:
     path = write(tmp_path, "f.json", JSON_FLEET)
-    a, _ = documents.load_all([path])
+    a, _ = reader.load_all([path])
     assert a.data["configuration"] == {"api_key": "k", "port": 5672, "ratio": 1.5}
     assert a.raw_text(("configuration", "ratio")) == "1.50"
     assert a.raw_text(("configuration", "port")) == "5672"
@@ -135,7 +135,7 @@ def test_json_data_is_what_json_decodes(tmp_path: Path) -> None:
     import json
 
     path = write(tmp_path, "f.json", JSON_FLEET)
-    [doc] = documents.load(path)
+    [doc] = reader.load(path)
     assert doc.data == json.loads(JSON_FLEET)
     assert all(type(v) in (int, float) for v in doc.data[0]["configuration"].values() if v not in ("k",))
 
@@ -144,12 +144,12 @@ def test_json_duplicate_key_is_an_error_at_its_line(tmp_path: Path) -> None:
     text = '[\n  {"name": "a", "type": "grok"},\n  {"name": "b",\n   "type": "grok",\n   "name": "c"}\n]\n'
     path = write(tmp_path, "d.json", text)
     with pytest.raises(InputError, match=r"d\.json:5: duplicate key 'name'"):
-        documents.load(path)
+        reader.load(path)
 
 
 def test_json_on_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "one.json", '{"name": "a", "configuration": {"x": "y"}}')
-    [doc] = documents.load(path)
+    [doc] = reader.load(path)
     assert doc.line_of(("configuration", "x")) == 1
 
 
@@ -159,15 +159,15 @@ def test_a_folder_skips_hidden_files_and_folders(tmp_path: Path) -> None:
     (tmp_path / ".draft.yaml").write_text("name: draft\n")
     (tmp_path / "team").mkdir()
     (tmp_path / "team" / "a.yaml").write_text("name: a\n")
-    assert documents.expand_paths([str(tmp_path)]) == [str(tmp_path / "team" / "a.yaml")]
+    assert reader.expand_paths([str(tmp_path)]) == [str(tmp_path / "team" / "a.yaml")]
     # a hidden file given by name is read: only folders skip them
-    assert documents.expand_paths([str(tmp_path / ".draft.yaml")]) == [str(tmp_path / ".draft.yaml")]
+    assert reader.expand_paths([str(tmp_path / ".draft.yaml")]) == [str(tmp_path / ".draft.yaml")]
 
 
 def test_documents_of_another_kind_are_skipped_with_a_note(tmp_path: Path) -> None:
     f = tmp_path / "mixed.yaml"
     f.write_text("kind: Deployment\nmetadata: {name: web}\n---\nkind: Provider\nname: a\n---\nname: b\n")
     notes: list[str] = []
-    docs = documents.load_all([str(f)], note=notes.append)
+    docs = reader.load_all([str(f)], note=notes.append)
     assert [d.data["name"] for d in docs] == ["a", "b"]
     assert len(notes) == 1 and "'Deployment'" in notes[0] and "mixed.yaml#1:1" in notes[0]

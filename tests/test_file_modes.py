@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import config, private_files
+from conductor_integrations import config
 from conductor_integrations.sandbox import SandboxError, serve_in_background
+from conductor_integrations.secrets import private_files
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from conductor_integrations.documents.references import MAX_FILE_BYTES, LocalResolver
 from conductor_integrations.errors import InputError
-from conductor_integrations.resolve import MAX_FILE_BYTES, LocalResolver
 from tests.e2e.conftest import run_integ
 
 MARKER = "outside-marker-7d1c"

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import documents, live, model_docs, models, provider_types, server_types, validate
+from conductor_integrations.client import endpoints
+from conductor_integrations.documents import model_docs, reader, validate
 from conductor_integrations.errors import NotFoundError, ServerUnavailable, UsageError
+from conductor_integrations.fleet import live
 from conductor_integrations.sandbox import defs
+from conductor_integrations.types import builtin, remote
 
 
 class Resolver:
@@ -33,7 +36,7 @@ class Resolver:
 
 
 def prepare(text: str, resolver: Any = None, **kwargs: Any) -> tuple[list[Any], list[Any]]:
-    docs = documents.parse_yaml(text, "f.yaml", Path.cwd())
+    docs = reader.parse_yaml(text, "f.yaml", Path.cwd())
     return validate.prepare(docs, resolver or Resolver(), **kwargs)
 
 
@@ -59,26 +62,26 @@ def prepare(text: str, resolver: Any = None, **kwargs: Any) -> tuple[list[Any], 
     ],
 )
 def test_model_body(live_model: Any, given: tuple[Any, Any, Any], expected: dict[str, Any]) -> None:
-    assert models.model_body(live_model, *given) == expected
+    assert endpoints.model_body(live_model, *given) == expected
 
 
 @pytest.mark.parametrize(("text", "pair"), [("a=b", ("a", "b")), ("a==b", ("a", "=b")), (" a =", ("a", ""))])
 def test_parse_tag(text: str, pair: tuple[str, str]) -> None:
-    assert models.parse_tag(text) == pair
+    assert endpoints.parse_tag(text) == pair
 
 
 @pytest.mark.parametrize("text", ["a", "=b", ""])
 def test_parse_tag_refuses(text: str) -> None:
     with pytest.raises(UsageError):
-        models.parse_tag(text)
+        endpoints.parse_tag(text)
 
 
 def test_paths_encode_every_name() -> None:
     assert (
-        models.model_path("a/b", "meta/llama 3")
+        endpoints.model_path("a/b", "meta/llama 3")
         == "/integrations/provider/a%2Fb/integration/meta%2Fllama%203"
     )
-    assert models.tags_path("x?y") == "/integrations/provider/x%3Fy/tags"
+    assert endpoints.tags_path("x?y") == "/integrations/provider/x%3Fy/tags"
 
 
 # -- models: and tags: in documents -------------------------------------------------------------
@@ -242,18 +245,18 @@ def test_a_reply_that_is_not_a_list_is_not_the_api() -> None:
             return {"not": "a list"}
 
     with pytest.raises(ServerUnavailable):
-        models.list_models(Odd(), "p")
+        endpoints.list_models(Odd(), "p")
     with pytest.raises(ServerUnavailable):
-        models.definitions(Odd())
+        endpoints.definitions(Odd())
 
 
 # -- the server's type definitions --------------------------------------------------------------
 
 
 def test_the_sandbox_definitions_read_back_as_the_table() -> None:
-    tbl = provider_types.table()
-    server = server_types.from_definitions(defs.integration_defs())
-    assert server_types.compare(tbl, server) == []
+    tbl = builtin.table()
+    server = remote.from_definitions(defs.integration_defs())
+    assert remote.compare(tbl, server) == []
     for name, mine in tbl.types.items():
         theirs = server.types[name]
         assert theirs.category == mine.category
@@ -271,7 +274,7 @@ def field(name: str, kind: str = "TEXT", optional: bool = False, **extra: Any) -
 
 
 def test_differences_are_listed_one_by_one() -> None:
-    tbl = provider_types.table()
+    tbl = builtin.table()
     server_defs = [d for d in defs.integration_defs() if d["type"] not in ("openai", "sendgrid", "gcp")]
     server_defs += [
         definition(
@@ -288,7 +291,7 @@ def test_differences_are_listed_one_by_one() -> None:
         ),
         definition("mcp_server", "MCP", field("endpoint")),
     ]
-    found = [d.record() for d in server_types.compare(tbl, server_types.from_definitions(server_defs))]
+    found = [d.record() for d in remote.compare(tbl, remote.from_definitions(server_defs))]
     assert {"type": "openai", "key": "api_key", "what": "secret", "integ": "yes", "server": "no"} in found
     assert {
         "type": "openai",
@@ -312,7 +315,7 @@ def test_differences_are_listed_one_by_one() -> None:
 
 
 def test_depends_on_makes_a_key_conditional() -> None:
-    server = server_types.from_definitions(
+    server = remote.from_definitions(
         [
             definition(
                 "x",
@@ -332,11 +335,11 @@ def test_depends_on_makes_a_key_conditional() -> None:
     assert x.conditional == {"mode": {"A": ("user",), "B": ("token",), "C": ()}}
     assert x.optional == ("note",)
     assert x.secret_keys == ("token",)
-    assert server_types.need(x, "user") == "conditional"
+    assert remote.need(x, "user") == "conditional"
 
 
 def test_validation_against_server_definitions() -> None:
-    server = server_types.from_definitions(
+    server = remote.from_definitions(
         [definition("newllm", "AI_MODEL", field("token", "PASSWORD"), field("endpoint", optional=True))]
     )
     text = "name: p\ntype: newllm\nconfiguration: {token: sk-server-secret-9, endpont: e}\n"

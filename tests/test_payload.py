@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conductor_integrations import documents, payload
+from conductor_integrations.documents import payload, reader
+from conductor_integrations.documents.payload import ConfigFlag, Flags, build
 from conductor_integrations.errors import InputError, UsageError
-from conductor_integrations.payload import ConfigFlag, Flags, build
 from tests.conftest import FIXTURES
 
 GOLDEN = sorted((FIXTURES / "payload").glob("*.yaml"))
@@ -57,7 +57,7 @@ GOLDEN_ENV = {"TEST_ANTHROPIC_KEY": "sk-ant-test-123", "TEST_AMQP_PASSWORD": "gu
 
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda p: p.stem)
 def test_golden(case: Path) -> None:
-    [doc] = documents.load(str(case))
+    [doc] = reader.load(str(case))
     p = build(None, doc, None, FakeResolver(env=GOLDEN_ENV))
     payload.fill_category(p.body)
     expected = json.loads(case.with_name(case.stem + ".expected.json").read_text())
@@ -65,10 +65,10 @@ def test_golden(case: Path) -> None:
     assert {"name": p.name, "body": payload.order_body(p.body)} == expected
 
 
-def _doc(text: str, tmp_path: Path) -> documents.Document:
+def _doc(text: str, tmp_path: Path) -> reader.Document:
     f = tmp_path / "p.yaml"
     f.write_text(text)
-    [doc] = documents.load(str(f))
+    [doc] = reader.load(str(f))
     return doc
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import export, plan, state
+from conductor_integrations.fleet import export, plan
+from conductor_integrations.secrets import fingerprints
 
 LIVE = {
     "name": "p",
@@ -95,26 +96,26 @@ def test_masked_unknown_key_is_treated_as_secret() -> None:
 
 
 def test_fingerprints_round_trip_and_file_mode(tmp_path: Path) -> None:
-    path = tmp_path / "state" / state.FILE_NAME
-    fp = state.Fingerprints(path, "http://s1")
+    path = tmp_path / "state" / fingerprints.FILE_NAME
+    fp = fingerprints.Fingerprints(path, "http://s1")
     fp.record("p", {"api_key": "sk-1", "endpoint": "e"}, {"api_key"})
     fp.save()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "sk-1" not in path.read_text()
-    again = state.Fingerprints(path, "http://s1")
+    again = fingerprints.Fingerprints(path, "http://s1")
     assert again.matches("p", "api_key", "sk-1")
     assert not again.matches("p", "api_key", "sk-2")
     assert not again.matches("p", "endpoint", "e")
-    assert not state.Fingerprints(path, "http://other").matches("p", "api_key", "sk-1")
+    assert not fingerprints.Fingerprints(path, "http://other").matches("p", "api_key", "sk-1")
     again.forget("p")
     again.save()
-    assert not state.Fingerprints(path, "http://s1").matches("p", "api_key", "sk-1")
+    assert not fingerprints.Fingerprints(path, "http://s1").matches("p", "api_key", "sk-1")
 
 
 def test_corrupt_state_file_is_ignored(tmp_path: Path) -> None:
-    path = tmp_path / state.FILE_NAME
+    path = tmp_path / fingerprints.FILE_NAME
     path.write_text("{not json")
-    assert not state.Fingerprints(path, "s").matches("p", "k", "v")
+    assert not fingerprints.Fingerprints(path, "s").matches("p", "k", "v")
 
 
 @pytest.mark.parametrize(
@@ -334,15 +335,15 @@ def test_stale_fingerprints_make_secrets_changed() -> None:
 
 
 def test_fingerprints_keep_the_update_time_read_after_the_write(tmp_path: Path) -> None:
-    path = tmp_path / state.FILE_NAME
-    fp = state.Fingerprints(path, "http://s1")
+    path = tmp_path / fingerprints.FILE_NAME
+    fp = fingerprints.Fingerprints(path, "http://s1")
     fp.record("p", {"api_key": "sk-1", "other": "********"}, {"api_key", "other"}, update_time=1700)
     fp.save()
-    again = state.Fingerprints(path, "http://s1")
+    again = fingerprints.Fingerprints(path, "http://s1")
     assert again.fresh("p", 1700)
     assert not again.fresh("p", 1701)
     assert not again.matches("p", "other", "********")
-    legacy = state.Fingerprints(tmp_path / "legacy.json", "http://s1")
+    legacy = fingerprints.Fingerprints(tmp_path / "legacy.json", "http://s1")
     legacy.record("q", {"api_key": "sk-1"}, {"api_key"})
     assert legacy.fresh("q", None)
     assert not legacy.fresh("q", 1700)

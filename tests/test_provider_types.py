@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conductor_integrations import provider_types
+from conductor_integrations.types import builtin
 from tests.conftest import FIXTURES
 
 PAGE = (FIXTURES / "reference" / "create-or-update-integration-provider.txt").read_text("utf-8")
@@ -95,7 +95,7 @@ def keys_text(keys: tuple[str, ...]) -> str:
 def test_page_lists_thirty_types_and_table_has_them_all() -> None:
     types = page_types()
     assert len(types) == 30
-    assert list(provider_types.table().types) == types
+    assert list(builtin.table().types) == types
     assert set(page_rows()) == set(types)
 
 
@@ -103,7 +103,7 @@ def test_page_lists_thirty_types_and_table_has_them_all() -> None:
 def test_row_matches_page(name: str) -> None:
     """Each key of the page's row is in the right column of the table."""
     row = page_rows()[name]
-    ptype = provider_types.table().types[name]
+    ptype = builtin.table().types[name]
     cells = row["cells"].replace(" ", "")
     if ptype.page_row == "aws":
         assert cells == keys_text(ptype.required)
@@ -129,28 +129,28 @@ def test_row_matches_page(name: str) -> None:
 
 @pytest.mark.parametrize("name", page_types())
 def test_category(name: str) -> None:
-    assert provider_types.table().types[name].category == EXPECTED_CATEGORY[name]
+    assert builtin.table().types[name].category == EXPECTED_CATEGORY[name]
 
 
 def test_secret_keys_are_the_contracts() -> None:
-    assert provider_types.table().secret_keys == CONTRACT_SECRETS
-    assert provider_types.table().types["openai"].secret_keys == ("api_key",)
-    assert provider_types.table().types["aws"].secret_keys == ("api_key", "externalId", "awsAccountId")
+    assert builtin.table().secret_keys == CONTRACT_SECRETS
+    assert builtin.table().types["openai"].secret_keys == ("api_key",)
+    assert builtin.table().types["aws"].secret_keys == ("api_key", "externalId", "awsAccountId")
 
 
 def test_aws_family_has_the_connection_type_rules() -> None:
-    aws = {n for n, t in provider_types.table().types.items() if t.conditional}
+    aws = {n for n, t in builtin.table().types.items() if t.conditional}
     assert aws == {"aws_bedrock_anthropic", "aws_bedrock_cohere", "aws_bedrock_titan", "aws_sqs", "aws"}
 
 
 def test_pinecone_project_name_is_resolved_by_server() -> None:
-    pinecone = provider_types.table().types["pineconedb"]
+    pinecone = builtin.table().types["pineconedb"]
     assert "projectName" in pinecone.required  # as the page lists it
     assert pinecone.effective_required == ("api_key", "environment")
 
 
 def test_the_reading_is_written_down_beside_the_data() -> None:
-    reading = " ".join(provider_types.table().reading)
+    reading = " ".join(builtin.table().reading)
     assert "single key column" in reading and "Required column" in reading
 
 
@@ -159,7 +159,7 @@ def test_the_reading_is_written_down_beside_the_data() -> None:
     [("OpenAI", ["openai"]), ("antropic", ["anthropic"]), ("pinecone", ["pineconedb"]), ("zzzz", [])],
 )
 def test_closest_type_names(given: str, expected: list[str]) -> None:
-    assert provider_types.table().closest(given)[:1] == expected
+    assert builtin.table().closest(given)[:1] == expected
 
 
 @pytest.mark.parametrize(
@@ -167,13 +167,13 @@ def test_closest_type_names(given: str, expected: list[str]) -> None:
     [("apiKey", "api_key"), ("API_KEY", "api_key"), ("endpont", "endpoint"), ("qqqq", None)],
 )
 def test_closest_key(key: str, expected: str | None) -> None:
-    assert provider_types.closest_key(key, ("api_key", "endpoint", "organizationId")) == expected
+    assert builtin.closest_key(key, ("api_key", "endpoint", "organizationId")) == expected
 
 
 def test_field_types() -> None:
-    aws = provider_types.table().types["aws"]
-    assert provider_types.field_type(aws, "connectionType") == "DROPDOWN"
-    assert provider_types.field_type(aws, "api_key") == "PASSWORD"
-    assert provider_types.field_type(aws, "region") == "TEXT"
-    gcp = provider_types.table().types["gcp"]
-    assert provider_types.field_type(gcp, "file") == "FILE"
+    aws = builtin.table().types["aws"]
+    assert builtin.field_type(aws, "connectionType") == "DROPDOWN"
+    assert builtin.field_type(aws, "api_key") == "PASSWORD"
+    assert builtin.field_type(aws, "region") == "TEXT"
+    gcp = builtin.table().types["gcp"]
+    assert builtin.field_type(gcp, "file") == "FILE"

@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conductor_integrations import redact
-from conductor_integrations.redact import MASK
+from conductor_integrations.secrets import redact
+from conductor_integrations.secrets.redact import MASK
 
 #: Secret values: long enough, and from an alphabet that includes characters that change
 #: when escaped (quotes, backslash, non-ASCII, percent, plus, slash), never "*".

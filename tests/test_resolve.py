@@ -13,9 +13,10 @@ import keyring.backend
 import keyring.backends.fail
 import pytest
 
-from conductor_integrations import credentials, documents, payload, redact, resolve
+from conductor_integrations.documents import payload, reader, references
+from conductor_integrations.documents.references import LocalResolver
 from conductor_integrations.errors import InputError
-from conductor_integrations.resolve import LocalResolver
+from conductor_integrations.secrets import credentials, redact
 from tests.conftest import MemoryKeyring
 
 
@@ -186,7 +187,7 @@ def test_keyring_reference_in_ci_says_why(monkeypatch: pytest.MonkeyPatch) -> No
 def test_build_uses_the_resolver_end_to_end(memory_keyring: MemoryKeyring) -> None:
     memory_keyring.store[(credentials.SERVICE, "openai-prod/api_key")] = "sk-end-to-end"
     memory_keyring.store[(credentials.SERVICE, "shared/api_key")] = "sk-shared-1"
-    [doc] = documents.parse_yaml(
+    [doc] = reader.parse_yaml(
         "name: openai-prod\ntype: openai\nconfiguration:\n  endpoint: ${keyring:shared/api_key}\n",
         "doc.yaml",
         Path.cwd(),
@@ -205,17 +206,17 @@ def test_build_uses_the_resolver_end_to_end(memory_keyring: MemoryKeyring) -> No
     [("abc\n", "abc"), ("abc", "abc"), ("abc\r\n", "abc"), ("abc\n\n", "abc\n"), (" a b \n", " a b ")],
 )
 def test_read_stdin_secret_drops_one_newline(text: str, value: str) -> None:
-    assert resolve.read_stdin_secret(io.StringIO(text)) == value
+    assert references.read_stdin_secret(io.StringIO(text)) == value
 
 
 @pytest.mark.parametrize("text", ["", "\n"])
 def test_read_stdin_secret_refuses_empty(text: str) -> None:
     with pytest.raises(InputError, match="empty"):
-        resolve.read_stdin_secret(io.StringIO(text), what="p/api_key")
+        references.read_stdin_secret(io.StringIO(text), what="p/api_key")
 
 
 def test_read_stdin_secret_closed() -> None:
     stream = io.StringIO("x")
     stream.close()
     with pytest.raises(InputError, match="closed"):
-        resolve.read_stdin_secret(stream)
+        references.read_stdin_secret(stream)

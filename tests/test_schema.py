@@ -12,16 +12,16 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from conductor_integrations import provider_types
+from conductor_integrations.types import builtin
 
-TYPES = provider_types.table().names()
+TYPES = builtin.table().names()
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    from conductor_integrations import schema as schema_mod
+    from conductor_integrations.documents import schema as schema_mod
 
-    found = schema_mod.build(provider_types.table())
+    found = schema_mod.build(builtin.table())
     Draft202012Validator.check_schema(found)
     return found
 
@@ -33,7 +33,7 @@ def valid(schema: dict[str, Any], doc: Any) -> bool:
 def example(name: str, filled: bool = True) -> Any:
     from conductor_integrations.cli.types import example_document
 
-    text = example_document(provider_types.table().types[name])
+    text = example_document(builtin.table().types[name])
     if filled:
         text = re.sub(r"<[A-Z][A-Z0-9-]*>", "filled", text)
     return yaml.safe_load(text)

@@ -20,7 +20,7 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conductor_integrations import credentials, redact
+from conductor_integrations.secrets import credentials, redact
 from tests.conftest import MemoryKeyring
 from tests.test_redact import SECRET_ALPHABET, leaks, marked_secrets
 

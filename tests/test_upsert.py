@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import upsert
 from conductor_integrations.errors import InputError
+from conductor_integrations.fleet import upsert
 
 LIVE: dict[str, Any] = {
     "name": "claude",

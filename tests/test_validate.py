@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import documents, validate
+from conductor_integrations.documents import reader, validate
+from conductor_integrations.documents.payload import ConfigFlag, Flags, build
 from conductor_integrations.errors import Problem
-from conductor_integrations.payload import ConfigFlag, Flags, build
 from tests.test_payload import FakeResolver
 
 
@@ -90,7 +90,7 @@ def test_missing_type() -> None:
 def test_every_problem_is_reported_with_file_line_and_path(tmp_path: Path) -> None:
     f = tmp_path / "bad.yaml"
     f.write_text("name: rabbit\ntype: amqp\nconfiguration:\n  protocol: amqp\n  usr: guest\n  port: 5672\n")
-    [doc] = documents.load(str(f))
+    [doc] = reader.load(str(f))
     problems = validate.check(build(None, doc, None, FakeResolver()))
     rendered = [p.render() for p in problems]
     assert len([p for p in problems if p.severity == "error"]) == 4  # user password endpoint namespace
@@ -109,7 +109,7 @@ def test_prepare_reports_duplicate_names(tmp_path: Path) -> None:
         "name: a\ntype: grok\nconfiguration: {api_key: k}\n---\n"
         "name: a\ntype: grok\nconfiguration: {api_key: k}\n"
     )
-    payloads, problems = validate.prepare(documents.load_all([str(f)]), FakeResolver())
+    payloads, problems = validate.prepare(reader.load_all([str(f)]), FakeResolver())
     assert len(payloads) == 2
     [dup] = problems
     assert "defined twice" in dup.message and dup.source == f"{f}#2" and dup.line == 5
@@ -139,7 +139,7 @@ def test_every_problem_of_prepare_names_its_provider(tmp_path: Path) -> None:
         "name: ai\ntype: openai\nconfiguration: {api_key: k, apiKey: x}\nmodels:\n- name: m\n  colour: red\n"
         "tags: [a]\n---\nname: ai\ntype: grok\nconfiguration: {api_key: k}\n"
     )
-    _, problems = validate.prepare(documents.load_all([str(f)]), FakeResolver(), strict=True)
+    _, problems = validate.prepare(reader.load_all([str(f)]), FakeResolver(), strict=True)
     assert len(problems) == 4  # apiKey, models[0].colour, tags, the name given twice
     assert {p.provider for p in problems} == {"ai"}
 
@@ -150,7 +150,7 @@ def test_every_problem_of_prepare_names_its_provider(tmp_path: Path) -> None:
 def prepare_text(text: str, resolver: Any, tmp_path: Path) -> list[Problem]:
     f = tmp_path / "p.yaml"
     f.write_text(text)
-    _, problems = validate.prepare(documents.load_all([str(f)]), resolver)
+    _, problems = validate.prepare(reader.load_all([str(f)]), resolver)
     return problems
 
 
@@ -169,7 +169,7 @@ def test_unset_env_secret_is_reported_once_not_also_as_missing(tmp_path: Path) -
 
 
 def test_offline_resolves_nothing_and_requires_no_secret(tmp_path: Path) -> None:
-    from conductor_integrations.resolve import OfflineResolver
+    from conductor_integrations.documents.references import OfflineResolver
 
     text = (
         "name: p\ntype: aws_bedrock_titan\nconfiguration:\n  connectionType: ACCESS_KEY\n"
@@ -190,7 +190,7 @@ def test_offline_resolves_nothing_and_requires_no_secret(tmp_path: Path) -> None
     ],
 )
 def test_offline_still_checks_reference_syntax(tmp_path: Path, value: str, message: str) -> None:
-    from conductor_integrations.resolve import OfflineResolver
+    from conductor_integrations.documents.references import OfflineResolver
 
     problems = prepare_text(
         f"name: p\ntype: openai\nconfiguration:\n  api_key: '{value}'\n", OfflineResolver(), tmp_path
@@ -199,7 +199,7 @@ def test_offline_still_checks_reference_syntax(tmp_path: Path, value: str, messa
 
 
 def test_offline_still_checks_types_and_keys(tmp_path: Path) -> None:
-    from conductor_integrations.resolve import OfflineResolver
+    from conductor_integrations.documents.references import OfflineResolver
 
     problems = prepare_text(
         "name: p\ntype: kafka\nconfiguration:\n  endpoint: ${env:KAFKA_HOST}\n  protocol: 'TLS'\n",
@@ -237,7 +237,7 @@ def test_angle_brackets_that_are_not_placeholders_are_values(tmp_path: Path) -> 
 
 
 def test_offline_validate_never_touches_the_keyring(integ: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    from conductor_integrations import credentials
+    from conductor_integrations.secrets import credentials
 
     def refuse(*args: Any, **kw: Any) -> None:
         raise AssertionError("the keyring was asked")

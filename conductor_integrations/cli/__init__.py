@@ -11,8 +11,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import __version__, output, redact
+from conductor_integrations import __version__, output
 from conductor_integrations.errors import ExitCode, IntegError
+from conductor_integrations.secrets import redact
 
 HELP = """Manage integration providers (OpenAI, Anthropic, Bedrock, Pinecone, Kafka, databases,
 git, SendGrid ...) on an Orkes Conductor server: safely, from flags or YAML, checked against

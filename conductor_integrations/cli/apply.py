@@ -4,8 +4,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import output, redact
-from conductor_integrations.cli import apply_render, complete
+from conductor_integrations import output
+from conductor_integrations.cli import apply_render, complete_values
 from conductor_integrations.cli.common import (
     SELECTORS,
     document_options,
@@ -15,11 +15,12 @@ from conductor_integrations.cli.common import (
     settings,
 )
 from conductor_integrations.errors import ExitCode, UsageError
+from conductor_integrations.secrets import redact
 
 if TYPE_CHECKING:
-    from conductor_integrations.documents import Document
-    from conductor_integrations.payload import Payload
-    from conductor_integrations.validate import TypeSource
+    from conductor_integrations.documents.payload import Payload
+    from conductor_integrations.documents.reader import Document
+    from conductor_integrations.documents.validate import TypeSource
 
 
 def register(provider_app: typer.Typer) -> None:
@@ -72,13 +73,13 @@ ServerTypesOption = Annotated[
 
 
 def read_documents(paths: Optional[list[str]]) -> "list[Document]":
-    from conductor_integrations import documents
+    from conductor_integrations.documents import reader
 
     if not paths:
         raise UsageError(
             "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
         )
-    return documents.load_all(paths)
+    return reader.load_all(paths)
 
 
 def check_documents(
@@ -90,8 +91,8 @@ def check_documents(
 ) -> "list[Payload]":
     """Resolve and validate every document before anything is sent; any error is exit 3
     with every problem reported."""
-    from conductor_integrations import validate
     from conductor_integrations.cli.validate import report_problems
+    from conductor_integrations.documents import validate
     from conductor_integrations.errors import ValidationFailed
 
     payloads, problems = validate.prepare(
@@ -134,12 +135,12 @@ def prune_selectors(prune: bool, given: Optional[list[str]]) -> "dict[str, str]"
 def require_selector_tags(payloads: "list[Payload]", selectors: "dict[str, str]") -> None:
     """Under --prune every document carries the selectors among its tags (else a provider
     it declares would be one --prune cannot see): exit 3 naming each, nothing sent."""
-    from conductor_integrations import applier
     from conductor_integrations.errors import InputError, shown_name
+    from conductor_integrations.fleet import engine
 
     wanted = ", ".join(f"{k}={v}" for k, v in selectors.items())
     missing = [
-        p for p in payloads if any((applier.tag_specs(p) or {}).get(k) != v for k, v in selectors.items())
+        p for p in payloads if any((engine.tag_specs(p) or {}).get(k) != v for k, v in selectors.items())
     ]
     for p in missing:
         where = p.document.label if p.document else ""
@@ -158,9 +159,9 @@ def _no_both(server_types: bool, no_validate: bool) -> None:
 
 def server_table(client: Any) -> "TypeSource":
     """The server's type definitions, fetched once."""
-    from conductor_integrations import server_types
+    from conductor_integrations.types import remote
 
-    found = server_types.fetch(client)
+    found = remote.fetch(client)
     if not found.types:
         output.warning("the server sent no type definitions: every type will be unknown")
     return found
@@ -228,7 +229,10 @@ def apply_command(
     A server that stops answering ends the run: after 5 connection failures in a row nothing
     more is sent, what was not sent is reported `not sent`, and the exit code is 7.
     """
-    from conductor_integrations import api, applier, config, state
+    from conductor_integrations import config
+    from conductor_integrations.client import api
+    from conductor_integrations.fleet import engine
+    from conductor_integrations.secrets import fingerprints
 
     _no_both(server_types, no_validate)
     paths = all_paths(paths, files, filename)
@@ -242,26 +246,26 @@ def apply_command(
         output.warning("no server configured: could not compare with what is there; these are the requests")
         return
     config.require_server(cfg)
-    workers = concurrency or applier.DEFAULT_CONCURRENCY
+    workers = concurrency or engine.DEFAULT_CONCURRENCY
     with api.connect(cfg) as client:
         types = server_table(client) if server_types else None
         payloads = check_documents(docs, paths or [], strict, no_validate, types)
         require_selector_tags(payloads, selectors)
-        prints = state.for_server(server_key(cfg))
+        prints = fingerprints.for_server(server_key(cfg))
         if dry_run:
-            live = applier.read_live(client, payloads, workers)
-            doomed = applier.doomed(client, payloads, live, selectors, workers) if selectors else []
-            found = applier.plan_all(
+            live = engine.read_live(client, payloads, workers)
+            doomed = engine.doomed(client, payloads, live, selectors, workers) if selectors else []
+            found = engine.plan_all(
                 payloads, live, prints.matches, prints.fresh, resend_secrets, prune=bool(selectors)
             )
-            planned = applier.dry_run(payloads, found, doomed)
+            planned = engine.dry_run(payloads, found, doomed)
             apply_render.report(planned, dry_run=True)
             if planned.exit_code:
                 raise typer.Exit(planned.exit_code)
             return
         with output.progress(len(payloads), "applying") as advance:
             try:
-                report = applier.apply(
+                report = engine.apply(
                     client,
                     payloads,
                     secret_matches=prints.matches,
@@ -276,7 +280,7 @@ def apply_command(
                 )
             finally:
                 prints.save()
-    complete.remember_providers(p.name for p in payloads)
+    complete_values.remember_providers(p.name for p in payloads)
     apply_render.report(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
@@ -284,8 +288,8 @@ def apply_command(
 
 def _refuse_env_clashes(docs: list[dict[str, Any]]) -> None:
     """``--secrets env``: two secrets that would read one variable are refused (exit 3)."""
-    from conductor_integrations import export
     from conductor_integrations.errors import InputError
+    from conductor_integrations.fleet import export
 
     clashes = export.env_clashes(docs)
     if clashes:
@@ -299,7 +303,7 @@ def _refuse_env_clashes(docs: list[dict[str, Any]]) -> None:
 def _record_model(prints: Any, provider: str, model: Any, update_time: Any) -> None:
     """Remember the secrets of a model just sent with its ``updateTime`` after the write; a
     model sent without its configuration keeps the fingerprints it already had."""
-    from conductor_integrations import plan
+    from conductor_integrations.fleet import plan
 
     if model.configuration is not None:
         prints.record(
@@ -347,7 +351,10 @@ def diff_command(
     Exit 0: no differences; 1: differences; 3: a document apply would refuse (a mask
     where the server has no value to keep); other codes: errors.
     """
-    from conductor_integrations import api, applier, config, state
+    from conductor_integrations import config
+    from conductor_integrations.client import api
+    from conductor_integrations.fleet import engine
+    from conductor_integrations.secrets import fingerprints
 
     _no_both(server_types, no_validate)
     paths = all_paths(paths, files, filename)
@@ -362,11 +369,11 @@ def diff_command(
         if server_types:
             payloads = check_documents(docs, paths or [], strict, no_validate, server_table(client))
             require_selector_tags(payloads, selectors)
-        workers = applier.DEFAULT_CONCURRENCY
-        live = applier.read_live(client, payloads, workers)
-        doomed = applier.doomed(client, payloads, live, selectors, workers) if selectors else []
-        prints = state.for_server(server_key(cfg))
-    found = applier.plan_all(payloads, live, prints.matches, prints.fresh, prune=bool(selectors))
+        workers = engine.DEFAULT_CONCURRENCY
+        live = engine.read_live(client, payloads, workers)
+        doomed = engine.doomed(client, payloads, live, selectors, workers) if selectors else []
+        prints = fingerprints.for_server(server_key(cfg))
+    found = engine.plan_all(payloads, live, prints.matches, prints.fresh, prune=bool(selectors))
     apply_render.plans(found, ignore_secrets, doomed)
     if any(pl.action == "invalid" for pl in found):
         raise typer.Exit(int(ExitCode.INVALID))
@@ -381,7 +388,7 @@ def export_command(
         typer.Argument(
             metavar="NAME",
             help="Providers to export (default: all).",
-            autocompletion=complete.complete_provider_name,
+            autocompletion=complete_values.complete_provider_name,
         ),
     ] = None,
     secrets: Annotated[
@@ -397,7 +404,7 @@ def export_command(
         typer.Option(
             "--category",
             help="Only providers of this category.",
-            autocompletion=complete.complete_category,
+            autocompletion=complete_values.complete_category,
         ),
     ] = None,
     selector: SELECTORS = None,
@@ -408,9 +415,11 @@ def export_command(
     Secret values are never written: each secret key becomes ${keyring} (supply it with
     `integ secret set NAME KEY`) or, with --secrets env, ${env:NAME_KEY}.
     """
-    from conductor_integrations import api, config, export
-    from conductor_integrations import live as live_mod
+    from conductor_integrations import config
+    from conductor_integrations.client import api
     from conductor_integrations.errors import NotFoundError
+    from conductor_integrations.fleet import export
+    from conductor_integrations.fleet import live as live_mod
 
     if secrets not in export.SECRET_MODES:
         raise UsageError(f"--secrets must be keyring or env, not {secrets!r}")

@@ -9,19 +9,21 @@ prints the requests. ``diff`` prints what would change, field by field, secrets 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Optional
 
-from conductor_integrations import output, redact
+from conductor_integrations import output
 from conductor_integrations.errors import shown_name
+from conductor_integrations.secrets import redact
 
 if TYPE_CHECKING:
-    from conductor_integrations import applier, plan
-    from conductor_integrations.payload import Payload
+    from conductor_integrations.documents.payload import Payload
+    from conductor_integrations.fleet import engine, plan
 
 
 def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     """The requests apply would send to a server where none of the providers exist yet
     (secrets masked): each provider, its models, its tags (for ``--dry-run`` with no server
     to compare with)."""
-    from conductor_integrations import applier, models
+    from conductor_integrations.client import endpoints
+    from conductor_integrations.fleet import engine
 
     base = (server or "{server}").rstrip("/")
     if base.endswith("/api"):
@@ -29,23 +31,23 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     root = f"{base}/api"
     requests_: list[dict[str, Any]] = []
     for p in payloads:
-        url = root + models.provider_path(p.name)
+        url = root + endpoints.provider_path(p.name)
         requests_.append({"method": "POST", "url": url, "body": redact.mask_provider(p.body, p.secret_keys)})
-        for m in applier.model_specs(p) or ():
-            body = models.model_body(
+        for m in engine.model_specs(p) or ():
+            body = endpoints.model_body(
                 None, m.given.get("description"), m.given.get("enabled"), m.configuration
             )
             requests_.append(
                 {
                     "method": "POST",
-                    "url": root + models.model_path(p.name, m.name),
+                    "url": root + endpoints.model_path(p.name, m.name),
                     "body": redact.mask_provider(body, m.secret_keys),
                 }
             )
-        tags = applier.tag_specs(p)
+        tags = engine.tag_specs(p)
         if tags:
             requests_.append(
-                {"method": "PUT", "url": f"{url}/tags", "body": models.tag_objects(list(tags.items()))}
+                {"method": "PUT", "url": f"{url}/tags", "body": endpoints.tag_objects(list(tags.items()))}
             )
     if output.settings.format == "table":
         for r in requests_:
@@ -56,7 +58,7 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     output.info(f"dry run: {len(requests_)} request(s) not sent")
 
 
-def report(rep: "applier.Report", dry_run: bool = False) -> None:
+def report(rep: "engine.Report", dry_run: bool = False) -> None:
     """Apply's results; with ``dry_run`` the plan (each record with its ``changes``)."""
     records = [o.record() for o in rep.outcomes]
     if dry_run:
@@ -103,14 +105,14 @@ def report(rep: "applier.Report", dry_run: bool = False) -> None:
         )
 
 
-def _paths(o: "applier.Outcome") -> str:
+def _paths(o: "engine.Outcome") -> str:
     """The fields a planned provider would change, for the dry-run table."""
     if o.action not in ("created", "updated"):
         return ""
     return ", ".join(dict.fromkeys(c.path for c in o.changes))
 
 
-def _children(o: "applier.Outcome") -> str:
+def _children(o: "engine.Outcome") -> str:
     """``2 models created, 1 unchanged; tags updated`` for the table."""
     parts = []
     if o.models:

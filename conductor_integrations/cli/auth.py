@@ -17,11 +17,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, credentials, output
+from conductor_integrations import config, output
 from conductor_integrations.cli import common
 from conductor_integrations.cli.common import output_options, server_options, settings
+from conductor_integrations.documents.references import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import AuthError, InputError, IntegError, UsageError
-from conductor_integrations.resolve import read_hidden, read_stdin_secret, stdin_is_terminal
+from conductor_integrations.secrets import credentials
 
 SECRET_ENV = "CONDUCTOR_AUTH_SECRET"
 
@@ -134,7 +135,7 @@ def login(
         )
     credentials.require_enabled("store the key secret", credentials.AUTH_SERVICE)
     secret = _login_secret(secret_stdin, terminal, key_id)
-    from conductor_integrations import api
+    from conductor_integrations.client import api
 
     with api.connect(_override(s, server=server, key_id=key_id, token=None)) as client:
         try:
@@ -234,7 +235,7 @@ def status(
 
 
 def _mint(s: config.Settings, root: str, key_id: str, secret: str) -> tuple[bool, str, Optional[IntegError]]:
-    from conductor_integrations import api
+    from conductor_integrations.client import api
 
     try:
         with api.connect(s) as client:

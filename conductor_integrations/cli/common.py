@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 import typer
 
 from conductor_integrations import config, output
-from conductor_integrations.cli import complete
+from conductor_integrations.cli import complete_values
 from conductor_integrations.errors import Interrupted, UsageError
 
 if TYPE_CHECKING:
-    from conductor_integrations.resolve import LocalResolver
+    from conductor_integrations.documents.references import LocalResolver
 
 CONNECTION = "Connection"
 #: ``--server`` given without a URL (``integ types list --server``): use the configured one.
@@ -57,7 +57,7 @@ def path_name(value: Any) -> Any:
     """Callback of a NAME, PROVIDER or MODEL argument (one or a list): a name that would
     not stay one segment of the request path (``.``, ``..``) is a usage error, exit 2,
     before anything is read or sent."""
-    from conductor_integrations.models import name_problem
+    from conductor_integrations.client.endpoints import name_problem
 
     for name in [value] if isinstance(value, str) else value or []:
         problem = name_problem(name) if name else None
@@ -80,7 +80,7 @@ OUTPUT_PARAMS: dict[str, Any] = {
             "-o",
             help="Output format: table (for people), json or yaml. [env: INTEG_OUTPUT]",
             callback=_output_choice,
-            autocompletion=complete.complete_output,
+            autocompletion=complete_values.complete_output,
             rich_help_panel=OUTPUT,
             metavar="FORMAT",
         ),
@@ -103,7 +103,7 @@ OUTPUT_PARAMS: dict[str, Any] = {
             "--profile",
             help="Profile in config.yaml to read settings from. [env: INTEG_PROFILE]",
             metavar="NAME",
-            autocompletion=complete.complete_profile,
+            autocompletion=complete_values.complete_profile,
             rich_help_panel=CONNECTION,
         ),
     ],
@@ -256,7 +256,7 @@ def document_options(func: F) -> F:
 def local_resolver(interactive: Optional[bool] = None) -> "LocalResolver":
     """The resolver for this command's documents and flags (``--allow-outside-files``, else
     ``INTEG_ALLOW_OUTSIDE_FILES``)."""
-    from conductor_integrations.resolve import LocalResolver
+    from conductor_integrations.documents.references import LocalResolver
 
     return LocalResolver(interactive, allow_outside_files=True if _allow_outside_files else None)
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import typer
 
-from conductor_integrations import config, output, redact
+from conductor_integrations import config, output
 from conductor_integrations.cli.common import server_options, settings
 from conductor_integrations.errors import IntegError, UsageError
+from conductor_integrations.secrets import redact
 
 app = typer.Typer(help="Show the settings integ uses.", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def key_secret_entry(s: config.Settings) -> dict[str, Any]:
     key_id, server = s.get("key_id"), s.server
     if not key_id or not server or config.is_local(server):
         return {"value": None, "source": "not needed" if not key_id else "default"}
-    from conductor_integrations import credentials
+    from conductor_integrations.secrets import credentials
 
     try:
         secret = credentials.get_key_secret(config.normalize_server(server), str(key_id))

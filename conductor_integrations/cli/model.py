@@ -6,8 +6,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, errors, output, redact
-from conductor_integrations.cli import complete
+from conductor_integrations import config, errors, output
+from conductor_integrations.cli import complete_values
 from conductor_integrations.cli.common import confirm_delete, path_name, server_options, settings
 from conductor_integrations.errors import (
     AuthError,
@@ -16,6 +16,7 @@ from conductor_integrations.errors import (
     NotFoundError,
     ServerUnavailable,
 )
+from conductor_integrations.secrets import redact
 
 app = typer.Typer(
     help="Create, read, list and delete the models of a provider (indexes for vector databases).",
@@ -37,7 +38,7 @@ ProviderArg = Annotated[
     typer.Argument(
         metavar="PROVIDER",
         help="The provider's name.",
-        autocompletion=complete.complete_provider_name,
+        autocompletion=complete_values.complete_provider_name,
         callback=path_name,
     ),
 ]
@@ -81,9 +82,9 @@ def _configuration(
     the command stops with exit 3 before anything is sent."""
     if not values:
         return None, set()
-    from conductor_integrations import payload
     from conductor_integrations.cli.validate import report_problems
-    from conductor_integrations.resolve import LocalResolver
+    from conductor_integrations.documents import payload
+    from conductor_integrations.documents.references import LocalResolver
 
     flags = payload.Flags(config=payload.parse_config_flags(values))
     built = payload.build(f"{provider}/{model}", None, flags, LocalResolver(), resolve_missing_secrets=False)
@@ -136,7 +137,8 @@ def put(
 
       integ model put openai-prod gpt-4o -d 'GPT-4o for the support bot'
     """
-    from conductor_integrations import api, models, upsert
+    from conductor_integrations.client import api, endpoints
+    from conductor_integrations.fleet import upsert
 
     s = settings()
     where = _where(s)
@@ -144,11 +146,11 @@ def put(
     with api.connect(s) as client:
         if client.get_provider(provider) is None:
             raise no_provider(provider, where)
-        live = models.get_model(client, provider, model)
-        body = models.model_body(live, description, enabled, configuration)
+        live = endpoints.get_model(client, provider, model)
+        body = endpoints.model_body(live, description, enabled, configuration)
         body = upsert.merged_body(f"{provider}/{model}", live, body, kept=kept, what="model")
-        models.put_model(client, provider, model, body)
-    complete.remember_providers([provider])
+        endpoints.put_model(client, provider, model, body)
+    complete_values.remember_providers([provider])
     action = "created" if live is None else "updated"
     if output.settings.format == "table":
         output.success(f"{action} model {model} of provider {provider} on {where}")
@@ -160,13 +162,13 @@ def put(
 @server_options
 def get(provider: ProviderArg, model: ModelArg) -> None:
     """Show one model (secret values masked). Exit 5 when it or its provider does not exist."""
-    from conductor_integrations import api, models
     from conductor_integrations.cli import model_render
+    from conductor_integrations.client import api, endpoints
 
     s = settings()
     where = _where(s)
     with api.connect(s) as client:
-        found = models.get_model(client, provider, model)
+        found = endpoints.get_model(client, provider, model)
         if found is None:
             raise _missing(client, provider, model, where)
     model_render.print_model(found, provider)
@@ -182,17 +184,17 @@ def list_models(
 ) -> None:
     """List the models of a provider, disabled ones included. Exit 5 when there is no such
     provider."""
-    from conductor_integrations import api, models
     from conductor_integrations.cli import model_render
+    from conductor_integrations.client import api, endpoints
 
     s = settings()
     where = _where(s)
     with api.connect(s) as client:
         try:
-            found = models.list_models(client, provider, active_only)
+            found = endpoints.list_models(client, provider, active_only)
         except NotFoundError:
             raise no_provider(provider, where) from None
-    complete.remember_providers([provider])
+    complete_values.remember_providers([provider])
     model_render.print_models(found, provider)
 
 
@@ -218,7 +220,7 @@ def delete(
     ] = False,
 ) -> None:
     """Delete models of a provider. Asks first on a terminal; elsewhere --yes is required."""
-    from conductor_integrations import api, models
+    from conductor_integrations.client import api, endpoints
 
     s = settings()
     where = _where(s)
@@ -236,7 +238,7 @@ def delete(
     with api.connect(s) as client:
         for name in names:
             try:
-                models.delete_model(client, provider, name)
+                endpoints.delete_model(client, provider, name)
             except NotFoundError as exc:
                 if missing_ok:
                     results.append({"api": name, "action": "missing", "error": None})

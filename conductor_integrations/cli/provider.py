@@ -5,8 +5,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, output, payload, redact, upsert
-from conductor_integrations.cli import complete
+from conductor_integrations import config, output
+from conductor_integrations.cli import complete_values
 from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.common import (
@@ -19,6 +19,7 @@ from conductor_integrations.cli.common import (
     server_options,
     settings,
 )
+from conductor_integrations.documents import payload
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -27,6 +28,8 @@ from conductor_integrations.errors import (
     ServerUnavailable,
     UsageError,
 )
+from conductor_integrations.fleet import upsert
+from conductor_integrations.secrets import redact
 
 app = typer.Typer(
     help="Integration providers: put, get, list and delete one at a time; apply, diff and export "
@@ -48,7 +51,7 @@ NameArg = Annotated[
     typer.Argument(
         metavar="NAME",
         help="The provider's name.",
-        autocompletion=complete.complete_provider_name,
+        autocompletion=complete_values.complete_provider_name,
         callback=path_name,
     ),
 ]
@@ -66,7 +69,7 @@ def put(
         typer.Argument(
             metavar="NAME",
             help="The provider's name (wins over `name:` in the file).",
-            autocompletion=complete.complete_provider_name,
+            autocompletion=complete_values.complete_provider_name,
             callback=path_name,
         ),
     ] = None,
@@ -81,7 +84,7 @@ def put(
             "-t",
             metavar="TYPE",
             help="Provider type (openai, anthropic, kafka ...); `integ types list` shows them.",
-            autocompletion=complete.complete_type,
+            autocompletion=complete_values.complete_type,
         ),
     ] = None,
     category: Annotated[
@@ -90,7 +93,7 @@ def put(
             "--category",
             metavar="CATEGORY",
             help="Category; filled in from the type when not given.",
-            autocompletion=complete.complete_category,
+            autocompletion=complete_values.complete_category,
         ),
     ] = None,
     description: Annotated[
@@ -108,7 +111,7 @@ def put(
             metavar="KEY=VALUE",
             help="One configuration value (repeatable); KEY=@PATH reads it from a file. "
             "Values may hold ${env:VAR}, ${file:PATH}, ${keyring}.",
-            autocompletion=complete.complete_config_key,
+            autocompletion=complete_values.complete_config_key,
         ),
     ] = None,
     unset: Annotated[
@@ -194,12 +197,12 @@ def put(
         flow.dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
         return
     where = _require(s)
-    from conductor_integrations import api
+    from conductor_integrations.client import api
 
     with api.connect(s) as client:
         types = None
         if server_types:
-            from conductor_integrations import server_types as server_defs
+            from conductor_integrations.types import remote as server_defs
 
             types = server_defs.fetch(client)
         live = client.get_provider(built.name)
@@ -215,7 +218,7 @@ def put(
             )
             return
         result = upsert.put(client, built.name, final.body, live)
-    complete.remember_providers([built.name])
+    complete_values.remember_providers([built.name])
     if output.settings.format == "table":
         output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
     else:
@@ -232,7 +235,7 @@ def _where(s: config.Settings, base_url: str) -> str:
 
 
 def _provider_path(name: str) -> str:
-    from conductor_integrations.models import provider_path
+    from conductor_integrations.client.endpoints import provider_path
 
     return provider_path(name)
 
@@ -253,7 +256,7 @@ def _dry_run_root(s: config.Settings) -> str:
 @server_options
 def get(name: NameArg) -> None:
     """Show one provider (secret values masked). Exit 5 when there is no such provider."""
-    from conductor_integrations import api
+    from conductor_integrations.client import api
 
     s = settings()
     with api.connect(s) as client:
@@ -265,7 +268,7 @@ def get(name: NameArg) -> None:
             404,
             hints=["`integ provider list` shows the providers there"],
         )
-    complete.remember_providers([name])
+    complete_values.remember_providers([name])
     render.print_one(found)
 
 
@@ -278,7 +281,7 @@ def list_providers(
             "--category",
             metavar="CATEGORY",
             help="Only this category (AI_MODEL, VECTOR_DB ...).",
-            autocompletion=complete.complete_category,
+            autocompletion=complete_values.complete_category,
         ),
     ] = None,
     active_only: Annotated[
@@ -288,8 +291,8 @@ def list_providers(
 ) -> None:
     """List the providers on the server, disabled ones included; -l KEY=VALUE (repeatable,
     all must match) keeps those so tagged."""
-    from conductor_integrations import api
-    from conductor_integrations import live as live_mod
+    from conductor_integrations.client import api
+    from conductor_integrations.fleet import live as live_mod
 
     selectors = parse_selectors(selector)
     s = settings()
@@ -299,7 +302,7 @@ def list_providers(
             live = live_mod.Live(providers={str(p.get("name")): p for p in found if isinstance(p, dict)})
             keep = set(live_mod.selected(client, live, selectors))
             found = [p for p in found if isinstance(p, dict) and str(p.get("name")) in keep]
-    complete.remember_providers([str(p["name"]) for p in found if p.get("name")])
+    complete_values.remember_providers([str(p["name"]) for p in found if p.get("name")])
     render.print_list(found)
 
 
@@ -323,7 +326,7 @@ def delete(
         typer.Argument(
             metavar="NAME",
             help="Providers to delete.",
-            autocompletion=complete.complete_provider_name,
+            autocompletion=complete_values.complete_provider_name,
             callback=path_name,
         ),
     ],
@@ -333,7 +336,7 @@ def delete(
     ] = False,
 ) -> None:
     """Delete providers. Asks first on a terminal; elsewhere --yes is required."""
-    from conductor_integrations import api
+    from conductor_integrations.client import api
 
     s = settings()
     server = _require(s)
@@ -375,7 +378,7 @@ def delete(
     if unsent:
         why = "credentials refused" if isinstance(failures[-1], AuthError) else "the server stopped answering"
         results += [{"name": n, "action": "not sent", "error": f"not sent: {why}"} for n in unsent]
-    complete.forget_providers(r["name"] for r in results if r["action"] in ("deleted", "missing"))
+    complete_values.forget_providers(r["name"] for r in results if r["action"] in ("deleted", "missing"))
     if output.settings.format != "table":
         output.data(results)
     if not failures:

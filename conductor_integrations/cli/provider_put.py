@@ -5,9 +5,12 @@ Prints warnings and problems; raises before anything is sent."""
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from conductor_integrations import errors, output, payload, redact, upsert, validate
+from conductor_integrations import errors, output
 from conductor_integrations.cli import provider_render as render
+from conductor_integrations.documents import payload, validate
 from conductor_integrations.errors import InputError
+from conductor_integrations.fleet import upsert
+from conductor_integrations.secrets import redact
 
 
 @dataclass
@@ -87,9 +90,9 @@ def dry_run_offline(built: payload.Payload, resolver: Any, opts: PutOptions, url
 
 
 def one_document(path: str) -> Any:
-    from conductor_integrations import documents
+    from conductor_integrations.documents import reader
 
-    docs = [p for d in documents.load(path) for p in d.providers()]
+    docs = [p for d in reader.load(path) for p in d.providers()]
     if len(docs) != 1:
         raise InputError(
             f"{path}: holds {len(docs)} providers; `put` takes one",

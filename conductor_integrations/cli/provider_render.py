@@ -1,7 +1,7 @@
 """How providers are shown: stable records for JSON/YAML, rows for the list table, the
 detail view of ``provider get`` and the request printed by ``put --dry-run``.
 
-Secret configuration values are masked by key (``provider_types.is_secret_key``, at any
+Secret configuration values are masked by key (``builtin.is_secret_key``, at any
 depth, and any value the server already masked) before anything leaves this module; ``output`` scrubs
 every known secret value on top of that.
 """
@@ -9,7 +9,10 @@ every known secret value on top of that.
 import datetime as dt
 from typing import Any, Optional
 
-from conductor_integrations import output, plan, provider_types, redact
+from conductor_integrations import output
+from conductor_integrations.fleet import plan
+from conductor_integrations.secrets import redact
+from conductor_integrations.types import builtin
 
 #: Keys of a provider record, in this order, always present (None when unknown).
 RECORD_KEYS = (
@@ -38,11 +41,11 @@ LIST_COLUMNS = (
 
 def secret_keys(config: Any, extra: Any = ()) -> set[str]:
     """The keys of ``config`` whose values are secrets: secret by name
-    (``provider_types.is_secret_key``), already masked by the server (``plan.is_masked``),
+    (``builtin.is_secret_key``), already masked by the server (``plan.is_masked``),
     or named in ``extra``. Secret keys nested inside values are masked by ``redact``."""
     if not isinstance(config, dict):
         return set()
-    found = {k for k in config if provider_types.is_secret_key(k) or k in set(extra)}
+    found = {k for k in config if builtin.is_secret_key(k) or k in set(extra)}
     found.update(k for k, v in config.items() if plan.is_masked(v))
     return found
 

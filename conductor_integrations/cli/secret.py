@@ -5,11 +5,13 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import credentials, output, provider_types, redact
-from conductor_integrations.cli import complete
+from conductor_integrations import output
+from conductor_integrations.cli import complete_values
 from conductor_integrations.cli.common import output_options, settings
+from conductor_integrations.documents.references import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import InputError, UsageError
-from conductor_integrations.resolve import read_hidden, read_stdin_secret, stdin_is_terminal
+from conductor_integrations.secrets import credentials, redact
+from conductor_integrations.types import builtin
 
 app = typer.Typer(
     help="Provider secrets in the OS keyring (set, list, delete); values are never printed.",
@@ -22,7 +24,7 @@ def register(root: typer.Typer) -> None:
 
 
 def _complete_secret_key(ctx: Any, incomplete: str) -> list[str]:
-    return [k for k in sorted(provider_types.table().secret_keys) if k.startswith(incomplete)]
+    return [k for k in sorted(builtin.table().secret_keys) if k.startswith(incomplete)]
 
 
 ProviderArg = Annotated[
@@ -30,7 +32,7 @@ ProviderArg = Annotated[
     typer.Argument(
         metavar="PROVIDER",
         help="Provider name, as in `integ provider put NAME`.",
-        autocompletion=complete.complete_provider_name,
+        autocompletion=complete_values.complete_provider_name,
     ),
 ]
 KeyArg = Annotated[
@@ -46,9 +48,9 @@ KeyArg = Annotated[
 def check_key(key: str) -> None:
     """Warn when ``key`` is not a secret key of any provider type (it still works through
     an explicit ``${keyring}`` reference)."""
-    tbl = provider_types.table()
+    tbl = builtin.table()
     known = {k for name in tbl.names() for k in tbl.types[name].all_keys}
-    if provider_types.is_secret_key(key) and (key in known or key in tbl.secret_keys):
+    if builtin.is_secret_key(key) and (key in known or key in tbl.secret_keys):
         return
     if key in known:
         output.warning(
@@ -56,7 +58,7 @@ def check_key(key: str) -> None:
             f"says `{key}: ${{keyring}}`"
         )
         return
-    near = provider_types.closest_key(key, tuple(sorted(tbl.secret_keys)))
+    near = builtin.closest_key(key, tuple(sorted(tbl.secret_keys)))
     hint = f"; did you mean {near!r}?" if near else f" (secret keys: {', '.join(sorted(tbl.secret_keys))})"
     output.warning(f"{key!r} is not a configuration key of any provider type{hint}")
 
@@ -117,7 +119,7 @@ def list_command(
         typer.Argument(
             metavar="PROVIDER",
             help="Only this provider's secrets.",
-            autocompletion=complete.complete_provider_name,
+            autocompletion=complete_values.complete_provider_name,
         ),
     ] = None,
 ) -> None:

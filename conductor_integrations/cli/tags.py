@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from conductor_integrations import config, output
-from conductor_integrations.cli import complete
+from conductor_integrations.cli import complete_values
 from conductor_integrations.cli.common import path_name, server_options, settings
 from conductor_integrations.errors import NotFoundError
 
@@ -22,7 +22,7 @@ NameArg = Annotated[
     typer.Argument(
         metavar="NAME",
         help="The provider's name.",
-        autocompletion=complete.complete_provider_name,
+        autocompletion=complete_values.complete_provider_name,
         callback=path_name,
     ),
 ]
@@ -42,31 +42,31 @@ EXAMPLES = {
 
 
 def _parse(values: list[str], method: str) -> list[tuple[str, str]]:
-    from conductor_integrations import models
+    from conductor_integrations.client import endpoints
 
-    return list(dict.fromkeys(models.parse_tag(v, EXAMPLES[method]) for v in values))
+    return list(dict.fromkeys(endpoints.parse_tag(v, EXAMPLES[method]) for v in values))
 
 
 def _write(name: str, values: list[str], method: str) -> None:
-    from conductor_integrations import api, models
     from conductor_integrations.cli.model import no_provider
+    from conductor_integrations.client import api, endpoints
 
     tags = _parse(values, method)
     s = settings()
     where = _where(s)
-    send = models.set_tags if method == "PUT" else models.delete_tags
+    send = endpoints.set_tags if method == "PUT" else endpoints.delete_tags
     with api.connect(s) as client:
         try:
             send(client, name, tags)
         except NotFoundError:
             raise no_provider(name, where) from None
-    complete.remember_providers([name])
+    complete_values.remember_providers([name])
     action = "set" if method == "PUT" else "removed"
     if output.settings.format == "table":
         listed = ", ".join(f"{k}={v}" for k, v in tags)
         output.success(f"{action} {output.counted(len(tags), 'tag')} on provider {name}: {listed}")
     else:
-        record: dict[str, Any] = {"name": name, "action": action, "tags": models.tag_objects(tags)}
+        record: dict[str, Any] = {"name": name, "action": action, "tags": endpoints.tag_objects(tags)}
         output.data(record)
 
 
@@ -84,22 +84,22 @@ def set_tags(name: NameArg, tags: TagsArg) -> None:
 @server_options
 def list_tags(name: NameArg) -> None:
     """List the tags of a provider. Exit 5 when there is no such provider."""
-    from conductor_integrations import api, models
     from conductor_integrations.cli import model_render
     from conductor_integrations.cli.model import no_provider
+    from conductor_integrations.client import api, endpoints
 
     s = settings()
     where = _where(s)
     with api.connect(s) as client:
         try:
-            found = models.get_tags(client, name)
+            found = endpoints.get_tags(client, name)
         except NotFoundError:
             raise no_provider(name, where) from None
-    complete.remember_providers([name])
+    complete_values.remember_providers([name])
     if output.settings.format == "table":
         model_render.print_tags(found, name)
     else:
-        output.data(models.tag_objects(found))
+        output.data(endpoints.tag_objects(found))
 
 
 @app.command("remove")

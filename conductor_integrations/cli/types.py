@@ -9,10 +9,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import output, provider_types, redact
-from conductor_integrations.cli import complete
+from conductor_integrations import output
+from conductor_integrations.cli import complete_values
 from conductor_integrations.cli.common import options, output_options, server_options, settings
 from conductor_integrations.errors import ExitCode, InputError
+from conductor_integrations.secrets import redact
+from conductor_integrations.types import builtin
 
 app = typer.Typer(help="The provider types integ knows, their keys and examples.", no_args_is_help=True)
 
@@ -21,7 +23,7 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="types")
 
 
-def type_record(ptype: provider_types.ProviderType) -> dict[str, Any]:
+def type_record(ptype: builtin.ProviderType) -> dict[str, Any]:
     """A type as stable JSON/YAML data."""
     return {
         "type": ptype.name,
@@ -42,16 +44,16 @@ def type_record(ptype: provider_types.ProviderType) -> dict[str, Any]:
 def _check_category(category: Optional[str]) -> Optional[str]:
     if category is None:
         return None
-    tbl = provider_types.table()
+    tbl = builtin.table()
     upper = category.upper()
     if upper not in tbl.known_categories:
         raise typer.BadParameter(f"choose from {', '.join(tbl.categories)}")
     return upper
 
 
-def lookup(name: str) -> provider_types.ProviderType:
+def lookup(name: str) -> builtin.ProviderType:
     """The type called ``name``, or exit 3 with the closest names."""
-    tbl = provider_types.table()
+    tbl = builtin.table()
     ptype = tbl.get(name)
     if ptype is None:
         close = tbl.closest(name)
@@ -70,7 +72,7 @@ def list_types(
             "--category",
             help="Only types of this category (AI_MODEL, VECTOR_DB ...).",
             callback=_check_category,
-            autocompletion=complete.complete_category,
+            autocompletion=complete_values.complete_category,
         ),
     ] = None,
 ) -> None:
@@ -84,7 +86,7 @@ def list_types(
         server_tbl = _fetch(s)
         types: list[Any] = [server_tbl.types[n] for n in server_tbl.names(category)]
     else:
-        tbl = provider_types.table()
+        tbl = builtin.table()
         types = [tbl.types[n] for n in tbl.names(category)]
     records = [type_record(t) for t in types]
     rows = [
@@ -99,12 +101,14 @@ def list_types(
 
 
 def _fetch(s: Any) -> Any:
-    """The server's definitions (``server_types.ServerTable``), fetched once."""
-    from conductor_integrations import api, config, server_types
+    """The server's definitions (``remote.ServerTable``), fetched once."""
+    from conductor_integrations import config
+    from conductor_integrations.client import api
+    from conductor_integrations.types import remote
 
     config.require_server(s)
     with api.connect(s) as client:
-        return server_types.fetch(client)
+        return remote.fetch(client)
 
 
 DIFF_COLUMNS = (
@@ -125,11 +129,12 @@ def diff_types() -> None:
     category, keys only on one side, required/conditional/optional, and which keys are
     secret (PASSWORD or FILE fields). Exit 0: no differences; 1: differences.
     """
-    from conductor_integrations import config, server_types
+    from conductor_integrations import config
+    from conductor_integrations.types import remote
 
     s = settings()
     server = config.require_server(s)
-    found = server_types.compare(provider_types.table(), _fetch(s))
+    found = remote.compare(builtin.table(), _fetch(s))
     records = [d.record() for d in found]
     if output.settings.format == "table":
         if records:
@@ -169,10 +174,10 @@ def schema_command(
     it: `integ types schema > integ.schema.json`, then
     `# yaml-language-server: $schema=integ.schema.json` on top of each document.
     """
-    from conductor_integrations import schema
+    from conductor_integrations.documents import schema
 
     s = settings()
-    table: Any = _fetch(s) if server_types else provider_types.table()
+    table: Any = _fetch(s) if server_types else builtin.table()
     output.data(schema.build(table), "yaml" if output.settings.format == "yaml" else "json")
 
 
@@ -182,7 +187,7 @@ def show(
     type_name: Annotated[
         str,
         typer.Argument(
-            metavar="TYPE", help="Provider type, e.g. openai.", autocompletion=complete.complete_type
+            metavar="TYPE", help="Provider type, e.g. openai.", autocompletion=complete_values.complete_type
         ),
     ],
     example: Annotated[
@@ -199,7 +204,7 @@ def show(
     if output.settings.format != "table":
         output.data(record)
         return
-    docs = provider_types.table().key_docs
+    docs = builtin.table().key_docs
     rows = []
     for key in ptype.all_keys:
         if key in ptype.effective_required:
@@ -212,7 +217,7 @@ def show(
             {
                 "key": key,
                 "required": need,
-                "secret": "yes" if provider_types.is_secret_key(key) else "no",
+                "secret": "yes" if builtin.is_secret_key(key) else "no",
                 "description": docs.get(key, {}).get("description", ""),
             }
         )
@@ -229,10 +234,10 @@ def show(
     output.text(f"Example: integ types show {ptype.name} --example > {ptype.name}.yaml")
 
 
-def example_document(ptype: provider_types.ProviderType) -> str:
+def example_document(ptype: builtin.ProviderType) -> str:
     """A YAML document for ``ptype`` that ``integ validate`` accepts once the ``<...>``
     placeholders are filled in. Secret keys read from the environment."""
-    docs = provider_types.table().key_docs
+    docs = builtin.table().key_docs
     config: dict[str, str] = {}
     comments: dict[str, str] = {}
     keys = list(ptype.effective_required)
@@ -243,10 +248,10 @@ def example_document(ptype: provider_types.ProviderType) -> str:
         if key in ptype.conditional:
             config[key] = next(iter(ptype.conditional[key]))
             comments[key] = "one of " + ", ".join(ptype.conditional[key])
-        elif key in provider_types.table().file_keys:
+        elif key in builtin.table().file_keys:
             config[key] = "${file:service-account.json}"
             comments[key] = "secret: read from a file beside this one"
-        elif provider_types.is_secret_key(key):
+        elif builtin.is_secret_key(key):
             var = f"{ptype.name}_{key}".upper()
             config[key] = "${env:" + var + "}"
             comments[key] = f"secret: export {var}, or use ${{keyring}} after `integ secret set`"

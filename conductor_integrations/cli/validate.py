@@ -5,8 +5,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import documents, output, validate
+from conductor_integrations import output
 from conductor_integrations.cli.common import document_options, local_resolver, server_options, settings
+from conductor_integrations.documents import reader, validate
 from conductor_integrations.errors import ExitCode, Problem, UsageError
 
 
@@ -29,14 +30,14 @@ def problem_record(p: Problem) -> dict[str, Any]:
 def report_problems(problems: list[Problem]) -> None:
     """Print problems to stderr, errors first within each document; under GitHub Actions
     also as workflow commands (``annotations``)."""
-    from conductor_integrations import annotations
+    from conductor_integrations.output import github
 
     for p in problems:
         if p.severity == "error":
             output.error(p.render())
         else:
             output.warning(p.render())
-    annotations.emit(problems)
+    github.emit(problems)
 
 
 @server_options
@@ -89,18 +90,19 @@ def validate_command(
             "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
         )
     s = settings()
-    docs = documents.load_all(given)
+    docs = reader.load_all(given)
     types = None
     if server_types:
-        from conductor_integrations import api, config
-        from conductor_integrations import server_types as server_defs
+        from conductor_integrations import config
+        from conductor_integrations.client import api
+        from conductor_integrations.types import remote as server_defs
 
         config.require_server(s)
         with api.connect(s) as client:
             types = server_defs.fetch(client)
     resolver: Any
     if offline:
-        from conductor_integrations.resolve import OfflineResolver
+        from conductor_integrations.documents.references import OfflineResolver
 
         resolver = OfflineResolver()
     else:

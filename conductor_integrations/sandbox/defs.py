@@ -1,8 +1,8 @@
 """``GET /api/integrations/def``: the IntegrationDef documents, built from the embedded table.
 
-``provider_types.json`` is the single source of truth, so the sandbox knows exactly the types
+``builtin.json`` is the single source of truth, so the sandbox knows exactly the types
 ``integ`` validates against, and ``integ types diff --server`` against the sandbox is empty.
-Form fields follow the server's shape: ``fieldType`` from ``provider_types.field_type``
+Form fields follow the server's shape: ``fieldType`` from ``builtin.field_type``
 (PASSWORD, FILE, DROPDOWN, TEXT), ``optional`` false for required keys, ``valueOptions`` for
 dropdowns (``connectionType``), and ``dependsOn`` (``[{fieldName, value}]``, the shape the
 Conductor UI reads) for keys that are required only for one value of a dropdown.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conductor_integrations import provider_types
+from conductor_integrations.types import builtin
 
 CATEGORY_LABELS = {
     "API": "API",
@@ -43,8 +43,8 @@ def _option_label(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
 
-def form_fields(ptype: provider_types.ProviderType) -> list[dict[str, Any]]:
-    docs = provider_types.table().key_docs
+def form_fields(ptype: builtin.ProviderType) -> list[dict[str, Any]]:
+    docs = builtin.table().key_docs
     depends: dict[str, list[dict[str, str]]] = {}
     for dropdown, choices in ptype.conditional.items():
         for value, keys in choices.items():
@@ -54,7 +54,7 @@ def form_fields(ptype: provider_types.ProviderType) -> list[dict[str, Any]]:
     for key in ptype.all_keys:
         entry: dict[str, Any] = {
             "fieldName": key,
-            "fieldType": provider_types.field_type(ptype, key),
+            "fieldType": builtin.field_type(ptype, key),
             "label": field_label(key),
             "description": docs.get(key, {}).get("description", ""),
             "defaultValue": None,
@@ -68,7 +68,7 @@ def form_fields(ptype: provider_types.ProviderType) -> list[dict[str, Any]]:
     return fields
 
 
-def integration_def(ptype: provider_types.ProviderType) -> dict[str, Any]:
+def integration_def(ptype: builtin.ProviderType) -> dict[str, Any]:
     """One IntegrationDef document."""
     return {
         "name": ptype.label,
@@ -85,4 +85,4 @@ def integration_def(ptype: provider_types.ProviderType) -> dict[str, Any]:
 
 def integration_defs() -> list[dict[str, Any]]:
     """Every IntegrationDef, in the table's order."""
-    return [integration_def(t) for t in provider_types.table().types.values()]
+    return [integration_def(t) for t in builtin.table().types.values()]

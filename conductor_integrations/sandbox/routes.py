@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conductor_integrations import provider_types
 from conductor_integrations.sandbox import defs, shapes
 from conductor_integrations.sandbox.auth import ANONYMOUS, Authenticator, Principal
 from conductor_integrations.sandbox.errors import ApiError, FieldError
 from conductor_integrations.sandbox.store import Audit, BulkItem, Missing, ModelRow, ProviderRow, Store
+from conductor_integrations.types import builtin
 
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
@@ -178,7 +178,7 @@ class SandboxApp:
         return Response(200, defs.integration_defs())
 
     def definition(self, _req: Request, _who: Principal, names: list[str]) -> Response:
-        ptype = provider_types.table().get(names[0])
+        ptype = builtin.table().get(names[0])
         if ptype is None:
             raise ApiError(404, f"Integration definition {names[0]!r} not found")
         return Response(200, defs.integration_def(ptype))
@@ -253,7 +253,7 @@ class SandboxApp:
     @staticmethod
     def _check_type(update: shapes.Update) -> None:
         """A 404 for a ``type`` this server does not know (as Orkes answers)."""
-        table = provider_types.table()
+        table = builtin.table()
         if update.type is not None and table.get(update.type) is None:
             close = table.closest(update.type)
             hint = f" (did you mean {' or '.join(close)}?)" if close else ""
@@ -271,7 +271,7 @@ class SandboxApp:
             if existing is None:
                 if update.type is None:
                     raise ApiError.invalid([FieldError(f"{where}type", "is required to create a provider")])
-                ptype = provider_types.table().types[update.type]
+                ptype = builtin.table().types[update.type]
                 return ProviderRow(
                     name=name,
                     type=update.type,

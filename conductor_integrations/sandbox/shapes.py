@@ -5,7 +5,7 @@ field by field, and every problem is reported at once in ``validationErrors``.
 
 Writing: ``Integration`` and ``IntegrationApi`` objects with the audit fields Orkes sends
 (``createTime``/``updateTime`` in epoch ms, ``createdBy``/``updatedBy``), ``tags`` and
-``modelsCount``. Secret configuration values (``provider_types.is_secret_key``) are stored
+``modelsCount``. Secret configuration values (``builtin.is_secret_key``) are stored
 as given but always read back as ``MASK``, as Orkes does, at any depth of the configuration
 (``extra.password``, ``deeper[0].clientSecret``). Because a client may send back what it
 read, a write whose value for a secret key is exactly ``MASK`` keeps the value already
@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from conductor_integrations import provider_types
 from conductor_integrations.sandbox.errors import ApiError, FieldError
 from conductor_integrations.sandbox.store import Audit, ModelRow, PromptRow, ProviderRow, Tag
+from conductor_integrations.types import builtin
 
 #: What a secret configuration value reads back as (the Orkes mask).
 MASK = "xxxxxxxxxx"
@@ -144,7 +144,7 @@ def parse_category(value: str | None, path: str = "category") -> str | None:
     """A category value (any case), or None; a 400 for one no Conductor server knows."""
     if value is None or value == "":
         return None
-    known = provider_types.table().known_categories
+    known = builtin.table().known_categories
     upper = value.strip().upper()
     if upper not in known:
         raise ApiError.invalid([FieldError(path, "must be one of " + ", ".join(known), value)])
@@ -368,7 +368,7 @@ def _merge(new: Any, old: Any) -> Any:
         before = old if isinstance(old, dict) else {}
         return {
             key: before[key]
-            if value == MASK and provider_types.is_secret_key(key) and key in before
+            if value == MASK and builtin.is_secret_key(key) and key in before
             else _merge(value, before.get(key))
             for key, value in new.items()
         }
@@ -388,7 +388,7 @@ def masked(configuration: dict[str, Any]) -> dict[str, Any]:
 def _masked(value: Any) -> Any:
     if isinstance(value, dict):
         return {
-            key: MASK if provider_types.is_secret_key(key) and item not in (None, "") else _masked(item)
+            key: MASK if builtin.is_secret_key(key) and item not in (None, "") else _masked(item)
             for key, item in value.items()
         }
     if isinstance(value, list):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import responses
 
-from conductor_integrations import api
+from conductor_integrations.client import api
 
 SERVER = "https://conductor.example.com"
 API = SERVER + "/api"

@@ -13,8 +13,9 @@ import keyring.backends.fail
 import pytest
 import yaml
 
-from conductor_integrations import config, credentials
+from conductor_integrations import config
 from conductor_integrations.sandbox import RunningSandbox, serve_in_background
+from conductor_integrations.secrets import credentials
 from tests.conftest import MemoryKeyring
 
 KEY, SECRET = "ci-key", "ci-secret-Zq81x"

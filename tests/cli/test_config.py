@@ -89,7 +89,7 @@ def test_token_and_key_secret_are_masked(integ: Any, monkeypatch: pytest.MonkeyP
 
 
 def test_key_secret_from_the_keyring_is_masked(integ: Any, memory_keyring: Any) -> None:
-    from conductor_integrations import credentials
+    from conductor_integrations.secrets import credentials
 
     credentials.set_key_secret("https://x.example.com", "key-1", "ring-secret-value-3")
     r = integ("config", "show", "--server", "https://x.example.com/api", "--key-id", "key-1", "-o", "json")
@@ -120,7 +120,7 @@ def test_config_dir_source(integ: Any) -> None:
 
 
 def test_unusable_keyring_does_not_stop_config_show(integ: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conductor_integrations import credentials
+    from conductor_integrations.secrets import credentials
 
     def refuse(*args: Any, **kwargs: Any) -> str | None:
         raise credentials.KeyringUnavailable("read the secret", "the keyring did not answer within 5 s")

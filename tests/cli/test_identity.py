@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import responses
 
-from conductor_integrations import config, credentials
+from conductor_integrations import config
 from conductor_integrations.sandbox import RunningSandbox, serve_in_background
+from conductor_integrations.secrets import credentials
 from tests.cli.provider_stubs import API, SERVER
 
 KEY, SECRET = "ci", "ci-secret-Zq81x"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import responses
 
-from conductor_integrations import redact
 from conductor_integrations.cli import provider as provider_cli
+from conductor_integrations.secrets import redact
 from tests.cli.provider_stubs import (
     API,
     TOKEN,

@@ -136,7 +136,8 @@ def test_list_and_put_remember_names_for_completion(
     integ: Any, mock: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr(provider_cli.complete, "remember_providers", lambda names: seen.append(list(names)))
+    remember = provider_cli.complete_values
+    monkeypatch.setattr(remember, "remember_providers", lambda names: seen.append(list(names)))
     mock.get(f"{API}/integrations/provider", json=[live("a"), live("b")])
     assert integ("provider", "list").exit_code == 0
     assert seen == [["a", "b"]]
@@ -153,12 +154,12 @@ def test_delete_with_yes(integ: Any, mock: responses.RequestsMock) -> None:
 
 
 def test_delete_drops_the_name_from_completion(integ: Any, mock: responses.RequestsMock) -> None:
-    from conductor_integrations.cli import complete
+    from conductor_integrations.cli import complete_values
 
-    complete.remember_providers(["openAI-marketing", "other"])
+    complete_values.remember_providers(["openAI-marketing", "other"])
     mock.delete(URL)
     assert integ("provider", "delete", "openAI-marketing", "--yes").exit_code == 0
-    assert complete.known_providers() == ["other"]
+    assert complete_values.known_providers() == ["other"]
 
 
 def test_delete_without_terminal_needs_yes(integ: Any, mock: responses.RequestsMock) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import pytest
 import responses
 
-from conductor_integrations import provider_types
+from conductor_integrations.types import builtin
 from tests.cli.provider_stubs import API, SERVER, TOKEN
 from tests.put_merge_cases import AMQP_PASSWORD, CASES, SEEDS, Case
 
@@ -48,7 +48,7 @@ class WholeObjectServer:
         body = copy.deepcopy(self.posted[name])
         config = body.get("configuration") or {}
         for key in config:
-            if provider_types.is_secret_key(key) and config[key]:
+            if builtin.is_secret_key(key) and config[key]:
                 config[key] = MASK
         return 200, {}, json.dumps({"name": name, **body, "tags": [], "modelsCount": 0})
 
@@ -61,7 +61,7 @@ class WholeObjectServer:
         old = self.secrets.get(name, {})
         kept = {}
         for key, value in (body.get("configuration") or {}).items():
-            if provider_types.is_secret_key(key):
+            if builtin.is_secret_key(key):
                 kept[key] = old[key] if value == MASK and key in old else value
         self.posted[name] = body
         self.secrets[name] = kept
@@ -98,7 +98,7 @@ def test_put_changes_only_what_is_given(
         for key in case.kept_secrets:
             sent["configuration"][key] = MASK
         assert posted == sent
-    secrets = {k: v for k, v in expected["configuration"].items() if provider_types.is_secret_key(k)}
+    secrets = {k: v for k, v in expected["configuration"].items() if builtin.is_secret_key(k)}
     assert stub.secrets[name] == secrets
     for secret in secrets.values():
         assert secret not in r.stdout + r.stderr

@@ -16,7 +16,7 @@ import keyring.backend
 import keyring.backends.fail
 import pytest
 
-from conductor_integrations import credentials
+from conductor_integrations.secrets import credentials
 from tests.conftest import MemoryKeyring
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import keyring.backends.fail
 import pytest
 import responses
 
-from conductor_integrations import credentials
+from conductor_integrations.secrets import credentials
 from tests.conftest import MemoryKeyring
 
 SERVER = "https://conductor.example.com"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import provider_types
+from conductor_integrations.types import builtin
 
 
 def test_types_list_table(integ: Any) -> None:
@@ -48,7 +48,7 @@ def test_types_show_unknown_exits_3_with_closest(integ: Any) -> None:
     assert r.stderr.startswith("error: unknown type 'antropic'")
 
 
-@pytest.mark.parametrize("name", list(provider_types.table().types))
+@pytest.mark.parametrize("name", list(builtin.table().types))
 def test_every_example_validates_once_filled(name: str, integ: Any, tmp_path: Path, monkeypatch: Any) -> None:
     r = integ("types", "show", name, "--example")
     assert r.exit_code == 0

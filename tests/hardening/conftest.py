@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from conductor_integrations import api
+from conductor_integrations.client import api
 from tests.hardening.fault_server import Action, FaultServer, Request, Script, sequence
 
 

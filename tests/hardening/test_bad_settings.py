@@ -104,7 +104,7 @@ def test_credentials_over_plain_http_are_warned_about(
         monkeypatch.setenv(name, value)
     import requests
 
-    from conductor_integrations import api
+    from conductor_integrations.client import api
 
     def refuse(*_: Any, **__: Any) -> Any:  # no real network: every request fails at once
         raise requests.exceptions.ConnectionError("Connection refused")

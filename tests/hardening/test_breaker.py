@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import breaker
+from conductor_integrations.client import breaker
 from tests.hardening.fault_server import Action, FaultServer, Hang, Reply, Request, Reset
 
 from .test_faults import Serve, assert_clean, fleet

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import http_log, redact, replies
+from conductor_integrations.client import http_log, replies
+from conductor_integrations.secrets import redact
 from tests.hardening.fault_server import FaultServer, Reply, Request
 
 SECRET = "correct horse\tbattery-staple  and\nmore-0042"

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import api
+from conductor_integrations.client import api
 from tests.hardening.fault_server import Close, FaultServer, Hang, Raw, Reply, Reset, closed_port
 
 PROVIDER = {

@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conductor_integrations import provider_types
+from conductor_integrations.types import builtin
 
 #: ``INTEG_FUZZ_EXAMPLES=2000`` searches harder (random, not derandomized) on a developer's
 #: machine; the normal run is small and the same every time.
@@ -40,9 +40,9 @@ FUZZ = settings(
 )
 CONTRACT_CODES = {0, 2, 3}
 
-TYPES = sorted(provider_types.table().names())
-KEYS = sorted({k for t in TYPES for k in provider_types.table().get(t).all_keys})  # type: ignore[union-attr]
-CATEGORIES = sorted({provider_types.table().get(t).category for t in TYPES})  # type: ignore[union-attr]
+TYPES = sorted(builtin.table().names())
+KEYS = sorted({k for t in TYPES for k in builtin.table().get(t).all_keys})  # type: ignore[union-attr]
+CATEGORIES = sorted({builtin.table().get(t).category for t in TYPES})  # type: ignore[union-attr]
 REFERENCES = [
     "${env:FUZZ_SET}",
     "${env:FUZZ_UNSET}",

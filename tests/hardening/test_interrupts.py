@@ -207,13 +207,13 @@ class GatedClient:
 
 
 def payloads(names: list[str]) -> list[Any]:
-    from conductor_integrations.payload import Payload
+    from conductor_integrations.documents.payload import Payload
 
     return [Payload(n, {"type": "grok", "category": "AI_MODEL", "configuration": {}}) for n in names]
 
 
 def test_engine_keeps_results_on_the_wire_and_marks_the_rest_interrupted() -> None:
-    from conductor_integrations import applier
+    from conductor_integrations.fleet import engine
 
     client = GatedClient()
     calls = 0
@@ -230,7 +230,7 @@ def test_engine_keeps_results_on_the_wire_and_marks_the_rest_interrupted() -> No
         client.gate.release(2)
 
     threading.Thread(target=release_two, daemon=True).start()
-    report = applier.apply(
+    report = engine.apply(
         client, payloads(NAMES), secret_matches=lambda *_: False, concurrency=2, on_done=on_done
     )
     assert report.interrupted and report.exit_code == 130
@@ -238,13 +238,13 @@ def test_engine_keeps_results_on_the_wire_and_marks_the_rest_interrupted() -> No
     assert [n for n, _ in actions] == NAMES
     assert {n for n, a in actions if a == "created"} == set(client.sent)
     assert client.stopped
-    assert all(o.error == applier.NOT_SENT for o in report.outcomes if o.action == "interrupted")
+    assert all(o.error == engine.NOT_SENT for o in report.outcomes if o.action == "interrupted")
     assert 2 <= len(client.sent) < len(NAMES)
 
 
 def test_engine_ctrl_c_while_reading_the_server_sends_nothing() -> None:
-    from conductor_integrations import applier
     from conductor_integrations.errors import Interrupted
+    from conductor_integrations.fleet import engine
 
     class Reader(GatedClient):
         def list_providers(self, category: str | None = None, active_only: bool = False) -> list[Any]:
@@ -252,12 +252,12 @@ def test_engine_ctrl_c_while_reading_the_server_sends_nothing() -> None:
 
     client = Reader()
     with pytest.raises(Interrupted, match="nothing was sent"):
-        applier.apply(client, payloads(["a"]), secret_matches=lambda *_: False)
+        engine.apply(client, payloads(["a"]), secret_matches=lambda *_: False)
     assert client.sent == []
 
 
 def test_client_after_stop_retrying_sends_nothing_new(serve: Callable[..., FaultServer]) -> None:
-    from conductor_integrations import api
+    from conductor_integrations.client import api
     from conductor_integrations.errors import Interrupted
 
     server = serve(Reply(200, []))
@@ -271,7 +271,7 @@ def test_client_after_stop_retrying_sends_nothing_new(serve: Callable[..., Fault
 def test_client_ctrl_c_during_the_pause_before_a_retry(
     serve: Callable[..., FaultServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conductor_integrations import api
+    from conductor_integrations.client import api
     from conductor_integrations.errors import Interrupted
 
     server = serve(lambda _: Reply(503, "", retry_after="50"))
@@ -293,7 +293,7 @@ def test_client_ctrl_c_during_the_pause_before_a_retry(
 
 def test_client_real_pause_ends_at_once_on_stop_retrying(serve: Callable[..., FaultServer]) -> None:
     """The real pause (50 s asked) is cut short from another thread: bounded, not waited out."""
-    from conductor_integrations import api
+    from conductor_integrations.client import api
     from conductor_integrations.errors import Interrupted
 
     server = serve(lambda _: Reply(429, "", retry_after="50"))

@@ -39,8 +39,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conductor_integrations import credentials, redact
 from conductor_integrations.sandbox.defs import integration_defs
+from conductor_integrations.secrets import credentials, redact
 from tests.conftest import MemoryKeyring
 from tests.hardening.fault_server import FaultServer, Reply, Request
 from tests.test_redact import SECRET_ALPHABET, leaks, marked_secrets

@@ -22,8 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conductor_integrations import api, http_log, output, redact, replies
+from conductor_integrations import output
+from conductor_integrations.client import api, http_log, replies
 from conductor_integrations.errors import ServerUnavailable, TooDeepToPrint
+from conductor_integrations.secrets import redact
 from tests.hardening.fault_server import FaultServer, Raw, Reply, sequence
 
 #: A command that should end in a second or two: a hang, never a speed test.

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import api, models
+from conductor_integrations.client import api, endpoints
 from conductor_integrations.errors import ExitCode, IntegError
 from conductor_integrations.sandbox import serve_in_background
 from conductor_integrations.sandbox.store import Store
@@ -146,11 +146,11 @@ def test_document_with_a_dot_provider_is_invalid(integ: Any, tmp_path: Path, nam
 def test_every_path_builder_refuses_a_dot_name(name: str) -> None:
     for build in (
         lambda: api.provider_path(name),
-        lambda: models.provider_path(name),
-        lambda: models.models_path(name),
-        lambda: models.tags_path(name),
-        lambda: models.model_path("p", name),
-        lambda: models.model_path(name, "m"),
+        lambda: endpoints.provider_path(name),
+        lambda: endpoints.models_path(name),
+        lambda: endpoints.tags_path(name),
+        lambda: endpoints.model_path("p", name),
+        lambda: endpoints.model_path(name, "m"),
     ):
         with pytest.raises(IntegError) as caught:
             build()
@@ -158,6 +158,6 @@ def test_every_path_builder_refuses_a_dot_name(name: str) -> None:
 
 
 def test_names_with_dots_inside_still_work() -> None:
-    assert models.model_path("p", "gpt-3.5") == "/integrations/provider/p/integration/gpt-3.5"
-    assert models.model_path("p", "...") == "/integrations/provider/p/integration/..."
-    assert models.model_path("p", "meta/llama") == "/integrations/provider/p/integration/meta%2Fllama"
+    assert endpoints.model_path("p", "gpt-3.5") == "/integrations/provider/p/integration/gpt-3.5"
+    assert endpoints.model_path("p", "...") == "/integrations/provider/p/integration/..."
+    assert endpoints.model_path("p", "meta/llama") == "/integrations/provider/p/integration/meta%2Fllama"

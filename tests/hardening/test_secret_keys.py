@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conductor_integrations import provider_types, redact, server_types
+from conductor_integrations.secrets import redact
+from conductor_integrations.types import builtin, remote
 from tests.hardening.fault_server import FaultServer, Reply, Request
 
 SECRET_KEYS = [
@@ -106,16 +107,16 @@ PLAIN_KEYS = [
 
 @pytest.mark.parametrize("key", SECRET_KEYS)
 def test_secret_looking_keys_are_secret(key: str) -> None:
-    assert provider_types.is_secret_key(key)
+    assert builtin.is_secret_key(key)
 
 
 @pytest.mark.parametrize("key", PLAIN_KEYS)
 def test_plain_keys_are_not(key: str) -> None:
-    assert not provider_types.is_secret_key(key)
+    assert not builtin.is_secret_key(key)
 
 
 def test_password_and_file_fields_of_the_server_are_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provider_types, "_server_secret_keys", set())
+    monkeypatch.setattr(builtin, "_server_secret_keys", set())
     definition = {
         "type": "custom",
         "category": "API",
@@ -125,10 +126,10 @@ def test_password_and_file_fields_of_the_server_are_secret(monkeypatch: pytest.M
             {"fieldName": "plain", "fieldType": "TEXT", "optional": True},
         ],
     }
-    server_types.from_definitions([definition])
-    assert provider_types.is_secret_key("blob")
-    assert provider_types.is_secret_key("opaque")
-    assert not provider_types.is_secret_key("plain")
+    remote.from_definitions([definition])
+    assert builtin.is_secret_key("blob")
+    assert builtin.is_secret_key("opaque")
+    assert not builtin.is_secret_key("plain")
 
 
 def test_nested_secret_keys_are_masked() -> None:

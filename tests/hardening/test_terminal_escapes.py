@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from conductor_integrations import credentials, provider_types
+from conductor_integrations.secrets import credentials
+from conductor_integrations.types import builtin
 from tests.hardening import test_leak_everywhere as everywhere
 from tests.hardening.fault_server import Action, FaultServer, Reply, Request
 from tests.test_output import HOSTILE, MARKUP, RAW
@@ -37,7 +38,7 @@ def poisoned(value: Any) -> Any:
     if isinstance(value, str):
         return f"{value}{HOSTILE} {MARKUP}"
     if isinstance(value, dict):
-        return {k: v if provider_types.is_secret_key(str(k)) else poisoned(v) for k, v in value.items()}
+        return {k: v if builtin.is_secret_key(str(k)) else poisoned(v) for k, v in value.items()}
     if isinstance(value, list):
         return [poisoned(v) for v in value]
     return value

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import credentials
+from conductor_integrations.secrets import credentials
 from tests.hardening.fault_server import FaultServer, Reply, Request
 
 SECRET = "key-secret-for-the-cache-0001"
@@ -163,7 +163,7 @@ def test_an_unwritable_data_folder_does_not_fail_the_command(
 
 def test_the_cached_token_is_never_shown(integ: Any, auth: tuple[AuthServer, FaultServer]) -> None:
     assert integ("provider", "list").exit_code == 0
-    from conductor_integrations import redact
+    from conductor_integrations.secrets import redact
 
     redact.forget_all()  # a new process: only the cache knows the token
     r = integ("provider", "list", "--debug")

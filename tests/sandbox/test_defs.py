@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import provider_types
 from conductor_integrations.sandbox.defs import field_label
+from conductor_integrations.types import builtin
 
 from .conftest import Client, assert_error
 
-TABLE = provider_types.table()
+TABLE = builtin.table()
 FIELD_TYPES = {"PASSWORD", "TEXT", "FILE", "DROPDOWN"}
 
 
@@ -49,9 +49,9 @@ def test_definition_matches_the_table(defs: dict[str, dict[str, Any]], name: str
     fields = {f["fieldName"]: f for f in found["configuration"]}
     assert list(fields) == list(ptype.all_keys)
     for key, field in fields.items():
-        assert field["fieldType"] == provider_types.field_type(ptype, key)
+        assert field["fieldType"] == builtin.field_type(ptype, key)
         assert field["fieldType"] in FIELD_TYPES
-        assert (field["fieldType"] in ("PASSWORD", "FILE")) == provider_types.is_secret_key(key)
+        assert (field["fieldType"] in ("PASSWORD", "FILE")) == builtin.is_secret_key(key)
         assert set(field) >= {"fieldName", "fieldType", "label", "description", "defaultValue", "optional"}
         required = key in ptype.effective_required or key in ptype.conditional_keys
         assert field["optional"] is not required

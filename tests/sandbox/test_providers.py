@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations import provider_types
 from conductor_integrations.sandbox import RunningSandbox
 from conductor_integrations.sandbox.shapes import MASK
+from conductor_integrations.types import builtin
 
 from .conftest import OPENAI, Client, assert_error, stored_configuration
 
@@ -100,7 +100,7 @@ def test_secrets_are_stored_but_read_back_masked(sandbox: RunningSandbox, client
     assert stored_configuration(sandbox, "bedrock") == config
 
 
-@pytest.mark.parametrize("key", sorted(provider_types.table().secret_keys))
+@pytest.mark.parametrize("key", sorted(builtin.table().secret_keys))
 def test_every_secret_key_is_masked(client: Client, key: str) -> None:
     body = {"type": "openai", "configuration": {key: "value-of-" + key, "endpoint": "e"}}
     read = client.post("/integrations/provider/p", json=body).json()
@@ -126,7 +126,7 @@ def test_the_mask_for_a_key_never_stored_is_kept_as_sent(sandbox: RunningSandbox
 def test_category_is_filled_from_the_type_table(client: Client) -> None:
     for name, ptype in (("k", "kafka"), ("a", "aws"), ("s", "sendgrid")):
         body = client.post(f"/integrations/provider/{name}", json={"type": ptype}).json()
-        assert body["category"] == provider_types.table().types[ptype].category
+        assert body["category"] == builtin.table().types[ptype].category
 
 
 def test_a_category_given_is_kept(client: Client) -> None:

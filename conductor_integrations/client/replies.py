@@ -12,8 +12,9 @@ import json
 import math
 import time
 
-from conductor_integrations import provider_types, redact
 from conductor_integrations.errors import ServerErrorBody
+from conductor_integrations.secrets import redact
+from conductor_integrations.types import builtin
 
 TOKEN_ERRORS = frozenset({"EXPIRED_TOKEN", "INVALID_TOKEN"})
 #: The longest piece of a server's text shown in a message.
@@ -163,7 +164,7 @@ def error_body(text: str) -> ServerErrorBody:
 def _secret_path(path: str) -> bool:
     """True when a validation error's path points at a secret (its value is not shown)."""
     parts = path.replace("[", ".").replace("]", "").split(".")
-    return any(provider_types.is_secret_key(part.strip()) for part in parts)
+    return any(builtin.is_secret_key(part.strip()) for part in parts)
 
 
 def error_message(status: int, reason: str, content_type: str, text: str, body: ServerErrorBody) -> str:

@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from conductor_integrations import provider_types
-from conductor_integrations.documents import Document, KeyPath
+from conductor_integrations.client.endpoints import name_problem
+from conductor_integrations.documents.payload import Flags, Payload, Resolver, build, scalar_text
+from conductor_integrations.documents.reader import Document, KeyPath
 from conductor_integrations.errors import Problem
-from conductor_integrations.models import name_problem
-from conductor_integrations.payload import Flags, Payload, Resolver, build, scalar_text
+from conductor_integrations.types import builtin
 
 MODEL_FIELDS = ("name", "description", "enabled", "configuration")
 
@@ -133,7 +133,7 @@ def _models(c: _Checker, raw: Any, resolver: Resolver) -> list[ModelSpec] | None
             continue
         for key in item:
             if key not in MODEL_FIELDS:
-                near = provider_types.closest_key(key, MODEL_FIELDS)
+                near = builtin.closest_key(key, MODEL_FIELDS)
                 hint = f"did you mean {near!r}?" if near else "model fields: " + ", ".join(MODEL_FIELDS)
                 c.add((*at, key), f"unknown model field {key!r}", hint, "warning")
         name = _single(c, (*at, "name"), item.get("name"), "a model's name")

@@ -1,7 +1,7 @@
 """Live providers as documents that ``apply`` accepts. Pure: no I/O.
 
 Secret values are never written (the server masks them anyway): each secret key
-(``provider_types.is_secret_key``, or a value the server masked, or a nested value with a
+(``builtin.is_secret_key``, or a value the server masked, or a nested value with a
 secret key inside) becomes
 ``${keyring}`` (supplied by ``integ secret set NAME KEY``) or, with ``--secrets env``,
 ``${env:NAME_KEY}`` with the name upper-cased and non-alphanumerics turned into ``_``.
@@ -20,9 +20,9 @@ import json
 import re
 from typing import Any
 
-from conductor_integrations import models as models_mod
-from conductor_integrations import plan
+from conductor_integrations.client import endpoints as models_mod
 from conductor_integrations.errors import shown_name
+from conductor_integrations.fleet import plan
 
 SECRET_MODES = ("keyring", "env")
 

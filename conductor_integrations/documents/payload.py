@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from conductor_integrations import provider_types
-from conductor_integrations.documents import Document, KeyPath
+from conductor_integrations.client.endpoints import name_problem
+from conductor_integrations.documents.reader import Document, KeyPath
 from conductor_integrations.errors import InputError, Problem, UsageError, about
-from conductor_integrations.models import name_problem
-from conductor_integrations.plan import is_masked
+from conductor_integrations.fleet.plan import is_masked
+from conductor_integrations.types import builtin
 
 #: Top-level fields of a provider document.
 DOCUMENT_FIELDS = (
@@ -218,7 +218,7 @@ def build(
             b.problem((), "a provider document must be a mapping of fields")
     for key in data:
         if key not in DOCUMENT_FIELDS and key not in READ_ONLY_FIELDS and key != "kind":
-            hint = provider_types.closest_key(key, DOCUMENT_FIELDS)
+            hint = builtin.closest_key(key, DOCUMENT_FIELDS)
             b.problem(
                 (key,),
                 f"unknown field {key!r}",
@@ -290,7 +290,7 @@ def build(
             config[cf.key] = cf.value
             origin[cf.key] = ("flag", Path.cwd())
             if (
-                provider_types.is_secret_key(cf.key)
+                builtin.is_secret_key(cf.key)
                 and cf.value
                 and not _REF.search(cf.value)
                 and not is_masked(cf.value)
@@ -312,7 +312,7 @@ def build(
             )
     resolved: dict[str, str] = {}
     for key, value in config.items():
-        secret = provider_types.is_secret_key(key)
+        secret = builtin.is_secret_key(key)
         if value is None:
             continue
         kind, key_base = origin[key]
@@ -342,7 +342,7 @@ def build(
     if resolve_missing_secrets:
         fill_missing_secrets(payload, resolver)
     # Keys present with no value (``api_key:``) are known to be secret for masking too.
-    payload.secret_keys.update(k for k in config if provider_types.is_secret_key(k))
+    payload.secret_keys.update(k for k in config if builtin.is_secret_key(k))
     payload.problems[:] = about(payload.problems, final_name)
     return payload
 
@@ -387,13 +387,13 @@ def fill_missing_secrets(payload: Payload, resolver: Resolver) -> None:
 
 def missing_required_secrets(type_name: Any, config: dict[str, str]) -> list[str]:
     """Secret keys the type requires (conditional rules included) that have no value."""
-    ptype = provider_types.table().get(type_name) if isinstance(type_name, str) else None
+    ptype = builtin.table().get(type_name) if isinstance(type_name, str) else None
     if ptype is None:
         return []
     needed = list(ptype.effective_required)
     for key, choices in ptype.conditional.items():
         needed.extend(choices.get(config.get(key, ""), ()))
-    return [k for k in needed if provider_types.is_secret_key(k) and not config.get(k)]
+    return [k for k in needed if builtin.is_secret_key(k) and not config.get(k)]
 
 
 def _resolve(
@@ -561,7 +561,7 @@ def fill_category(body: dict[str, Any]) -> None:
     """Fill ``category`` from the type table when it was not given."""
     if "category" in body:
         return
-    ptype = provider_types.table().get(body["type"]) if isinstance(body.get("type"), str) else None
+    ptype = builtin.table().get(body["type"]) if isinstance(body.get("type"), str) else None
     if ptype is not None:
         body["category"] = ptype.category
 
@@ -576,4 +576,4 @@ def parse_config_flags(values: Sequence[str] | None) -> list[ConfigFlag]:
 
 
 def secret_config_keys(config: Iterable[str]) -> set[str]:
-    return {k for k in config if provider_types.is_secret_key(k)}
+    return {k for k in config if builtin.is_secret_key(k)}

@@ -41,9 +41,10 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from conductor_integrations import breaker as breaker_mod
-from conductor_integrations import live as live_mod
-from conductor_integrations import models, plan
+from conductor_integrations.client import breaker as breaker_mod
+from conductor_integrations.client import endpoints
+from conductor_integrations.documents.model_docs import ModelSpec
+from conductor_integrations.documents.payload import Payload
 from conductor_integrations.errors import (
     ExitCode,
     InputError,
@@ -53,8 +54,8 @@ from conductor_integrations.errors import (
     NotSent,
     RejectedError,
 )
-from conductor_integrations.model_docs import ModelSpec
-from conductor_integrations.payload import Payload
+from conductor_integrations.fleet import live as live_mod
+from conductor_integrations.fleet import plan
 
 #: Requests in flight at once (``--concurrency``; its help text says the same number).
 DEFAULT_CONCURRENCY = 8
@@ -336,7 +337,7 @@ def _send(
             done.append(ModelOutcome(mp.name, "skipped", "not sent: an earlier failure (--fail-fast)"))
         elif mp.action == "delete":
             try:
-                models.delete_model(client, p.name, mp.name)
+                endpoints.delete_model(client, p.name, mp.name)
             except NotFoundError:  # gone already: what --prune wanted
                 pass
             except Interrupted as exc:
@@ -356,7 +357,7 @@ def _send(
             done.append(ModelOutcome(mp.name, "deleted"))
         else:
             try:
-                saved_model = models.put_model(client, p.name, mp.name, mp.body)
+                saved_model = endpoints.put_model(client, p.name, mp.name, mp.body)
             except Interrupted as exc:
                 cut = cut or f"model {mp.name!r}: {exc.message}"
                 done.append(ModelOutcome(mp.name, "interrupted", exc.message))
@@ -371,7 +372,7 @@ def _send(
             else:
                 done.append(ModelOutcome(mp.name, "created" if mp.action == "create" else "updated"))
                 if _carries_secrets(mp.body.get("configuration"), _model_secret_keys(p, mp.name)):
-                    read = functools.partial(models.get_model, client, p.name, mp.name)
+                    read = functools.partial(endpoints.get_model, client, p.name, mp.name)
                     done[-1].update_time = update_time_after(saved_model, read)
     tags: str | None = None
     if pl.tags is not None:
@@ -384,9 +385,9 @@ def _send(
         else:
             try:
                 if pl.tags.put:
-                    models.put_tags(client, p.name, pl.tags.put)
+                    endpoints.put_tags(client, p.name, pl.tags.put)
                 if pl.tags.delete:
-                    models.delete_tags(client, p.name, pl.tags.delete)
+                    endpoints.delete_tags(client, p.name, pl.tags.delete)
                 tags = "updated"
             except Interrupted as exc:
                 cut = cut or f"tags: {exc.message}"

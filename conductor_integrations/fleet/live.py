@@ -20,14 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from conductor_integrations import models
+from conductor_integrations.client import endpoints
+from conductor_integrations.client.endpoints import Tag
 from conductor_integrations.errors import NotFoundError
-from conductor_integrations.models import Tag
 
 T = TypeVar("T")
 
 
-class LiveClient(models.Requester, Protocol):
+class LiveClient(endpoints.Requester, Protocol):
     def list_providers(
         self, category: str | None = None, active_only: bool = False
     ) -> list[dict[str, Any]]: ...
@@ -43,7 +43,7 @@ class Live:
 
 
 def _by_name(found: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {models.model_name(m): m for m in found if isinstance(m, dict)}
+    return {endpoints.model_name(m): m for m in found if isinstance(m, dict)}
 
 
 def _embedded(provider: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
@@ -69,7 +69,7 @@ def in_parallel(work: dict[str, Callable[[], T]], concurrency: int) -> dict[str,
 def listing(client: LiveClient, with_models: bool) -> Live:
     """Step 1: every provider, with the models the bulk listing embeds when ``with_models``."""
     live = Live()
-    bulk = models.list_with_models(client) if with_models else None
+    bulk = endpoints.list_with_models(client) if with_models else None
     listed = client.list_providers(active_only=False) if bulk is None else bulk
     live.providers = {str(p.get("name")): p for p in listed if isinstance(p, dict)}
     if bulk is not None:
@@ -96,7 +96,7 @@ def fill(
     def models_of(name: str) -> Callable[[], dict[str, dict[str, Any]]]:
         def call() -> dict[str, dict[str, Any]]:
             try:
-                return _by_name(models.list_models(client, name))
+                return _by_name(endpoints.list_models(client, name))
             except NotFoundError:  # deleted since the listing
                 return {}
 
@@ -105,7 +105,7 @@ def fill(
     def tags_of(name: str) -> Callable[[], list[Tag]]:
         def call() -> list[Tag]:
             try:
-                return models.get_tags(client, name)
+                return endpoints.get_tags(client, name)
             except NotFoundError:
                 return []
 

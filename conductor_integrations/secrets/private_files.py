@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from conductor_integrations import config, redact
+from conductor_integrations import config
+from conductor_integrations.secrets import redact
 
 INDEX_FILE = "secret-names.json"
 TOKEN_FILE = "tokens.json"

@@ -84,7 +84,7 @@ class Fingerprints:
         """Remember the secret values just applied to provider ``name`` with its
         ``updateTime`` after that write (and forget the fingerprints of secret keys that
         were not sent; a masked value was not sent as a value, so it gets none)."""
-        from conductor_integrations.plan import is_masked
+        from conductor_integrations.fleet.plan import is_masked
 
         entry = {
             k: self._digest(name, k, str(v))

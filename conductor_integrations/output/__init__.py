@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from conductor_integrations import redact
+from conductor_integrations.secrets import redact
 
 if TYPE_CHECKING:
     from rich.console import Console

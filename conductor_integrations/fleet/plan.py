@@ -2,7 +2,7 @@
 their models and tags included.
 
 Pure: no I/O. Secret values cannot be compared with the server (it masks them), so a
-secret is judged by ``state.Fingerprints``: the fingerprint of the value this machine last
+secret is judged by ``fingerprints.Fingerprints``: the fingerprint of the value this machine last
 applied to that server. A secret counts as unchanged only when the server has a value
 for it and the fingerprint matches; otherwise it is sent, and the provider is ``updated``.
 Fingerprints are stale (every secret counts as changed) when the provider was written
@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conductor_integrations import models, provider_types, redact
+from conductor_integrations.client import endpoints
+from conductor_integrations.secrets import redact
+from conductor_integrations.types import builtin
 
 SECRET = "(secret)"
 ABSENT = "(none)"
@@ -43,9 +45,7 @@ def live_secret_keys(live: dict[str, Any] | None) -> set[str]:
     if not isinstance(config, dict):
         return set()
     return {
-        k
-        for k, v in config.items()
-        if provider_types.is_secret_key(k) or is_masked(v) or redact.holds_secret(v)
+        k for k, v in config.items() if builtin.is_secret_key(k) or is_masked(v) or redact.holds_secret(v)
     }
 
 
@@ -117,8 +117,8 @@ class ModelPlan:
 class TagPlan:
     """The provider's tags: pairs to add (``PUT``) and pairs to remove (``DELETE``)."""
 
-    put: list[models.Tag] = field(default_factory=list)
-    delete: list[models.Tag] = field(default_factory=list)
+    put: list[endpoints.Tag] = field(default_factory=list)
+    delete: list[endpoints.Tag] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
 
     @property
@@ -256,8 +256,10 @@ def compare_model(
 ) -> ModelPlan:
     """The plan for one model. As for providers, only the fields the document gives are
     compared; a new model gets an empty description and is enabled unless the document says
-    otherwise (``models.model_body``). Masked secrets keep the model's stored values."""
-    body = models.model_body(live, given.get("description"), given.get("enabled"), given.get("configuration"))
+    otherwise (``endpoints.model_body``). Masked secrets keep the model's stored values."""
+    body = endpoints.model_body(
+        live, given.get("description"), given.get("enabled"), given.get("configuration")
+    )
     if live is None:
         masks = masked_keys(given.get("configuration"), secret_keys)
         if masks:
@@ -278,7 +280,7 @@ def compare_model(
     return ModelPlan(name, "update" if own.changes else "unchanged", own.changes, body)
 
 
-def compare_tags(desired: dict[str, str], live: list[models.Tag]) -> TagPlan:
+def compare_tags(desired: dict[str, str], live: list[endpoints.Tag]) -> TagPlan:
     """The document's tags are all of the provider's tags: pairs it lacks are added, and
     live pairs it does not list (other keys, or other values of its keys) are removed.
     Removing the stale pairs after adding works whether the server replaces a key's value

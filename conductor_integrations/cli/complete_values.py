@@ -27,16 +27,16 @@ def _params(ctx: Any) -> dict[str, Any]:
 
 
 def complete_type(ctx: Any, incomplete: str) -> list[str]:
-    from conductor_integrations import provider_types
+    from conductor_integrations.types import builtin
 
-    return [n for n in provider_types.table().names() if n.startswith(incomplete)]
+    return [n for n in builtin.table().names() if n.startswith(incomplete)]
 
 
 def complete_category(ctx: Any, incomplete: str) -> list[str]:
     """Categories in the case the user started typing (they are accepted in either)."""
-    from conductor_integrations import provider_types
+    from conductor_integrations.types import builtin
 
-    cats = provider_types.table().categories
+    cats = builtin.table().categories
     lower = incomplete != incomplete.upper()
     return [c.lower() if lower else c for c in cats if c.startswith(incomplete.upper())]
 
@@ -51,9 +51,9 @@ def config_key_candidates(type_name: Optional[str], given: Iterable[str] = ()) -
     """``KEY=`` for every key of ``type_name`` (in the table's order), or for every key of
     every type (sorted) when the type is not given or not known; keys already in ``given``
     (``KEY=VALUE`` strings) are left out."""
-    from conductor_integrations import provider_types
+    from conductor_integrations.types import builtin
 
-    table = provider_types.table()
+    table = builtin.table()
     ptype = table.get(type_name) if type_name else None
     if ptype is not None:
         keys: list[str] = list(ptype.all_keys)
@@ -115,7 +115,7 @@ def _secret_providers() -> list[str]:
     """Providers with secrets stored by ``integ secret set`` (from the name index; the
     keyring itself is not touched)."""
     try:
-        from conductor_integrations import credentials
+        from conductor_integrations.secrets import credentials
 
         return [str(p) for p, _ in credentials.list_secrets()]
     except Exception:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from conductor_integrations import output, redact
+from conductor_integrations import output
+from conductor_integrations.secrets import redact
 
 #: Longer bodies are cut in the log.
 MAX_BODY = 4000

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from conductor_integrations import payload as payload_mod
+from conductor_integrations.documents import payload as payload_mod
 from conductor_integrations.errors import InputError, NotFoundError, RejectedError
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from conductor_integrations import provider_types
-from conductor_integrations.payload import PLACEHOLDER, READ_ONLY_FIELDS
+from conductor_integrations.documents.payload import PLACEHOLDER, READ_ONLY_FIELDS
+from conductor_integrations.types import builtin
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 #: A reference (``${env:NAME}``, ``${file:PATH}``, ``${keyring}``): its value is not known here.
@@ -149,7 +149,7 @@ def _type_rule(ptype: Any, docs: dict[str, dict[str, str]]) -> dict[str, Any]:
 
 def build(table: Table) -> dict[str, Any]:
     """The schema for documents of the types in ``table``."""
-    docs = provider_types.table().key_docs
+    docs = builtin.table().key_docs
     types = table.types
     names = list(types)
     provider: dict[str, Any] = {

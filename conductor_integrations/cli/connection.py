@@ -20,7 +20,7 @@ from conductor_integrations import config, output
 from conductor_integrations.errors import ServerUnavailable, UsageError
 
 if TYPE_CHECKING:
-    from conductor_integrations.api import Client
+    from conductor_integrations.client.api import Client
     from conductor_integrations.sandbox.server import RunningSandbox
 
 #: The longest --timeout accepted (a day); longer ones overflow the socket layer.
@@ -38,7 +38,7 @@ def key_secret_lookup(server_root: str, key_id: str) -> Callable[[], str | None]
         env = os.environ.get("CONDUCTOR_AUTH_SECRET")
         if env:
             return env
-        from conductor_integrations import credentials
+        from conductor_integrations.secrets import credentials
 
         interactive = bool(sys.stdin and sys.stdin.isatty())
         return credentials.get_key_secret(server_root, key_id, interactive=interactive)
@@ -123,7 +123,7 @@ def warn_cleartext(root: str, what: str) -> None:
 def client_for(settings: config.Settings, url: str, *, local: bool = False) -> Client:
     """A client for ``url`` with the auth, timeout, retries and TLS of ``settings``.
     The sandbox started for ``--server local`` needs no auth, TLS or proxy."""
-    from conductor_integrations import api
+    from conductor_integrations.client import api
 
     try:
         root = config.server_root(url)

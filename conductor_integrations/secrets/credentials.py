@@ -41,8 +41,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from conductor_integrations import output, private_files, redact
+from conductor_integrations import output
 from conductor_integrations.errors import ExitCode, InputError, IntegError, UsageError
+from conductor_integrations.secrets import private_files, redact
 
 SERVICE = "conductor-integrations"
 AUTH_SERVICE = "conductor-integrations:auth"

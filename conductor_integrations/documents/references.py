@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from conductor_integrations import output, redact
+from conductor_integrations import output
 from conductor_integrations.errors import InputError
+from conductor_integrations.secrets import redact
 
 #: The most a referenced file (``${file:PATH}``, ``-c KEY=@PATH``) may hold.
 MAX_FILE_BYTES = 1024 * 1024
@@ -189,7 +190,7 @@ class LocalResolver:
     def keyring(self, provider: str, key: str) -> str | None:
         """An explicit ``${keyring}`` reference: a failing keyring is an error here (raised
         as ``KeyringUnavailable``, an ``InputError``), since the document asks for it."""
-        from conductor_integrations import credentials
+        from conductor_integrations.secrets import credentials
 
         reason = credentials.disabled_reason()
         if reason:
@@ -197,7 +198,7 @@ class LocalResolver:
         return credentials.get_secret(provider, key, interactive=self.interactive)
 
     def missing_secret(self, provider: str, key: str) -> str | None:
-        from conductor_integrations import credentials
+        from conductor_integrations.secrets import credentials
 
         if self.keyring_problem is None:
             try:
@@ -233,21 +234,21 @@ class OfflineResolver:
     (``apply`` may find it in the keyring). Reference syntax is still checked by the caller."""
 
     def env(self, name: str) -> str | None:
-        from conductor_integrations.payload import Unresolved
+        from conductor_integrations.documents.payload import Unresolved
 
         raise Unresolved(name)
 
     def read_file(self, path: Path, within: Path | None = None) -> str:
-        from conductor_integrations.payload import Unresolved
+        from conductor_integrations.documents.payload import Unresolved
 
         raise Unresolved(str(path))
 
     def keyring(self, provider: str, key: str) -> str | None:
-        from conductor_integrations.payload import Unresolved
+        from conductor_integrations.documents.payload import Unresolved
 
         raise Unresolved(f"{provider}/{key}")
 
     def missing_secret(self, provider: str, key: str) -> str | None:
-        from conductor_integrations.payload import Unresolved
+        from conductor_integrations.documents.payload import Unresolved
 
         raise Unresolved(f"{provider}/{key}")

@@ -12,20 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
-from conductor_integrations import provider_types
+from conductor_integrations.documents.payload import Payload
 from conductor_integrations.errors import Problem, about
-from conductor_integrations.payload import Payload
+from conductor_integrations.types import builtin
 
 ProblemSink = Callable[[tuple[str, ...], str, str, str], None]
 
 
 class TypeSource(Protocol):
-    """Where types come from: the embedded ``TypeTable`` or ``server_types.ServerTable``."""
+    """Where types come from: the embedded ``TypeTable`` or ``remote.ServerTable``."""
 
     @property
     def known_categories(self) -> tuple[str, ...]: ...
 
-    def get(self, name: str) -> provider_types.ProviderType | None: ...
+    def get(self, name: str) -> builtin.ProviderType | None: ...
 
     def closest(self, name: str, n: int = 3) -> list[str]: ...
 
@@ -58,7 +58,7 @@ def check_body(
     """Check one body; report through ``add(path, message, hint, severity)``. ``unknown``:
     configuration keys whose value is not known (a failed or offline reference, a
     placeholder): present, but their value is not checked."""
-    tbl: TypeSource = types if types is not None else provider_types.table()
+    tbl: TypeSource = types if types is not None else builtin.table()
     type_name = body.get("type")
     if not type_name:
         add(
@@ -121,7 +121,7 @@ def check_body(
         if not has(key) or key in unknown:
             continue  # already reported as a missing required key, or not known here
         if value not in choices:
-            near = provider_types.closest_key(str(value), tuple(choices))
+            near = builtin.closest_key(str(value), tuple(choices))
             hint = f"did you mean {near!r}? " if near else ""
             add(
                 ("configuration", key),
@@ -143,13 +143,13 @@ def check_body(
     for key in config:
         if key in known:
             continue
-        near = provider_types.closest_key(key, known)
+        near = builtin.closest_key(key, known)
         hint = f"did you mean {near!r}?" if near else f"{ptype.name} keys: {', '.join(known)}"
         add(("configuration", key), f"unknown key {key!r} for {ptype.name}", hint, "warning")
 
 
-def _supply_hint(key: str, name: str, ptype: provider_types.ProviderType) -> str:
-    if key in ptype.secret_keys or provider_types.is_secret_key(key):
+def _supply_hint(key: str, name: str, ptype: builtin.ProviderType) -> str:
+    if key in ptype.secret_keys or builtin.is_secret_key(key):
         who = name or "NAME"
         return (
             f"store it with `integ secret set {who} {key}`, reference an environment variable "
@@ -173,8 +173,8 @@ def prepare(
     Returns the payloads and every problem of every document, duplicates included.
     Category is filled in from the table where it was not given. ``models:`` and ``tags:``
     are checked and normalised (``model_docs.check``)."""
-    from conductor_integrations import model_docs
-    from conductor_integrations.payload import build, fill_category
+    from conductor_integrations.documents import model_docs
+    from conductor_integrations.documents.payload import build, fill_category
 
     payloads: list[Payload] = []
     problems: list[Problem] = []

@@ -1,6 +1,6 @@
 """The embedded table of provider types.
 
-``provider_types.json`` beside this module is the single source of truth: validation,
+``builtin.json`` beside this module is the single source of truth: validation,
 ``integ types``, the sandbox's ``/api/integrations/def``, completions and the man pages all
 read it through this module. Its ``_reading`` list records how the reference page was read.
 """

@@ -19,9 +19,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from conductor_integrations import http_log, redact
+from conductor_integrations.client import http_log
+from conductor_integrations.client.replies import TOKEN_ERRORS
 from conductor_integrations.errors import InputError
-from conductor_integrations.replies import TOKEN_ERRORS
+from conductor_integrations.secrets import redact
 
 #: ``mint(key_id, key_secret)``: a new token, or None when the server has no auth.
 Mint = Callable[[str, str], "str | None"]
@@ -58,7 +59,7 @@ class KeyTokens:
         with self._lock:
             if not self._ready:
                 assert self.key_id is not None
-                from conductor_integrations import credentials
+                from conductor_integrations.secrets import credentials
 
                 secret = self._secret()
                 cached = credentials.cached_token(self.server, self.key_id, secret=secret)
@@ -81,7 +82,7 @@ class KeyTokens:
         with self._lock:
             if self.token != rejected:  # another thread already refreshed it
                 return True
-            from conductor_integrations import credentials
+            from conductor_integrations.secrets import credentials
 
             credentials.forget_tokens(self.server, self.key_id)
             self._from_cache = None
@@ -108,7 +109,7 @@ class KeyTokens:
         assert self.key_id is not None
         token = self._mint_with(self.key_id, secret)
         if token:
-            from conductor_integrations import credentials
+            from conductor_integrations.secrets import credentials
 
             try:
                 credentials.store_token(self.server, self.key_id, token, secret=secret)

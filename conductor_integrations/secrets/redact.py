@@ -188,9 +188,9 @@ def scrub_cut(text: str, limit: int | None = None) -> str:
 
 
 def _is_secret(key: Any) -> bool:
-    from conductor_integrations import provider_types
+    from conductor_integrations.types import builtin
 
-    return isinstance(key, str) and provider_types.is_secret_key(key)
+    return isinstance(key, str) and builtin.is_secret_key(key)
 
 
 def mask_nested(value: Any) -> Any:
@@ -233,7 +233,7 @@ def register_keyed(obj: Any) -> None:
     """Register the values under secret-looking keys anywhere in a JSON-like structure
     (what a server sent, or a body about to be sent), so that an echo of one elsewhere,
     under a plain key or in an error message, is masked by value too. Masks are skipped."""
-    from conductor_integrations import plan
+    from conductor_integrations.fleet import plan
 
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -319,7 +319,7 @@ def mask_headers(headers: Mapping[str, Any]) -> dict[str, str]:
 
 def mask_body(obj: Any, depth: int = MAX_DEPTH) -> Any:
     """A JSON body (request or response) for the debug log: the values of ``keySecret``,
-    ``token``, every secret-looking key (``provider_types.is_secret_key``) and the like
+    ``token``, every secret-looking key (``builtin.is_secret_key``) and the like
     masked at any depth (a structure under such a key as a whole), and every registered
     value scrubbed from the rest (each string as a whole, so a cut is seen). Anything
     nested deeper than ``MAX_DEPTH`` is masked whole."""
@@ -342,7 +342,7 @@ def mask_body(obj: Any, depth: int = MAX_DEPTH) -> Any:
 def mask_json_text(text: str | bytes | None) -> str:
     """A raw body for the debug log: parsed and masked with ``mask_body`` when it is JSON,
     else scrubbed as text; JSON nested too deep to mask is not shown at all."""
-    from conductor_integrations import replies
+    from conductor_integrations.client import replies
 
     if text is None:
         return ""

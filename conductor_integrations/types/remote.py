@@ -6,7 +6,7 @@ How an ``IntegrationDef`` is read (written once, here):
 1. ``type`` is the provider type, ``category`` its category, ``name`` its label;
 2. each ``configuration`` form field is a key (``fieldName``): required when it is not
    ``optional``; secret when its ``fieldType`` is ``PASSWORD`` or ``FILE`` (and then secret
-   for the rest of the process wherever it appears: ``provider_types.is_secret_key``);
+   for the rest of the process wherever it appears: ``builtin.is_secret_key``);
 3. a field that is not optional but ``dependsOn`` a dropdown value (``[{fieldName, value}]``)
    is required only for that value, like the table's ``connectionType`` rules; the dropdown's
    ``valueOptions`` are then its allowed values.
@@ -18,8 +18,9 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from conductor_integrations import models, provider_types
-from conductor_integrations.provider_types import ProviderType, TypeTable
+from conductor_integrations.client import endpoints
+from conductor_integrations.types import builtin
+from conductor_integrations.types.builtin import ProviderType, TypeTable
 
 SECRET_FIELD_TYPES = ("PASSWORD", "FILE")
 
@@ -96,7 +97,7 @@ def server_type(definition: Any) -> ServerType | None:
         key = f["fieldName"]
         if _text(f.get("fieldType")).upper() in SECRET_FIELD_TYPES:
             secret.append(key)
-            provider_types.note_server_secret_keys([key])
+            builtin.note_server_secret_keys([key])
         depends = _depends(f)
         if f.get("optional") is True:
             optional.append(key)
@@ -124,14 +125,14 @@ def from_definitions(definitions: list[Any]) -> ServerTable:
         found = server_type(definition)
         if found is not None:
             types[found.name] = found
-    known = list(provider_types.table().known_categories)
+    known = list(builtin.table().known_categories)
     known.extend(c for c in dict.fromkeys(t.category for t in types.values()) if c and c not in known)
     return ServerTable(types, tuple(known))
 
 
-def fetch(client: models.Requester) -> ServerTable:
+def fetch(client: endpoints.Requester) -> ServerTable:
     """The server's definitions, fetched once."""
-    return from_definitions(models.definitions(client))
+    return from_definitions(endpoints.definitions(client))
 
 
 # -- how the server differs from the embedded table ------------------------------------------

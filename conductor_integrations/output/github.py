@@ -33,7 +33,8 @@ def enabled(env: Mapping[str, str] | None = None) -> bool:
 
 
 def _clean(text: str) -> str:
-    from conductor_integrations import output, redact
+    from conductor_integrations import output
+    from conductor_integrations.secrets import redact
 
     return output.escape_controls(redact.scrub(text))
 

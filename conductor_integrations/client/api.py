@@ -4,7 +4,7 @@ mapping of replies to typed errors. The only module that imports requests.
 How a request is made (written once, here):
 
 1. URL: the server root (given with or without ``/api``) + ``/api`` + the path; names in
-   paths are percent-encoded by ``models.segment`` (``.`` and ``..`` refused).
+   paths are percent-encoded by ``endpoints.segment`` (``.`` and ``..`` refused).
 2. Auth (``tokens``): a ready token (``--token``, ``CONDUCTOR_AUTH_TOKEN``) sent as it is in
    ``X-Authorization`` (no "Bearer"); else, with an application key id, the token cached for
    it, or one minted at ``POST /api/token`` (a 404 there: the server has no auth); else none.
@@ -36,17 +36,11 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from conductor_integrations import (
-    __version__,
-    config,
-    connection,
-    deadline,
-    http_log,
-    redact,
-    replies,
-    tokens,
-)
-from conductor_integrations.breaker import Breaker
+from conductor_integrations import __version__, config
+from conductor_integrations.cli import connection
+from conductor_integrations.client import deadline, http_log, replies, tokens
+from conductor_integrations.client.breaker import Breaker
+from conductor_integrations.client.endpoints import provider_path
 from conductor_integrations.errors import (
     IntegError,
     Interrupted,
@@ -56,7 +50,7 @@ from conductor_integrations.errors import (
     ServerUnavailable,
     UsageError,
 )
-from conductor_integrations.models import provider_path
+from conductor_integrations.secrets import redact
 
 USER_AGENT = f"integ/{__version__}"
 #: The reference page's curl examples send ``accept: */*``; so does integ.

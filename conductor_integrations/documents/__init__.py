@@ -1,0 +1,1 @@
+"""Provider documents: reading, references, payloads and validation, one pipeline for all."""

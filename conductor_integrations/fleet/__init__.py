@@ -1,0 +1,1 @@
+"""Many providers at once: live state, the plan, the apply engine and export."""

@@ -1,0 +1,1 @@
+"""Secrets: the OS keyring, integ's private files, fingerprints of applied values, and redaction."""
