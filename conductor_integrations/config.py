@@ -31,31 +31,213 @@ APP_NAME = "conductor-integrations"
 LOCAL = "local"
 
 
+CONNECTION = "Connection"
+OUTPUT = "Output"
+#: how an environment variable of a yes/no setting turns it on
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class SettingSpec:
+    """One setting, declared once. Everything else comes from this declaration: the option
+    on the commands (``flags``, ``metavar``, ``help``: ``cli/options.py``), the lookup in
+    ``resolve`` (``env``, ``profile_key``, ``default``, ``kind``), ``integ config show``
+    (``secret``) and the ENVIRONMENT section of the man pages (``environment()``)."""
+
     name: str
-    flag: str | None
+    #: the option's flags, long one first (``()``: never on the command line)
+    flags: tuple[str, ...]
     env: str | None
     profile_key: str | None
     default: Any
+    help: str
     kind: str = "str"  # str, float, int, bool
     secret: bool = False
+    metavar: str | None = None
+    #: on every command (else only on the commands that talk to a server)
+    everywhere: bool = False
+    #: the group of the option in help and man pages
+    panel: str = CONNECTION
+    choices: tuple[str, ...] = ()
+    #: a yes/no setting whose variable is on when set to anything but "" (no-color.org)
+    env_set_is_true: bool = False
+    #: looked up in the OS keyring after the environment, by the commands that need it
+    #: (``resolve`` leaves it out)
+    keyring: bool = False
+
+    @property
+    def flag(self) -> str | None:
+        """The long flag, as sources name it (``flag --server``)."""
+        return self.flags[0] if self.flags else None
 
 
-SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("server", "--server", "CONDUCTOR_SERVER_URL", "server", None),
-    SettingSpec("token", "--token", "CONDUCTOR_AUTH_TOKEN", None, None, secret=True),
-    SettingSpec("key_id", "--key-id", "CONDUCTOR_AUTH_KEY", "key_id", None),
-    SettingSpec("output", "--output", "INTEG_OUTPUT", "output", "table"),
-    SettingSpec("timeout", "--timeout", "INTEG_TIMEOUT", "timeout", 10.0, "float"),
-    SettingSpec("retries", "--retries", "INTEG_RETRIES", "retries", 3, "int"),
-    SettingSpec("ca_bundle", "--ca-bundle", "REQUESTS_CA_BUNDLE", "ca_bundle", None),
-    SettingSpec("insecure", "--insecure", None, None, False, "bool"),
-    SettingSpec("no_color", "--no-color", "NO_COLOR", None, False, "bool"),
-    SettingSpec("debug", "--debug", "INTEG_DEBUG", None, False, "bool"),
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "profile",
+        ("--profile",),
+        "INTEG_PROFILE",
+        None,
+        "default",
+        "Profile in config.yaml to read settings from.",
+        metavar="NAME",
+        everywhere=True,
+    ),
+    SettingSpec(
+        "server",
+        ("--server",),
+        "CONDUCTOR_SERVER_URL",
+        "server",
+        None,
+        "Conductor server URL, with or without /api; `local` for the built-in sandbox.",
+        metavar="URL",
+    ),
+    SettingSpec(
+        "token",
+        ("--token",),
+        "CONDUCTOR_AUTH_TOKEN",
+        None,
+        None,
+        "Ready-made token, sent as the X-Authorization header (discouraged on the command "
+        "line: visible in the process list; prefer CONDUCTOR_AUTH_TOKEN).",
+        secret=True,
+        metavar="TOKEN",
+    ),
+    SettingSpec(
+        "key_id",
+        ("--key-id",),
+        "CONDUCTOR_AUTH_KEY",
+        "key_id",
+        None,
+        "Application key id; its secret comes from CONDUCTOR_AUTH_SECRET or the keyring.",
+        metavar="ID",
+    ),
+    SettingSpec(
+        "key_secret",
+        (),
+        "CONDUCTOR_AUTH_SECRET",
+        None,
+        None,
+        "The application key secret; never accepted on the command line. Without it, "
+        "the secret stored by `integ auth login` in the keyring is used.",
+        secret=True,
+        keyring=True,
+    ),
+    SettingSpec(
+        "output",
+        ("--output", "-o"),
+        "INTEG_OUTPUT",
+        "output",
+        "table",
+        "Output format: table (for people), json or yaml.",
+        metavar="FORMAT",
+        everywhere=True,
+        panel=OUTPUT,
+        choices=("table", "json", "yaml"),
+    ),
+    SettingSpec(
+        "timeout",
+        ("--timeout",),
+        "INTEG_TIMEOUT",
+        "timeout",
+        10.0,
+        "Seconds each request attempt may take, from connecting to the last byte of the reply.",
+        kind="float",
+        metavar="SECONDS",
+    ),
+    SettingSpec(
+        "retries",
+        ("--retries",),
+        "INTEG_RETRIES",
+        "retries",
+        3,
+        "Retries on connection errors, timeouts, 429, 502, 503 and 504.",
+        kind="int",
+        metavar="N",
+    ),
+    SettingSpec(
+        "ca_bundle",
+        ("--ca-bundle",),
+        "REQUESTS_CA_BUNDLE",
+        "ca_bundle",
+        None,
+        "CA certificates (PEM) to verify the server with.",
+        metavar="PATH",
+    ),
+    SettingSpec(
+        "insecure",
+        ("--insecure",),
+        None,
+        None,
+        False,
+        "Do not verify the server's TLS certificate (warns on every use).",
+        kind="bool",
+    ),
+    SettingSpec(
+        "no_color",
+        ("--no-color",),
+        "NO_COLOR",
+        None,
+        False,
+        "No colour.",
+        kind="bool",
+        everywhere=True,
+        panel=OUTPUT,
+        env_set_is_true=True,
+    ),
+    SettingSpec(
+        "debug",
+        ("--debug",),
+        "INTEG_DEBUG",
+        None,
+        False,
+        "Log HTTP traffic (secrets masked) and show tracebacks.",
+        kind="bool",
+        everywhere=True,
+        panel=OUTPUT,
+    ),
 )
-SPEC_BY_NAME = {s.name: s for s in SPECS}
-PROFILE_KEYS = tuple(s.profile_key for s in SPECS if s.profile_key)
+SPEC_BY_NAME = {s.name: s for s in SETTINGS}
+#: the settings ``resolve`` looks up (the keyring ones are looked up by the commands)
+SPECS = tuple(s for s in SETTINGS if not s.keyring)
+PROFILE_KEYS = tuple(s.profile_key for s in SETTINGS if s.profile_key)
+
+
+def shown_default(spec: SettingSpec) -> str | None:
+    """The default as help shows it (``10``, ``table``), None when there is none to show."""
+    if spec.default is None or spec.default is False:
+        return None
+    if isinstance(spec.default, float):
+        return f"{spec.default:g}"
+    return str(spec.default)
+
+
+def env_is_true(spec: SettingSpec, value: str) -> bool:
+    """A yes/no setting's environment variable read as on or off."""
+    if spec.env_set_is_true:
+        return value != ""
+    return value.strip().lower() in TRUE_WORDS
+
+
+def environment() -> tuple[tuple[str, str], ...]:
+    """``(variable, text)`` for every setting read from the environment, in the table's
+    order: the ENVIRONMENT section of the man pages."""
+    rows = []
+    for spec in SETTINGS:
+        if not spec.env:
+            continue
+        text = spec.help
+        if spec.kind == "bool":
+            words = "any value but the empty one" if spec.env_set_is_true else ", ".join(TRUE_WORDS)
+            text += f" On when set to {words}."
+        if spec.flag:
+            text += f" As `{spec.flag}`."
+        if spec.profile_key:
+            text += f" Profile key `{spec.profile_key}`."
+        default = shown_default(spec)
+        if default:
+            text += f" Default: {default}."
+        rows.append((spec.env, text))
+    return tuple(rows)
 
 
 @dataclass
@@ -67,8 +249,6 @@ class Setting:
 @dataclass
 class Settings:
     values: dict[str, Setting] = field(default_factory=dict)
-    profile: str = "default"
-    profile_source: str = "default"
     config_file: Path | None = None
 
     def __getitem__(self, name: str) -> Any:
@@ -81,6 +261,15 @@ class Settings:
     def source(self, name: str) -> str:
         setting = self.values.get(name)
         return setting.source if setting else "default"
+
+    @property
+    def profile(self) -> str:
+        """The selected profile (``default`` unless ``--profile`` or ``INTEG_PROFILE``)."""
+        return str(self.get("profile") or "default")
+
+    @property
+    def profile_source(self) -> str:
+        return self.source("profile")
 
     @property
     def server(self) -> str | None:
@@ -192,9 +381,7 @@ def _convert(spec: SettingSpec, value: Any, source: str) -> Any:
     if spec.kind == "bool":
         if isinstance(value, bool):
             return value
-        if spec.env == "NO_COLOR":
-            return str(value) != ""  # no-color.org: present and non-empty
-        return str(value).strip().lower() in ("1", "true", "yes", "on")
+        return env_is_true(spec, str(value))
     if spec.kind in ("float", "int"):
         try:
             number = float(value) if spec.kind == "float" else int(str(value))
@@ -203,52 +390,53 @@ def _convert(spec: SettingSpec, value: Any, source: str) -> Any:
         if number < 0 or (spec.name == "timeout" and number == 0):
             raise UsageError(f"{source}: {spec.name} must be positive, not {value!r}")
         return number
+    if spec.choices and str(value) not in spec.choices:
+        raise UsageError(f"{source}: {spec.name} must be {one_of(spec.choices)}, not {value!r}")
     return str(value)
 
 
-def resolve(
-    flags: Mapping[str, Any],
-    env: Mapping[str, str] | None = None,
-    profile: str | None = None,
-) -> Settings:
-    """Every setting with its source. ``flags`` maps setting names to flag values (None
-    when the flag was not given)."""
+def resolve(flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Every setting of ``SPECS`` with its source. ``flags`` maps setting names to flag
+    values (None or False when the flag was not given); the profile is a setting too."""
     env = os.environ if env is None else env
     path = config_file(env)
-    if profile:
-        profile_name, profile_source = profile, "flag --profile"
-    elif env.get("INTEG_PROFILE"):
-        profile_name, profile_source = env["INTEG_PROFILE"], "env INTEG_PROFILE"
-    else:
-        profile_name, profile_source = "default", "default"
+    settings = Settings(config_file=path)
+    profile = settings.values["profile"] = _lookup(SPEC_BY_NAME["profile"], flags, env, {}, "")
     profiles = read_profiles(path)
-    if profile_name not in profiles and profile_source != "default":
+    if profile.value not in profiles and profile.source != "default":
         known = ", ".join(sorted(profiles)) or "none yet"
         raise UsageError(
-            f"no profile {profile_name!r} in {path}",
+            f"no profile {profile.value!r} in {path}",
             hints=[f"profiles: {known}", "create one with `integ auth login --profile NAME`"],
         )
-    selected = profiles.get(profile_name, {})
-    settings = Settings(profile=profile_name, profile_source=profile_source, config_file=path)
+    selected = profiles.get(profile.value, {})
     for spec in SPECS:
-        flag_value = flags.get(spec.name)
-        if flag_value is not None and flag_value is not False:
-            setting = Setting(_convert(spec, flag_value, f"flag {spec.flag}"), f"flag {spec.flag}")
-        elif spec.env and env.get(spec.env) not in (None, ""):
-            src = f"env {spec.env}"
-            setting = Setting(_convert(spec, env[spec.env], src), src)
-        elif spec.profile_key and selected.get(spec.profile_key) not in (None, ""):
-            src = f"profile {profile_name}"
-            setting = Setting(_convert(spec, selected[spec.profile_key], src), src)
-        else:
-            setting = Setting(spec.default, "default")
-        settings.values[spec.name] = setting
+        if spec.name != "profile":
+            settings.values[spec.name] = _lookup(spec, flags, env, selected, profile.value)
     _profile_key_for_its_own_server(settings, selected.get("server"))
-    if settings["output"] not in ("table", "json", "yaml"):
-        raise UsageError(
-            f"{settings.source('output')}: output must be table, json or yaml, not {settings['output']!r}"
-        )
     return settings
+
+
+def _lookup(
+    spec: SettingSpec, flags: Mapping[str, Any], env: Mapping[str, str], profile: Mapping[str, Any], name: str
+) -> Setting:
+    """One setting: the flag, else the environment, else the profile, else the default."""
+    flag_value = flags.get(spec.name)
+    if flag_value is not None and flag_value is not False:
+        src = f"flag {spec.flag}"
+        return Setting(_convert(spec, flag_value, src), src)
+    if spec.env and env.get(spec.env) not in (None, ""):
+        src = f"env {spec.env}"
+        return Setting(_convert(spec, env[spec.env], src), src)
+    if spec.profile_key and profile.get(spec.profile_key) not in (None, ""):
+        src = f"profile {name}"
+        return Setting(_convert(spec, profile[spec.profile_key], src), src)
+    return Setting(spec.default, "default")
+
+
+def one_of(choices: tuple[str, ...]) -> str:
+    """``table, json or yaml``."""
+    return ", ".join(choices[:-1]) + f" or {choices[-1]}" if len(choices) > 1 else "".join(choices)
 
 
 def same_server(a: str, b: str) -> bool:
