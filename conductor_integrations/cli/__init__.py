@@ -12,7 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from conductor_integrations import __version__, output
-from conductor_integrations.cli.options import CONFIGURED_SERVER, RootGroup
+from conductor_integrations.cli.options import CONFIGURED_SERVER, RootGroup, command_start
 from conductor_integrations.errors import ExitCode, IntegError
 from conductor_integrations.secrets import redact
 
@@ -121,11 +121,13 @@ def run(argv: Optional[list[str]] = None) -> int:
 
 def _bare_server_flag(argv: list[str]) -> list[str]:
     """``integ types list --server`` and ``types diff --server`` with no URL ask the configured
-    server (environment or profile): give the flag a value that says so."""
-    if argv[:1] != ["types"]:
+    server (environment or profile): give the flag a value that says so (after the
+    subcommand only: before it, ``--server`` always takes a URL)."""
+    start = command_start(argv)
+    if argv[start : start + 1] != ["types"]:
         return argv
-    out: list[str] = []
-    for i, arg in enumerate(argv):
+    out: list[str] = argv[:start]
+    for i, arg in enumerate(argv[start:], start):
         out.append(arg)
         if arg == "--server" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
             out.append(CONFIGURED_SERVER)

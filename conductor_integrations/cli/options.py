@@ -116,6 +116,16 @@ def setting_options(everywhere_only: bool) -> list[TyperOption]:
     ]
 
 
+def command_start(argv: list[str]) -> int:
+    """Where the subcommand starts in ``argv``: after the global options before it
+    (``integ -o json --server URL types list``: 4)."""
+    takes_value = {f for s in config.SETTINGS if s.kind != "bool" for f in s.flags}
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        i += 2 if argv[i] in takes_value else 1
+    return min(i, len(argv))
+
+
 def usage_name(param: Any) -> str:
     """An argument as the usage line shows it: ``NAME``, ``[NAME]``, ``KEY=VALUE...``."""
     name = str(param.metavar or str(param.name).upper()).removesuffix("...")
