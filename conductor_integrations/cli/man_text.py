@@ -240,7 +240,7 @@ RELATED: dict[str, tuple[str, ...]] = {
     "auth login": ("integ-config-show",),
 }
 
-#: the settings' variables come from their one declaration (``config.SETTINGS``)
+#: the settings' variables come from their one declaration (``settings.SETTINGS``)
 ENVIRONMENT: tuple[tuple[str, str], ...] = (
     *config.environment(),
     ("INTEG_CONFIG_DIR", "The folder of config.yaml, instead of $XDG_CONFIG_HOME/conductor-integrations."),

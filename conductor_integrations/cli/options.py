@@ -1,7 +1,7 @@
-"""The settings of ``config.SETTINGS`` as command-line options, and the command classes
+"""The settings of ``settings.SETTINGS`` as command-line options, and the command classes
 that carry them.
 
-Every option here is made from one declaration in ``config.SETTINGS`` (flags, value name,
+Every option here is made from one declaration in ``settings.SETTINGS`` (flags, value name,
 help, default, environment variable); nothing about a setting is written twice.
 
 - ``RootGroup`` (the class of ``integ`` itself) takes every setting's flag, so that global
@@ -70,13 +70,14 @@ def _configure_output(flags: dict[str, Any]) -> None:
 
 
 def _completer(spec: config.SettingSpec) -> Optional[Callable[..., list[str]]]:
-    if spec.choices:
-        return lambda ctx, args, incomplete: [c for c in spec.choices if c.startswith(incomplete)]
-    if spec.name == "profile":
-        from conductor_integrations.cli import complete_values
+    """The shell completion of a setting's value (``complete_values``), if it has one."""
+    from conductor_integrations.cli import complete_values
 
-        return lambda ctx, args, incomplete: complete_values.complete_profile(ctx, incomplete)
-    return None
+    complete = {"output": complete_values.complete_output, "profile": complete_values.complete_profile}
+    found = complete.get(spec.name)
+    if found is None:
+        return None
+    return lambda ctx, args, incomplete: found(ctx, incomplete)
 
 
 def option_help(spec: config.SettingSpec) -> str:
