@@ -11,7 +11,8 @@ import pytest
 from typer.main import get_command
 
 from conductor_integrations import config
-from conductor_integrations.cli import app, manpage, options
+from conductor_integrations.cli import app, options
+from docgen import manpage
 
 
 def show(integ: Any, *args: str) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def test_every_setting_with_a_flag_is_an_option_of_the_root_and_of_a_server_comm
 
 
 def test_the_man_page_environment_comes_from_the_settings() -> None:
-    from conductor_integrations.cli import man_text
+    from docgen import man_text
 
     documented = dict(man_text.ENVIRONMENT)
     for spec in config.SETTINGS:
