@@ -444,13 +444,13 @@ def test_a_crash_in_diff_is_not_read_as_drift(
     integ: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected internal error exits 70, never 1 (which `diff` uses for differences)."""
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import planning
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("bug")
 
-    monkeypatch.setattr(engine, "plan_all", broken)
-    monkeypatch.setattr(engine, "read_live", lambda *a, **k: None)
+    monkeypatch.setattr(planning, "plan_all", broken)
+    monkeypatch.setattr(planning, "read_live", lambda *a, **k: None)
     doc = tmp_path / "p.yaml"
     doc.write_text("name: p\ntype: openai\nconfiguration:\n  api_key: sk-abcd\n")
     r = integ("provider", "diff", "-f", str(doc), "--server", "https://conductor.example.com")
