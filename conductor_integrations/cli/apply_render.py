@@ -23,10 +23,11 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     """The requests apply would send to a server where none of the providers exist yet
     (secrets masked): each provider, its models, its tags (for ``--dry-run`` with no server
     to compare with)."""
+    from conductor_integrations.cli.common import NO_SERVER
     from conductor_integrations.client import endpoints
     from conductor_integrations.fleet import planning
 
-    base = (server or "{server}").rstrip("/")
+    base = (server or NO_SERVER).rstrip("/")
     if base.endswith("/api"):
         base = base[:-4]
     root = f"{base}/api"

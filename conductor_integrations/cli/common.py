@@ -28,6 +28,8 @@ CONNECTION = "Connection"
 #: ``--server`` given without a URL (``integ types list --server``): use the configured one.
 CONFIGURED_SERVER = "@configured"
 OUTPUT = "Output"
+#: Where the server's root goes in what ``--dry-run`` prints when no server is configured.
+NO_SERVER = "<server>"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
