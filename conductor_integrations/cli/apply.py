@@ -142,11 +142,11 @@ def require_selector_tags(payloads: "list[Payload]", selectors: "dict[str, str]"
     """Under --prune every document carries the selectors among its tags (else a provider
     it declares would be one --prune cannot see): exit 3 naming each, nothing sent."""
     from conductor_integrations.errors import InputError, shown_name
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import planning
 
     wanted = ", ".join(f"{k}={v}" for k, v in selectors.items())
     missing = [
-        p for p in payloads if any((engine.tag_specs(p) or {}).get(k) != v for k, v in selectors.items())
+        p for p in payloads if any((planning.tag_specs(p) or {}).get(k) != v for k, v in selectors.items())
     ]
     for p in missing:
         where = p.document.label if p.document else ""
@@ -239,7 +239,7 @@ def apply_command(
     """
     from conductor_integrations import config
     from conductor_integrations.client import api
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import engine, planning
     from conductor_integrations.secrets import fingerprints
 
     _no_both(server_types, no_validate)
@@ -262,12 +262,12 @@ def apply_command(
         require_selector_tags(payloads, selectors)
         prints = fingerprints.for_server(server_key(cfg))
         if dry_run:
-            live = engine.read_live(client, payloads, workers)
-            doomed = engine.doomed(client, payloads, live, selectors, workers) if selectors else []
-            found = engine.plan_all(
+            live = planning.read_live(client, payloads, workers)
+            doomed = planning.doomed(client, payloads, live, selectors, workers) if selectors else []
+            found = planning.plan_all(
                 payloads, live, prints.matches, prints.fresh, resend_secrets, prune=bool(selectors)
             )
-            planned = engine.dry_run(payloads, found, doomed)
+            planned = planning.dry_run(payloads, found, doomed)
             apply_render.report(planned, dry_run=True)
             if planned.exit_code:
                 raise typer.Exit(planned.exit_code)
@@ -362,7 +362,7 @@ def diff_command(
     """
     from conductor_integrations import config
     from conductor_integrations.client import api
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import planning
     from conductor_integrations.secrets import fingerprints
 
     _no_both(server_types, no_validate)
@@ -381,11 +381,11 @@ def diff_command(
                 docs, paths or [], strict, no_validate, server_table(client), resolver=resolver
             )
             require_selector_tags(payloads, selectors)
-        workers = engine.DEFAULT_CONCURRENCY
-        live = engine.read_live(client, payloads, workers)
-        doomed = engine.doomed(client, payloads, live, selectors, workers) if selectors else []
+        workers = planning.DEFAULT_CONCURRENCY
+        live = planning.read_live(client, payloads, workers)
+        doomed = planning.doomed(client, payloads, live, selectors, workers) if selectors else []
         prints = fingerprints.for_server(server_key(cfg))
-    found = engine.plan_all(payloads, live, prints.matches, prints.fresh, prune=bool(selectors))
+    found = planning.plan_all(payloads, live, prints.matches, prints.fresh, prune=bool(selectors))
     apply_render.plans(found, ignore_secrets, doomed)
     if any(pl.action == "invalid" for pl in found):
         raise typer.Exit(int(ExitCode.INVALID))

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CONFIGURED_SERVER", "Command", "OutputCommand", "ServerCommand"]
 
+#: Where the server's root goes in what ``--dry-run`` prints when no server is configured.
+NO_SERVER = "<server>"
+
 
 def path_name(value: Any) -> Any:
     """Callback of a NAME, PROVIDER or MODEL argument (one or a list): a name that would

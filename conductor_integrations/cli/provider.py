@@ -241,9 +241,11 @@ def _provider_path(name: str) -> str:
 
 
 def _dry_run_root(s: config.Settings) -> str:
+    from conductor_integrations.cli.common import NO_SERVER
+
     server = s.server
     if not server:
-        return "<server>"
+        return NO_SERVER
     if config.is_local(server):
         return "<local sandbox>"
     return config.server_root(server)
