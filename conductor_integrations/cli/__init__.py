@@ -21,8 +21,8 @@ the known provider types before anything is sent, with secrets kept in the OS ke
 
 Try it against the built-in sandbox, no server needed:
 
+\b
   integ provider put demo -t openai -c api_key=@key.txt --server local
-
   integ provider list --server local
 
 Exit codes: 0 ok, 1 diff found differences, 2 usage, 3 invalid input, 4 auth refused,

@@ -135,6 +135,7 @@ def put(
     the given fields and -c keys put over it (secrets sent back as the server's mask, which
     keeps them). Example:
 
+    \b
       integ model put openai-prod gpt-4o -d 'GPT-4o for the support bot'
     """
     from conductor_integrations.client import api, endpoints

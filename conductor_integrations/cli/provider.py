@@ -157,6 +157,7 @@ def put(
     with the given fields and keys put over it (--unset KEY removes one key, --replace sends
     exactly what is given). Says whether the provider was `created` or `updated`. Example:
 
+    \b
       integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
     """
     s = settings()

@@ -75,7 +75,8 @@ def _write(name: str, values: list[str], method: str) -> None:
 def set_tags(name: NameArg, tags: TagsArg) -> None:
     """Add tags to a provider; a key it already has gets the new value.
 
-    integ provider tag set openai-prod team=ml env=prod
+    \b
+      integ provider tag set openai-prod team=ml env=prod
     """
     _write(name, tags, "PUT")
 
@@ -107,6 +108,7 @@ def list_tags(name: NameArg) -> None:
 def remove_tags(name: NameArg, tags: TagsArg) -> None:
     """Remove tags from a provider: each KEY=VALUE pair must match key and value.
 
-    integ provider tag remove openai-prod env=prod
+    \b
+      integ provider tag remove openai-prod env=prod
     """
     _write(name, tags, "DELETE")
