@@ -119,6 +119,24 @@ def test_provider_names_are_remembered_in_the_data_folder() -> None:
     assert complete_values.complete_provider_name(None, "openai") == ["openai-prod"]
 
 
+def test_names_are_remembered_per_server() -> None:
+    complete_values.remember_providers(["a1", "both"], server="https://A.example/api/")
+    complete_values.remember_providers(["b1", "both"], server="https://b.example")
+    complete_values.remember_providers(["l1"], server="local")
+    assert complete_values.known_providers("https://a.example") == ["a1", "both"]
+    assert complete_values.known_providers("https://B.example/") == ["b1", "both"]
+    assert complete_values.known_providers("LOCAL") == ["l1"]
+    assert complete_values.known_providers("https://c.example") == []
+    complete_values.forget_providers(["both"], server="https://b.example/api")
+    assert complete_values.known_providers("https://b.example") == ["b1"]
+    assert complete_values.known_providers("https://a.example") == ["a1", "both"]
+    # a line of the older one-name-a-line file says no server: it is offered for none
+    path = cfg.data_dir() / complete_values.KNOWN_PROVIDERS_FILE
+    path.write_text(path.read_text() + "from-before\n")
+    assert "from-before" not in complete_values.known_providers("https://a.example")
+    assert complete_values.known_providers("") == ["from-before"]
+
+
 def test_the_remembered_list_is_capped_keeping_the_latest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(complete_values, "MAX_KNOWN", 3)
     complete_values.remember_providers(["a", "b", "c"])
