@@ -110,28 +110,46 @@ def test_a_broken_profiles_file_completes_nothing() -> None:
 
 def test_provider_names_are_remembered_in_the_data_folder() -> None:
     assert complete_values.complete_provider_name(None, "") == []
-    complete_values.remember_providers(["openai-prod", "anthropic-prod"])
-    complete_values.remember_providers(["openai-dev", "openai-prod", ""])
+    complete_values.remember_providers(["openai-prod", "anthropic-prod"], server=None)
+    complete_values.remember_providers(["openai-dev", "openai-prod", ""], server=None)
     assert (cfg.data_dir() / complete_values.KNOWN_PROVIDERS_FILE).exists()
     assert complete_values.complete_provider_name(None, "") == ["anthropic-prod", "openai-dev", "openai-prod"]
     assert complete_values.complete_provider_name(None, "openai-p") == ["openai-prod"]
-    complete_values.forget_providers(["openai-dev"])
+    complete_values.forget_providers(["openai-dev"], server=None)
     assert complete_values.complete_provider_name(None, "openai") == ["openai-prod"]
+
+
+def test_names_are_remembered_per_server() -> None:
+    complete_values.remember_providers(["a1", "both"], server="https://A.example/api/")
+    complete_values.remember_providers(["b1", "both"], server="https://b.example")
+    complete_values.remember_providers(["l1"], server="local")
+    assert complete_values.known_providers("https://a.example") == ["a1", "both"]
+    assert complete_values.known_providers("https://B.example/") == ["b1", "both"]
+    assert complete_values.known_providers("LOCAL") == ["l1"]
+    assert complete_values.known_providers("https://c.example") == []
+    complete_values.forget_providers(["both"], server="https://b.example/api")
+    assert complete_values.known_providers("https://b.example") == ["b1"]
+    assert complete_values.known_providers("https://a.example") == ["a1", "both"]
+    # a line of the older one-name-a-line file says no server: it is offered for none
+    path = cfg.data_dir() / complete_values.KNOWN_PROVIDERS_FILE
+    path.write_text(path.read_text() + "from-before\n")
+    assert "from-before" not in complete_values.known_providers("https://a.example")
+    assert complete_values.known_providers("") == ["from-before"]
 
 
 def test_the_remembered_list_is_capped_keeping_the_latest(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(complete_values, "MAX_KNOWN", 3)
-    complete_values.remember_providers(["a", "b", "c"])
-    complete_values.remember_providers(["d", "a"])
-    assert complete_values.known_providers() == ["c", "d", "a"]
+    complete_values.remember_providers(["a", "b", "c"], server=None)
+    complete_values.remember_providers(["d", "a"], server=None)
+    assert complete_values.known_providers(None) == ["c", "d", "a"]
 
 
 def test_remembering_never_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("INTEG_DATA_DIR", str(blocker / "data"))
-    complete_values.remember_providers(["openai-prod"])  # cannot write: no error
-    complete_values.forget_providers(["openai-prod"])
+    complete_values.remember_providers(["openai-prod"], server=None)  # cannot write: no error
+    complete_values.forget_providers(["openai-prod"], server=None)
     assert complete_values.complete_provider_name(None, "") == []
 
 
@@ -302,7 +320,7 @@ def _complete(integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str, line: str
 def test_bash_gets_names_quoted_for_the_word_being_completed(
     integ: Any, monkeypatch: pytest.MonkeyPatch, typed: str, inserted: str
 ) -> None:
-    complete_values.remember_providers([HOSTILE_NAME, "other"])
+    complete_values.remember_providers([HOSTILE_NAME, "other"], server=None)
     assert _complete(integ, monkeypatch, "bash", f"integ provider get {typed}") == [inserted]
 
 
@@ -321,7 +339,7 @@ def test_bash_gets_names_quoted_for_the_word_being_completed(
 def test_bash_quoting_of_every_special_character(
     integ: Any, monkeypatch: pytest.MonkeyPatch, name: str, quote: str, inserted: str
 ) -> None:
-    complete_values.remember_providers([name])
+    complete_values.remember_providers([name], server=None)
     assert _complete(integ, monkeypatch, "bash", f"integ provider get {quote}{name[0]}") == [inserted]
 
 
@@ -329,7 +347,7 @@ def test_bash_quoting_of_every_special_character(
 def test_zsh_and_fish_get_the_name_as_it_is_and_quote_it_themselves(
     integ: Any, monkeypatch: pytest.MonkeyPatch, shell: str
 ) -> None:
-    complete_values.remember_providers([HOSTILE_NAME])
+    complete_values.remember_providers([HOSTILE_NAME], server=None)
     assert _complete(integ, monkeypatch, shell, "integ provider get zz") == [HOSTILE_NAME]
 
 
@@ -369,4 +387,4 @@ def test_a_known_providers_file_that_is_not_a_file_completes_nothing() -> None:
     assert done.stdout.splitlines() == [":"]
     path.unlink()
     path.write_text("x" * complete_values.MAX_KNOWN_BYTES + "\nzz-late\n")  # over the size limit
-    assert complete_values.known_providers() == []
+    assert complete_values.known_providers(None) == []

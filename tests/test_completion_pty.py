@@ -171,7 +171,7 @@ def _complete_and_run(shell: Shell, home: Path, typed: str) -> list[str]:
 
 def test_a_hostile_provider_name_is_inserted_as_one_argument(shell: Shell, home: Path) -> None:
     name = f"zzq;id>{home}/x;marker"
-    complete_values.remember_providers([name])
+    complete_values.remember_providers([name], server=None)
     assert _complete_and_run(shell, home, "integ provider get zzq") == ["provider", "get", name]
     assert not (home / "x").exists()
 
@@ -195,7 +195,7 @@ def test_hostile_names_are_inserted_whole_in_every_quoting(
     home: Path, shell_name: str, name: str, quote: str
 ) -> None:
     name = name.format(home=home)
-    complete_values.remember_providers([name])
+    complete_values.remember_providers([name], server=None)
     for shell in _shell(shell_name, home):
         args = _complete_and_run(shell, home, f"integ provider get {quote}zzq")
         assert args == ["provider", "get", name]

@@ -22,8 +22,8 @@ the known provider types before anything is sent, with secrets kept in the OS ke
 
 Try it against the built-in sandbox, no server needed:
 
+\b
   integ provider put demo -t openai -c api_key=@key.txt --server local
-
   integ provider list --server local
 
 Global options (--server, --profile, -o/--output, --timeout, --debug ...) go before the

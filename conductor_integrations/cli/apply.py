@@ -289,7 +289,7 @@ def apply_command(
                 )
             finally:
                 prints.save()
-    complete_values.remember_providers(p.name for p in payloads)
+    complete_values.remember_providers([p.name for p in payloads], server=cfg.server)
     apply_render.report(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)

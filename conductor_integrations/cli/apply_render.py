@@ -1,7 +1,8 @@
 """How ``provider apply``, ``diff`` and ``apply --dry-run`` are shown.
 
 ``apply`` prints one record per provider (``name``, ``type``, ``action``, ``error``; plus
-``models`` and ``tags`` for documents that carry them); ``apply --dry-run`` against a server
+``models`` and ``tags`` for documents that carry them); as a table, the errors are below it,
+once each, by provider name; ``apply --dry-run`` against a server
 prints the same records as they would be, each with its ``changes``; without a server it
 prints the requests. ``diff`` prints what would change, field by field, secrets as
 ``(secret)``. Secret values never reach this module unmasked."""
@@ -68,7 +69,7 @@ def report(rep: "outcomes.Report", dry_run: bool = False) -> None:
             r["changes"] = [c.record() for c in o.changes] if o.action != Action.UNCHANGED else []
     if output.settings.format == "table":
         rows = [
-            {**r, "error": r["error"] or "", "children": _children(o), "changes": _paths(o)}
+            {**r, "children": _children(o), "changes": _paths(o)}
             for r, o in zip(records, rep.outcomes, strict=True)
         ]
         columns = [("name", "NAME"), ("type", "TYPE"), ("action", "ACTION")]
@@ -76,12 +77,14 @@ def report(rep: "outcomes.Report", dry_run: bool = False) -> None:
             columns.append(("changes", "CHANGES"))
         if any(row["children"] for row in rows):
             columns.append(("children", "MODELS/TAGS"))
-        output.table(rows, [*columns, ("error", "ERROR")])
+        # each error once, below the table, by provider name: a long error in a column
+        # would make every row of the table many lines tall
+        output.table(rows, columns, whole=("name", "type", "action"), styles={"action": ACTION_STYLES})
+        output.notes(
+            (shown_name(o.name), o.error) for o in rep.outcomes if o.action == Action.FAILED and o.error
+        )
     else:
         output.data(records)
-    for o in rep.outcomes:
-        if o.action == Action.FAILED:
-            output.error(f"{shown_name(o.name)}: {o.error}")
     always = (Action.CREATED, Action.UPDATED, Action.UNCHANGED, Action.FAILED)
     counts = [f"{rep.count(a)} {a.value}" for a in Action if rep.count(a) or a in always]
     output.info(("dry run, nothing sent: " if dry_run else "") + ", ".join(counts))
@@ -116,6 +119,9 @@ def _children(o: "outcomes.Outcome") -> str:
     return "; ".join(parts)
 
 
+#: Colours on a terminal (never under NO_COLOR, --no-color, or with -o json|yaml).
+ACTION_STYLES = {"created": "green", "updated": "yellow", "deleted": "red", "failed": "bold red"}
+_MARK_STYLES = {"+": "green", "~": "yellow", "-": "red", "!": "bold red"}
 _MARK = {"create": "+", "update": "~", "type-change": "!", "unchanged": "=", "invalid": "!"}
 _WORD = {
     "create": "will be created",
@@ -150,11 +156,12 @@ def plans(
             word = _WORD[pl.action] + (f": {pl.error}" if pl.error else "")
             if not counts(pl, ignore_secrets):
                 word += " (only unverifiable secrets: not counted, --ignore-secrets)"
-            output.text(f"{_MARK[pl.action]} {pl.name} ({pl.type}): {word}")
+            mark = _MARK[pl.action]
+            output.marked(f"{mark} {pl.name} ({pl.type}): {word}", _MARK_STYLES.get(mark, ""))
             for change in pl.changes:
                 output.text(f"    {change.render(ignore_secrets)}")
         for name, type_ in doomed:
-            output.text(f"- {shown_name(name)} ({type_}): will be deleted (--prune)")
+            output.marked(f"- {shown_name(name)} ({type_}): will be deleted (--prune)", _MARK_STYLES["-"])
     else:
         output.data(
             [

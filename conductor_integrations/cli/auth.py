@@ -104,9 +104,10 @@ def login(
     before anything is saved. Then the secret goes to the OS keyring, and the server and
     key id to the profile (--profile NAME, default `default`) in config.yaml.
 
+    \b
       integ auth login --server https://play.orkes.io --key-id KEY_ID
-
-      printf %s "$SECRET" | integ auth login --server URL --key-id KEY_ID --secret-stdin
+      printf %s "$SECRET" |
+        integ auth login --server URL --key-id KEY_ID --secret-stdin
     """
     s = _login_settings(ctx)
     terminal = stdin_is_terminal() and not secret_stdin

@@ -1,5 +1,6 @@
 """Shell completion of values: types, configuration keys of the type on the line,
-categories, output formats, profile names and provider names known locally.
+categories, output formats, profile names and the provider names seen on the server the
+command line points at.
 
 No network at completion time: everything comes from the embedded table, the profiles
 file and files in the data folder. These callbacks run on every TAB, so they import
@@ -12,18 +13,29 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
 
-#: Provider names seen on a server, one per line, in the data folder.
+#: Provider names seen on each server, in the data folder (see ``server_key``).
 KNOWN_PROVIDERS_FILE = "known-providers"
-#: The known-providers file keeps at most this many names (the most recent ones win), of at
-#: most MAX_NAME characters; a bigger file is not read (it is not one integ wrote).
+#: The known-providers file keeps at most this many names, of every server together (the most
+#: recent ones win), of at most MAX_NAME characters, their servers of at most MAX_SERVER; a
+#: bigger file is not read (it is not one integ wrote).
 MAX_KNOWN = 2000
 MAX_NAME = 256
+MAX_SERVER = 512
 MAX_KNOWN_BYTES = 2 * 1024 * 1024
 
 
 def _params(ctx: Any) -> dict[str, Any]:
     params = getattr(ctx, "params", None)
     return params if isinstance(params, dict) else {}
+
+
+def _given(ctx: Any, name: str) -> Any:
+    """A setting given on the line being completed: the settings' options record their
+    values in the run's object (``options.Invocation``), not in the command's parameters."""
+    flags = getattr(getattr(ctx, "obj", None), "flags", None)
+    if isinstance(flags, dict) and flags.get(name) is not None:
+        return flags[name]
+    return _params(ctx).get(name)
 
 
 def complete_type(ctx: Any, incomplete: str) -> list[str]:
@@ -105,10 +117,26 @@ def complete_profile(ctx: Any, incomplete: str) -> list[str]:
 
 
 def complete_provider_name(ctx: Any, incomplete: str) -> list[str]:
-    """Provider names seen on a server by earlier commands, and those with stored secrets."""
-    names = set(known_providers())
+    """Provider names seen on the server this command line points at (``--server``, else
+    ``CONDUCTOR_SERVER_URL``, else the profile's), and those with stored secrets."""
+    names = set(known_providers(completion_server(ctx) or ""))
     names.update(_secret_providers())
     return sorted(n for n in names if n.startswith(incomplete))
+
+
+def completion_server(ctx: Any) -> Optional[str]:
+    """The server of the command line being completed, looked up as the command will
+    (``config.resolve``: flag, environment, profile); None when there is none (or the
+    settings are broken: completion never fails)."""
+    flag, profile = _given(ctx, "server"), _given(ctx, "profile")
+    try:
+        from conductor_integrations import config
+
+        given = flag if isinstance(flag, str) and not flag.startswith("@") else None
+        flags = {"server": given, "profile": profile if isinstance(profile, str) else None}
+        return config.resolve(flags).server
+    except Exception:
+        return None
 
 
 def _secret_providers() -> list[str]:
@@ -123,6 +151,23 @@ def _secret_providers() -> list[str]:
 
 
 # -- the known-providers file --------------------------------------------------------
+#
+# One ``SERVER<TAB>NAME`` a line, oldest first, SERVER as ``server_key`` writes it. A line
+# without a tab (the one-name-a-line file of earlier versions, which mixed every server)
+# counts as seen with no server, which no command line points at.
+
+
+def server_key(server: Optional[str]) -> str:
+    """``server`` as the known-providers file writes it: ``local`` for the sandbox, else the
+    normalised URL in lower case (with or without ``/api`` or a trailing ``/``, any case:
+    one server, as ``config.same_server`` says); empty for no server."""
+    from conductor_integrations import config
+
+    if not server:
+        return ""
+    if config.is_local(server):
+        return config.LOCAL
+    return config.normalize_server(server).lower()
 
 
 def _data_file(name: str) -> Optional[Path]:
@@ -134,9 +179,9 @@ def _data_file(name: str) -> Optional[Path]:
         return None
 
 
-def _read_names(path: Optional[Path]) -> list[str]:
-    """The names in ``path``, one a line. Anyone may have written the file: only a regular
-    file of at most MAX_KNOWN_BYTES is read (a FIFO would block every TAB), and only
+def _read_entries(path: Optional[Path]) -> list[tuple[str, str]]:
+    """The ``(server, name)`` lines of ``path``. Anyone may have written the file: only a
+    regular file of at most MAX_KNOWN_BYTES is read (a FIFO would block every TAB), and only
     printable names are kept; completion quotes them for the shell."""
     if path is None:
         return []
@@ -154,8 +199,12 @@ def _read_names(path: Optional[Path]) -> list[str]:
         return []
     if len(data) > MAX_KNOWN_BYTES:
         return []
-    names = (line.strip(" \r") for line in text.split("\n"))
-    return [name for name in names if _valid_name(name)]
+    entries = []
+    for line in text.split("\n"):
+        server, tab, name = line.strip(" \r").rpartition("\t")
+        if _valid_name(name) and (not tab or _valid_server(server)):
+            entries.append((server, name))
+    return entries
 
 
 def _valid_name(name: str) -> bool:
@@ -164,42 +213,54 @@ def _valid_name(name: str) -> bool:
     return bool(name) and len(name) <= MAX_NAME and name.isprintable() and not name.isspace()
 
 
-def known_providers() -> list[str]:
-    """The provider names recorded by ``remember_providers``, oldest first."""
-    return _read_names(_data_file(KNOWN_PROVIDERS_FILE))
+def _valid_server(server: str) -> bool:
+    return len(server) <= MAX_SERVER and server.isprintable()
 
 
-def _write_names(names: list[str]) -> None:
+def known_providers(server: Optional[str]) -> list[str]:
+    """The provider names recorded by ``remember_providers`` for ``server`` (``""`` or
+    None: no server), oldest first."""
+    key = server_key(server)
+    return [name for s, name in _read_entries(_data_file(KNOWN_PROVIDERS_FILE)) if s == key]
+
+
+def _write_entries(entries: list[tuple[str, str]]) -> None:
     path = _data_file(KNOWN_PROVIDERS_FILE)
     if path is None:
         return
     from conductor_integrations import config
 
-    config.write_private_text(path, "".join(f"{n}\n" for n in names))
+    config.write_private_text(path, "".join(f"{s}\t{n}\n" for s, n in entries))
 
 
-def remember_providers(names: Iterable[str]) -> None:
-    """Record provider names seen on a server, for completion (best effort, never fails)."""
+def remember_providers(names: Iterable[str], *, server: Optional[str]) -> None:
+    """Record provider names seen on ``server`` (the running command's), for completion
+    (best effort, never fails)."""
     try:
-        new = [n for n in dict.fromkeys(str(n) for n in names) if _valid_name(n)]
+        key = server_key(server)
+        if not _valid_server(key):
+            return
+        new = [(key, n) for n in dict.fromkeys(str(n) for n in names) if _valid_name(n)]
         if not new:
             return
-        old = known_providers()
+        old = _read_entries(_data_file(KNOWN_PROVIDERS_FILE))
         added = set(new)
-        merged = [n for n in old if n not in added] + new
+        merged = [e for e in old if e not in added] + new
         if merged != old:
-            _write_names(merged[-MAX_KNOWN:])
+            _write_entries(merged[-MAX_KNOWN:])
     except Exception:
         return
 
 
-def forget_providers(names: Iterable[str]) -> None:
-    """Drop deleted provider names from the completion list (best effort, never fails)."""
+def forget_providers(names: Iterable[str], *, server: Optional[str]) -> None:
+    """Drop deleted provider names of ``server`` (the running command's) from completion
+    (best effort, never fails)."""
     try:
-        gone = {str(n) for n in names}
-        old = known_providers()
-        kept = [n for n in old if n not in gone]
+        key = server_key(server)
+        gone = {(key, str(n)) for n in names}
+        old = _read_entries(_data_file(KNOWN_PROVIDERS_FILE))
+        kept = [e for e in old if e not in gone]
         if kept != old:
-            _write_names(kept)
+            _write_entries(kept)
     except Exception:
         return

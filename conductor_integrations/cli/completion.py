@@ -152,8 +152,9 @@ def completion_command(
     """Print the completion script for bash, zsh or fish.
 
     Completion covers commands, options, provider types, the configuration keys of the type
-    given with -t, categories, output formats, profile names and provider names seen
-    before. It works offline: nothing is sent to a server on TAB. Names from a server or a
+    given with -t, categories, output formats, profile names and the provider names seen
+    before on the server the line points at (--server, CONDUCTOR_SERVER_URL or the
+    profile's). It works offline: nothing is sent to a server on TAB. Names from a server or a
     file are quoted for the shell (bash gets them escaped for the word being completed;
     zsh and fish quote them themselves); names with control characters are not offered.
 

@@ -135,6 +135,7 @@ def put(
     the given fields and -c keys put over it (secrets sent back as the server's mask, which
     keeps them). Example:
 
+    \b
       integ model put openai-prod gpt-4o -d 'GPT-4o for the support bot'
     """
     from conductor_integrations.client import api, endpoints
@@ -150,7 +151,7 @@ def put(
         body = endpoints.model_body(live, description, enabled, configuration)
         body = upsert.merged_body(f"{provider}/{model}", live, body, kept=kept, what="model")
         endpoints.put_model(client, provider, model, body)
-    complete_values.remember_providers([provider])
+    complete_values.remember_providers([provider], server=s.server)
     action = "created" if live is None else "updated"
     if output.settings.format == "table":
         output.success(f"{action} model {model} of provider {provider} on {where}")
@@ -193,7 +194,7 @@ def list_models(
             found = endpoints.list_models(client, provider, active_only)
         except NotFoundError:
             raise no_provider(provider, where) from None
-    complete_values.remember_providers([provider])
+    complete_values.remember_providers([provider], server=s.server)
     model_render.print_models(found, provider)
 
 

@@ -157,6 +157,7 @@ def put(
     with the given fields and keys put over it (--unset KEY removes one key, --replace sends
     exactly what is given). Says whether the provider was `created` or `updated`. Example:
 
+    \b
       integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
     """
     s = settings(ctx)
@@ -218,7 +219,7 @@ def put(
             )
             return
         result = upsert.put(client, built.name, final.body, live)
-    complete_values.remember_providers([built.name])
+    complete_values.remember_providers([built.name], server=s.server)
     if output.settings.format == "table":
         output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
     else:
@@ -269,7 +270,7 @@ def get(ctx: typer.Context, name: NameArg) -> None:
             404,
             hints=["`integ provider list` shows the providers there"],
         )
-    complete_values.remember_providers([name])
+    complete_values.remember_providers([name], server=s.server)
     render.print_one(found)
 
 
@@ -303,7 +304,7 @@ def list_providers(
             live = live_mod.Live(providers={str(p.get("name")): p for p in found if isinstance(p, dict)})
             keep = set(live_mod.selected(client, live, selectors))
             found = [p for p in found if isinstance(p, dict) and str(p.get("name")) in keep]
-    complete_values.remember_providers([str(p["name"]) for p in found if p.get("name")])
+    complete_values.remember_providers([str(p["name"]) for p in found if p.get("name")], server=s.server)
     render.print_list(found)
 
 
@@ -379,7 +380,8 @@ def delete(
     if unsent:
         why = "credentials refused" if isinstance(failures[-1], AuthError) else "the server stopped answering"
         results += [{"name": n, "action": "not sent", "error": f"not sent: {why}"} for n in unsent]
-    complete_values.forget_providers(r["name"] for r in results if r["action"] in ("deleted", "missing"))
+    gone = [r["name"] for r in results if r["action"] in ("deleted", "missing")]
+    complete_values.forget_providers(gone, server=s.server)
     if output.settings.format != "table":
         output.data(results)
     if not failures:

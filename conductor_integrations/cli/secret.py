@@ -86,8 +86,8 @@ def set_command(ctx: typer.Context, provider: ProviderArg, key: KeyArg) -> None:
     `provider put` and `provider apply` then find it by themselves when the key is required,
     and documents can name it as ${keyring} (this provider's key) or ${keyring:PROVIDER/KEY}.
 
+    \b
       integ secret set openai-prod api_key
-
       pass show openai | integ secret set openai-prod api_key
     """
     _refuse_argv_value(ctx.args)

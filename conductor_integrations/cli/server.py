@@ -25,9 +25,9 @@ For trying integ, for tests and CI, and for other Conductor clients (the officia
 against it). State is kept in one SQLite file (default: sandbox.db in the user's data folder,
 the same file `--server local` uses), so it survives restarts.
 
+\b
   integ server --port 8080
-
-  integ server --port 0 --data ./ci.db --auth ci:s3cret --auth viewer:v1ew:read
+  integ server --port 0 --data ci.db --auth ci:s3cret --auth viewer:v1ew:read
 
 With --auth every call needs a token from POST /api/token; a key ending in :read may only
 read (its writes get 403). Without --auth there is no auth at all, as on an OSS server.

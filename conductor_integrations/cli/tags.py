@@ -59,7 +59,7 @@ def _write(s: "config.Settings", name: str, values: list[str], method: str) -> N
             send(client, name, tags)
         except NotFoundError:
             raise no_provider(name, where) from None
-    complete_values.remember_providers([name])
+    complete_values.remember_providers([name], server=s.server)
     action = "set" if method == "PUT" else "removed"
     if output.settings.format == "table":
         listed = ", ".join(f"{k}={v}" for k, v in tags)
@@ -73,7 +73,8 @@ def _write(s: "config.Settings", name: str, values: list[str], method: str) -> N
 def set_tags(ctx: typer.Context, name: NameArg, tags: TagsArg) -> None:
     """Add tags to a provider; a key it already has gets the new value.
 
-    integ provider tag set openai-prod team=ml env=prod
+    \b
+      integ provider tag set openai-prod team=ml env=prod
     """
     _write(settings(ctx), name, tags, "PUT")
 
@@ -92,7 +93,7 @@ def list_tags(ctx: typer.Context, name: NameArg) -> None:
             found = endpoints.get_tags(client, name)
         except NotFoundError:
             raise no_provider(name, where) from None
-    complete_values.remember_providers([name])
+    complete_values.remember_providers([name], server=s.server)
     if output.settings.format == "table":
         model_render.print_tags(found, name)
     else:
@@ -103,6 +104,7 @@ def list_tags(ctx: typer.Context, name: NameArg) -> None:
 def remove_tags(ctx: typer.Context, name: NameArg, tags: TagsArg) -> None:
     """Remove tags from a provider: each KEY=VALUE pair must match key and value.
 
-    integ provider tag remove openai-prod env=prod
+    \b
+      integ provider tag remove openai-prod env=prod
     """
     _write(settings(ctx), name, tags, "DELETE")

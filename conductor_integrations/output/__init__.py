@@ -17,7 +17,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import textwrap
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,9 @@ FORMATS = ("table", "json", "yaml")
 #: A table on a terminal longer than this is printed plain: a rich table holds every
 #: cell, styled, until it is printed whole.
 RICH_MAX_ROWS = 1000
+#: Between two columns of a rich table; the narrowest a wrapping column is made.
+COLUMN_GAP = 3
+NARROWEST = 8
 #: Long output is written about this many characters at a time.
 BATCH_CHARS = 1 << 16
 
@@ -303,24 +307,96 @@ def cell(value: Any, depth: int = 8) -> str:
 
 
 def table(
-    rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]], title: str | None = None
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    title: str | None = None,
+    *,
+    whole: Collection[str] = (),
+    styles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """Print rows as a table for people: ``columns`` are ``(key, header)`` pairs. On a
-    terminal a rich table (up to ``RICH_MAX_ROWS``); elsewhere plain aligned columns (no
-    padding at line ends), which ``grep``, ``awk`` and ``cut`` handle well."""
+    terminal a rich table (up to ``RICH_MAX_ROWS``) that fits the width: the columns in
+    ``whole`` (names, types) are never broken, the others wrap; when even the ``whole``
+    columns do not fit, the plain table is printed. ``styles`` maps a key to the style of
+    each value (``{"action": {"created": "green"}}``), used where colour is allowed.
+    Elsewhere plain aligned columns (no padding at line ends), which ``grep``, ``awk`` and
+    ``cut`` handle well."""
     rows = rows if isinstance(rows, Sequence) else list(rows)
-    if not console().is_terminal or len(rows) > RICH_MAX_ROWS:
+    con = console()
+    if not con.is_terminal or len(rows) > RICH_MAX_ROWS:
         _write_all(sys.stdout, _plain_lines(rows, columns))
         return
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
+    from rich.text import Text
 
+    shown = [[escape_controls(redact.scrub(cell(row.get(key)))) for key, _ in columns] for row in rows]
+    widths = [max((cell_len(r[i]) for r in shown), default=0) for i in range(len(columns))]
+    widths = [max(w, cell_len(header)) for w, (_, header) in zip(widths, columns, strict=True)]
+    least = sum(w if key in whole else min(w, NARROWEST) for w, (key, _) in zip(widths, columns, strict=True))
+    if whole and least + COLUMN_GAP * (len(columns) - 1) > con.width:
+        _write_all(sys.stdout, _plain_lines(rows, columns))  # a name is never cut
+        return
     tbl = Table(box=box.SIMPLE_HEAD, title=title, show_edge=False, pad_edge=False)
-    for _, header in columns:
-        tbl.add_column(header, overflow="fold")
-    for row in rows:
-        tbl.add_row(*(escape_controls(redact.scrub(cell(row.get(key)))) for key, _ in columns))
-    console().print(tbl)
+    for (key, header), width in zip(columns, widths, strict=True):
+        keep = key in whole
+        tbl.add_column(header, overflow="fold", no_wrap=keep, min_width=width if keep else None)
+    colour = color_allowed()
+    for values in shown:
+        cells = []
+        for (key, _), value in zip(columns, values, strict=True):
+            style = (styles or {}).get(key, {}).get(value, "") if colour else ""
+            cells.append(Text(value, style=style))
+        tbl.add_row(*cells)
+    con.print(tbl)
+
+
+def notes(items: Iterable[tuple[str, str]]) -> None:
+    """``NAME: text`` lines below a table (errors of the providers in it), on stdout. On a
+    terminal each is wrapped to the width, its further lines indented (a name too long
+    for ``NAME: `` to fit goes alone on its line); elsewhere one line each."""
+    items = list(items)
+    if not items:
+        return
+    con = console()
+    chunks = ["\n"]
+    for name, note in items:
+        name = _plain_cell(name)
+        note = " ".join(_plain_cell(note).split())
+        if not con.is_terminal:
+            chunks.append(f"{name}: {note}\n")
+            continue
+        width = max(con.width, 20)
+        lead = f"{name}:"
+        if len(lead) + 1 > width:
+            chunks.append(lead + "\n")
+            lead = ""
+        first = f"{lead} " if lead else "    "
+        wrapper = _Wrapper(width, initial_indent=first, subsequent_indent="    ", break_on_hyphens=False)
+        chunks.append("\n".join(wrapper.wrap(note)) + "\n")
+    _write_all(sys.stdout, chunks)
+
+
+class _Wrapper(textwrap.TextWrapper):
+    """A word too long for any line (a URL) starts on a line of its own before it is
+    broken, rather than being broken wherever the line it follows ends."""
+
+    def _handle_long_word(self, chunks: list[str], line: list[str], length: int, width: int) -> None:
+        if not line:
+            super()._handle_long_word(chunks, line, length, width)
+
+
+def marked(value: str, style: str) -> None:
+    """A data line for stdout (``+ openai-prod ...`` in diff) in ``style`` where colour is
+    allowed on a terminal; elsewhere as ``text`` prints it."""
+    con = console()
+    if not (style and con.is_terminal and color_allowed()):
+        text(value)
+        return
+    from rich.text import Text
+
+    con.print(Text(escape_controls(redact.scrub(value)), style=style), soft_wrap=True)
 
 
 def plain_table(rows: Iterable[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:

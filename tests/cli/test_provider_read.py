@@ -137,7 +137,7 @@ def test_list_and_put_remember_names_for_completion(
 ) -> None:
     seen: list[list[str]] = []
     remember = provider_cli.complete_values
-    monkeypatch.setattr(remember, "remember_providers", lambda names: seen.append(list(names)))
+    monkeypatch.setattr(remember, "remember_providers", lambda names, server: seen.append(list(names)))
     mock.get(f"{API}/integrations/provider", json=[live("a"), live("b")])
     assert integ("provider", "list").exit_code == 0
     assert seen == [["a", "b"]]
@@ -156,10 +156,10 @@ def test_delete_with_yes(integ: Any, mock: responses.RequestsMock) -> None:
 def test_delete_drops_the_name_from_completion(integ: Any, mock: responses.RequestsMock) -> None:
     from conductor_integrations.cli import complete_values
 
-    complete_values.remember_providers(["openAI-marketing", "other"])
+    complete_values.remember_providers(["openAI-marketing", "other"], server=SERVER)
     mock.delete(URL)
     assert integ("provider", "delete", "openAI-marketing", "--yes").exit_code == 0
-    assert complete_values.known_providers() == ["other"]
+    assert complete_values.known_providers(SERVER) == ["other"]
 
 
 def test_delete_without_terminal_needs_yes(integ: Any, mock: responses.RequestsMock) -> None:

@@ -119,6 +119,29 @@ def test_read_only_key_gets_403_on_writes(start_server: Callable[..., ServerProc
     assert [(p["name"], p["enabled"]) for p in listed.json()] == [("openai-prod", True)]
 
 
+def test_apply_with_a_read_only_key_says_each_403_once(
+    start_server: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    server = start_server("--quiet", "--auth", "ci:s3cret", "--auth", "viewer:v1ew:read")
+    viewer = {"CONDUCTOR_AUTH_KEY": "viewer", "CONDUCTOR_AUTH_SECRET": "v1ew"}
+    reader = {**viewer, "CONDUCTOR_SERVER_URL": server.url}
+    f = tmp_path / "fleet.yaml"
+    f.write_text(
+        "- {name: openai-prod, type: openai, configuration: {api_key: '${env:OPENAI_KEY}'}}\n"
+        "- {name: openai-dev, type: openai, configuration: {api_key: '${env:OPENAI_KEY}'}}\n"
+    )
+    summary = "0 created, 0 updated, 0 unchanged, 2 failed\n"
+    table = run_integ("provider", "apply", str(f), **reader, **KEY)
+    assert (table.code, table.stderr) == (4, summary)
+    assert table.stdout.count("may only read") == 2  # one line below the table per provider
+    for name in ("openai-prod", "openai-dev"):
+        assert f"\n{name}: HTTP 403 from POST" in table.stdout
+    machine = run_integ("provider", "apply", str(f), "-o", "json", **reader, **KEY)
+    assert (machine.code, machine.stderr) == (4, summary)
+    assert [("may only read" in x["error"]) for x in machine.json()] == [True, True]
+    assert machine.stdout.count("may only read") == 2
+
+
 def test_state_survives_a_server_restart(start_server: Callable[..., ServerProcess], tmp_path: Path) -> None:
     first = start_server("--quiet")
     assert run_integ(*PUT, "-d", "kept", CONDUCTOR_SERVER_URL=first.url, **KEY).code == 0
