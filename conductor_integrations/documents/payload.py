@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from conductor_integrations.client.endpoints import name_problem
 from conductor_integrations.documents.reader import Document, KeyPath
 from conductor_integrations.errors import InputError, Problem, UsageError, about
-from conductor_integrations.fleet.plan import is_masked
+from conductor_integrations.secrets.redact import is_masked
 from conductor_integrations.types import builtin
 
 #: Top-level fields of a provider document.

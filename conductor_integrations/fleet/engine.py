@@ -56,6 +56,7 @@ from conductor_integrations.errors import (
 )
 from conductor_integrations.fleet import live as live_mod
 from conductor_integrations.fleet import plan
+from conductor_integrations.secrets import redact
 
 #: Requests in flight at once (``--concurrency``; its help text says the same number).
 DEFAULT_CONCURRENCY = 8
@@ -250,7 +251,7 @@ def _carries_secrets(config: Any, secret_keys: set[str]) -> bool:
     """Whether a body's configuration sends a secret value (a mask is not one)."""
     if not isinstance(config, dict):
         return False
-    return any(k in secret_keys and v and not plan.is_masked(v) for k, v in config.items())
+    return any(k in secret_keys and v and not redact.is_masked(v) for k, v in config.items())
 
 
 def update_time_after(saved: Any, read: Callable[[], Any]) -> Any:
