@@ -437,6 +437,18 @@ def test_200_html_on_post_is_unavailable(mock: responses.RequestsMock) -> None:
         client().put_provider("a", {})
 
 
+def test_a_model_listing_of_the_wrong_shape_names_the_server(mock: responses.RequestsMock) -> None:
+    from conductor_integrations.client import endpoints
+
+    mock.get(f"{API}/integrations/provider/a/integration", json={"not": "a list"})
+    with pytest.raises(ServerUnavailable) as info:
+        endpoints.list_models(client(), "a")
+    assert info.value.message == (
+        f"the reply to GET {API}/integrations/provider/a/integration is not what the Conductor API "
+        "returns (expected a list of models)"
+    )
+
+
 @pytest.mark.parametrize(
     "reply", [{"name": "a"}, ["a"], "text"], ids=["object-for-list", "strings", "string"]
 )
