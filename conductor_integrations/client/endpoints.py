@@ -16,7 +16,7 @@ unknown type) is added to its hints here.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from conductor_integrations.errors import (
@@ -29,6 +29,9 @@ from conductor_integrations.errors import (
 )
 from conductor_integrations.secrets import redact
 
+if TYPE_CHECKING:
+    from conductor_integrations.client.api import Client
+
 #: A tag as ``(key, value)``.
 Tag = tuple[str, str]
 
@@ -36,20 +39,6 @@ Tag = tuple[str, str]
 class Requester(Protocol):
     def request(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
-    ) -> Any: ...
-
-
-class AnonymousRequester(Protocol):
-    """A client that can send a request without its token (``auth=False``: minting one)."""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-        auth: bool = True,
     ) -> Any: ...
 
 
@@ -338,10 +327,10 @@ def definitions(client: Requester) -> list[dict[str, Any]]:
 # -- tokens ----------------------------------------------------------------------------------
 
 
-def mint_token(client: AnonymousRequester, key_id: str, key_secret: str) -> str | None:
-    """A token for the application key (``POST /api/token``, sent without a token), or None
-    when the server has no auth (404). A refusal (401/403) names the key and how to store
-    its secret again."""
+def mint_token(client: Client, key_id: str, key_secret: str) -> str | None:
+    """A token for the application key (``POST /api/token``, sent without a token:
+    ``auth=False``, which only ``api.Client.request`` has), or None when the server has no
+    auth (404). A refusal (401/403) names the key and how to store its secret again."""
     redact.register(key_secret)
     body = {"keyId": key_id, "keySecret": key_secret}
     try:
