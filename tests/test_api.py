@@ -16,6 +16,7 @@ import responses
 from responses import matchers
 
 from conductor_integrations import __version__, config, output
+from conductor_integrations.cli import connection
 from conductor_integrations.client import api, replies
 from conductor_integrations.errors import (
     AuthError,
@@ -436,6 +437,18 @@ def test_200_html_on_post_is_unavailable(mock: responses.RequestsMock) -> None:
         client().put_provider("a", {})
 
 
+def test_a_model_listing_of_the_wrong_shape_names_the_server(mock: responses.RequestsMock) -> None:
+    from conductor_integrations.client import endpoints
+
+    mock.get(f"{API}/integrations/provider/a/integration", json={"not": "a list"})
+    with pytest.raises(ServerUnavailable) as info:
+        endpoints.list_models(client(), "a")
+    assert info.value.message == (
+        f"the reply to GET {API}/integrations/provider/a/integration is not what the Conductor API "
+        "returns (expected a list of models)"
+    )
+
+
 @pytest.mark.parametrize(
     "reply", [{"name": "a"}, ["a"], "text"], ids=["object-for-list", "strings", "string"]
 )
@@ -449,7 +462,7 @@ def test_list_of_the_wrong_shape_is_unavailable(reply: Any, mock: responses.Requ
 
 
 def test_connect_needs_a_server() -> None:
-    with pytest.raises(UsageError) as info, api.connect(config.resolve({}, env={})):
+    with pytest.raises(UsageError) as info, connection.connect(config.resolve({}, env={})):
         pass
     assert info.value.exit_code == ExitCode.USAGE
     assert any("--server local" in h for h in info.value.hints)
@@ -459,7 +472,7 @@ def test_connect_needs_a_server() -> None:
 def test_connect_refuses_urls_that_are_not_http(url: str) -> None:
     with (
         pytest.raises(UsageError, match="not an http:// or https:// URL"),
-        api.connect(config.resolve({"server": url}, env={})),
+        connection.connect(config.resolve({"server": url}, env={})),
     ):
         pass
 
@@ -468,7 +481,7 @@ def test_insecure_warns_and_skips_verification(
     mock: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mock.get(f"{API}/integrations/provider/a", json={"name": "a"})
-    with api.connect(settings(insecure=True)) as c:
+    with connection.connect(settings(insecure=True)) as c:
         c.get_provider("a")
     assert mock.calls[0].request.req_kwargs["verify"] is False
     assert "warning: --insecure" in capsys.readouterr().err
@@ -478,13 +491,16 @@ def test_ca_bundle_is_used_for_verification(mock: responses.RequestsMock, tmp_pa
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     mock.get(f"{API}/integrations/provider/a", json={"name": "a"})
-    with api.connect(settings(ca_bundle=str(bundle))) as c:
+    with connection.connect(settings(ca_bundle=str(bundle))) as c:
         c.get_provider("a")
     assert mock.calls[0].request.req_kwargs["verify"] == str(bundle)
 
 
 def test_missing_ca_bundle_is_usage_error() -> None:
-    with pytest.raises(UsageError, match="no such file"), api.connect(settings(ca_bundle="/nonexistent.pem")):
+    with (
+        pytest.raises(UsageError, match="no such file"),
+        connection.connect(settings(ca_bundle="/nonexistent.pem")),
+    ):
         pass
 
 
@@ -498,7 +514,7 @@ def test_connect_reads_key_secret_from_environment(
         match=[matchers.json_params_matcher({"keyId": "k1", "keySecret": "env-key-secret"})],
     )
     mock.get(f"{API}/integrations/provider", json=[])
-    with api.connect(settings(key_id="k1")) as c:
+    with connection.connect(settings(key_id="k1")) as c:
         assert c.list_providers() == []
 
 
@@ -512,7 +528,7 @@ def test_connect_reads_key_secret_from_keyring(mock: responses.RequestsMock, mem
         match=[matchers.json_params_matcher({"keyId": "k1", "keySecret": "ring-key-secret"})],
     )
     mock.get(f"{API}/integrations/provider", json=[])
-    with api.connect(settings(server=API + "/", key_id="k1")) as c:
+    with connection.connect(settings(server=API + "/", key_id="k1")) as c:
         c.list_providers()
 
 
@@ -523,7 +539,7 @@ def test_ready_token_wins_over_key(mock: responses.RequestsMock, monkeypatch: py
         json=[],
         match=[matchers.header_matcher({"X-Authorization": "ready-token"})],
     )
-    with api.connect(settings(key_id="k1", token="ready-token")) as c:
+    with connection.connect(settings(key_id="k1", token="ready-token")) as c:
         c.list_providers()
 
 
@@ -562,7 +578,7 @@ def test_local_starts_the_sandbox_for_the_command(monkeypatch: pytest.MonkeyPatc
     stand_in = StandIn()
     monkeypatch.setattr(sandbox, "open_in_process", stand_in, raising=False)
     monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", "not-for-the-sandbox")
-    with api.connect(config.resolve({"server": "local", "key_id": "k1"}, env={})) as c:
+    with connection.connect(config.resolve({"server": "local", "key_id": "k1"}, env={})) as c:
         assert stand_in.events == ["start"]
         assert c.list_providers() == []
     assert stand_in.events == ["start", "stop"]
@@ -581,7 +597,7 @@ def test_debug_log_masks_credentials_and_secrets(
         f"{API}/integrations/provider/a",
         json={"name": "a", "configuration": {"api_key": "sk-echoed-back", "endpoint": "https://e"}},
     )
-    c = api.Client(ROOT, key_id="key-1", key_secret="key-secret-abc")
+    c = api.Client(ROOT, key_id="key-1", key_secret="key-secret-abc", debug_log=output.debug)
     c.put_provider(
         "a", {"type": "openai", "configuration": {"api_key": "sk-live-value", "endpoint": "https://e"}}
     )
@@ -593,6 +609,23 @@ def test_debug_log_masks_credentials_and_secrets(
     assert '"endpoint": "https://e"' in err
     for secret in ("minted-token-xyz", "key-secret-abc", "sk-live-value", "sk-echoed-back"):
         assert secret not in err
+
+
+def test_the_debug_log_goes_only_to_the_sink_given(mock: responses.RequestsMock) -> None:
+    mock.get(f"{API}/integrations/provider/a", json={"name": "a"})
+    lines: list[str] = []
+    api.Client(ROOT, token="tok-for-the-log", debug_log=lines.append).get_provider("a")
+    assert lines[0].startswith(f"> GET {API}/integrations/provider/a")
+    assert "> X-Authorization: ********" in lines[0]
+    assert lines[1].startswith("< 200 OK")
+    assert all("tok-for-the-log" not in line for line in lines)
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_command_s_client_logs_under_debug_only(debug: bool) -> None:
+    output.configure(debug=debug)
+    client = connection.client_for(config.resolve({"server": ROOT}, env={}), ROOT)
+    assert client.log.enabled is debug
 
 
 # -- pure helpers -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -255,15 +256,29 @@ def test_a_stuck_keyring_meets_the_deadline(sleepy: SleepyKeyring) -> None:
     assert sleepy.calls == 1
 
 
-def test_plaintext_backend_is_named_on_writes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plaintext_backend_is_named_on_writes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warned: list[str] = []
+    monkeypatch.setattr(credentials, "_warn", None)
+    credentials.warn_with(warned.append)
     keyring.set_keyring(PlaintextKeyring())
     backend = credentials.set_secret("p", "api_key", "plain-stored-1")
-    err = capsys.readouterr().err
     assert backend.plaintext_file == PlaintextKeyring.file_path
-    assert "plain-text file" in err and PlaintextKeyring.file_path in err
-    assert "plain-stored-1" not in err
+    assert len(warned) == 1
+    assert "plain-text file" in warned[0] and PlaintextKeyring.file_path in warned[0]
+    assert "plain-stored-1" not in warned[0]
     assert credentials.get_secret("p", "api_key") == "plain-stored-1"
-    assert capsys.readouterr().err == ""  # reads are not warned about
+    assert len(warned) == 1  # reads are not warned about
+    assert capsys.readouterr().err == ""  # nothing printed here: the sink has it
+
+
+def test_the_plaintext_warning_is_printed_by_the_command(integ: Any) -> None:
+    keyring.set_keyring(PlaintextKeyring())
+    r = integ("secret", "set", "p", "api_key", input="plain-stored-2")
+    assert r.exit_code == 0, r.stderr
+    assert "warning: the active keyring backend" in r.stderr and PlaintextKeyring.file_path in r.stderr
+    assert "plain-stored-2" not in r.stderr + r.stdout
 
 
 def test_backend_name(memory_keyring: MemoryKeyring) -> None:

@@ -268,26 +268,6 @@ def test_export_leaves_out_empty_models_and_tags() -> None:
 # -- a mask is never a value; stale fingerprints ----------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "masked"),
-    [
-        ("********", True),
-        ("xxxxxxxxxx", True),
-        ("*", True),
-        ("x", True),
-        ("xxx", True),
-        ("", False),
-        ("*x*x", False),
-        ("X", False),
-        ("sk-xxxx", False),
-        (None, False),
-        (5, False),
-    ],
-)
-def test_is_masked(value: Any, masked: bool) -> None:
-    assert plan.is_masked(value) is masked
-
-
 @pytest.mark.parametrize("mask", ["********", "xxxxxxxxxx", "***"])
 def test_a_masked_secret_keeps_the_server_value_and_sends_the_server_s_mask(mask: str) -> None:
     body = {"type": "openai", "configuration": {"api_key": mask, "endpoint": "https://e"}}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 from urllib.parse import quote, quote_plus
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -188,3 +190,23 @@ def test_register_and_scrub_from_many_threads() -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("********", True),
+        ("xxxxxxxxxx", True),
+        ("*", True),
+        ("x", True),
+        ("xxx", True),
+        ("", False),
+        ("*x*x", False),
+        ("X", False),
+        ("sk-xxxx", False),
+        (None, False),
+        (5, False),
+    ],
+)
+def test_is_masked(value: Any, masked: bool) -> None:
+    assert redact.is_masked(value) is masked

@@ -97,15 +97,21 @@ def test_a_mask_with_nothing_behind_it_is_invalid_input(live: dict[str, Any] | N
 
 
 class _Refusing:
-    """A server that answers every POST with a 400 whose message is ``message``."""
+    """A server that answers every POST with a 400 whose message is ``message``, behind the
+    client's provider endpoint (as ``api.Client.put_provider`` is)."""
 
     def __init__(self, message: str):
         self.message = message
 
-    def put_provider(self, name: str, body: dict[str, Any]) -> Any:
+    def request(self, method: str, path: str, **_: Any) -> Any:
         from conductor_integrations.errors import RejectedError
 
-        raise RejectedError(f"HTTP 400 from POST /api/integrations/provider/{name}: {self.message}", 400)
+        raise RejectedError(f"HTTP 400 from {method} /api{path}: {self.message}", 400)
+
+    def put_provider(self, name: str, body: dict[str, Any]) -> Any:
+        from conductor_integrations.client import endpoints
+
+        return endpoints.put_provider(self, name, body)
 
     def get_provider(self, name: str) -> Any:
         return None

@@ -103,6 +103,7 @@ def run(argv: Optional[list[str]] = None) -> int:
 
     argv = _bare_server_flag(list(sys.argv[1:] if argv is None else argv))
     output.reset()
+    _install_sinks()
     command = get_command(app)
     try:
         result: Any = command.main(args=argv, prog_name="integ", standalone_mode=False)
@@ -117,6 +118,14 @@ def run(argv: Optional[list[str]] = None) -> int:
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:
         return _click_or_internal(exc, argv)
+
+
+def _install_sinks() -> None:
+    """Core code prints nothing: the warnings of keyring writes come here to be printed.
+    (The ``--debug`` HTTP log is given to each client by ``connection``.)"""
+    from conductor_integrations.secrets import credentials
+
+    credentials.warn_with(output.warning)
 
 
 def _bare_server_flag(argv: list[str]) -> list[str]:

@@ -165,9 +165,9 @@ def _no_both(server_types: bool, no_validate: bool) -> None:
 
 def server_table(client: Any) -> "TypeSource":
     """The server's type definitions, fetched once."""
-    from conductor_integrations.types import remote
+    from conductor_integrations.cli import connection
 
-    found = remote.fetch(client)
+    found = connection.server_types(client)
     if not found.types:
         output.warning("the server sent no type definitions: every type will be unknown")
     return found
@@ -238,7 +238,7 @@ def apply_command(
     more is sent, what was not sent is reported `not sent`, and the exit code is 7.
     """
     from conductor_integrations import config
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
     from conductor_integrations.fleet import engine, planning
     from conductor_integrations.secrets import fingerprints
 
@@ -256,7 +256,7 @@ def apply_command(
         return
     config.require_server(cfg)
     workers = concurrency or engine.DEFAULT_CONCURRENCY
-    with api.connect(cfg) as client:
+    with connection.connect(cfg) as client:
         types = server_table(client) if server_types else None
         payloads = check_documents(docs, paths or [], strict, no_validate, types, resolver=resolver)
         require_selector_tags(payloads, selectors)
@@ -361,7 +361,7 @@ def diff_command(
     where the server has no value to keep); other codes: errors.
     """
     from conductor_integrations import config
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
     from conductor_integrations.fleet import planning
     from conductor_integrations.secrets import fingerprints
 
@@ -375,7 +375,7 @@ def diff_command(
         payloads = check_documents(docs, paths or [], strict, no_validate, resolver=resolver)
         require_selector_tags(payloads, selectors)
     config.require_server(cfg)
-    with api.connect(cfg) as client:
+    with connection.connect(cfg) as client:
         if server_types:
             payloads = check_documents(
                 docs, paths or [], strict, no_validate, server_table(client), resolver=resolver
@@ -429,7 +429,7 @@ def export_command(
     `integ secret set NAME KEY`) or, with --secrets env, ${env:NAME_KEY}.
     """
     from conductor_integrations import config
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
     from conductor_integrations.errors import NotFoundError
     from conductor_integrations.fleet import export
     from conductor_integrations.fleet import live as live_mod
@@ -439,7 +439,7 @@ def export_command(
     selectors = parse_selectors(selector)
     cfg = settings(ctx)
     config.require_server(cfg)
-    with api.connect(cfg) as client:
+    with connection.connect(cfg) as client:
         live = live_mod.listing(client, with_models=True)
         if names:
             chosen = list(dict.fromkeys(names))

@@ -50,7 +50,11 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
         tags = planning.tag_specs(p)
         if tags:
             requests_.append(
-                {"method": "PUT", "url": f"{url}/tags", "body": endpoints.tag_objects(list(tags.items()))}
+                {
+                    "method": "PUT",
+                    "url": root + endpoints.tags_path(p.name),
+                    "body": endpoints.tag_objects(list(tags.items())),
+                }
             )
     if output.settings.format == "table":
         for r in requests_:

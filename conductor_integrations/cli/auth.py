@@ -131,9 +131,9 @@ def login(
         )
     credentials.require_enabled("store the key secret", credentials.AUTH_SERVICE)
     secret = _login_secret(secret_stdin, terminal, key_id)
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
 
-    with api.connect(_override(s, server=server, key_id=key_id, token=None)) as client:
+    with connection.connect(_override(s, server=server, key_id=key_id, token=None)) as client:
         try:
             token = client.mint_token(key_id, secret)
         except AuthError as exc:
@@ -231,10 +231,10 @@ def status(
 
 
 def _mint(s: config.Settings, root: str, key_id: str, secret: str) -> tuple[bool, str, Optional[IntegError]]:
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
 
     try:
-        with api.connect(s) as client:
+        with connection.connect(s) as client:
             minted = client.mint_token(key_id, secret)
     except IntegError as exc:
         return False, f"no token: {exc.message}", exc

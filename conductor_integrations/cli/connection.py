@@ -1,7 +1,7 @@
 """The client of one command, built from the settings: the server URL (checked), TLS
 verification, the timeout and retries (checked), where the application key secret comes
 from, a warning before credentials go over plain http://, and the built-in sandbox for
-``--server local``. ``api.connect`` and ``api.client_for`` are these.
+``--server local``; and the ``--debug`` log of its HTTP traffic, written by ``output``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from conductor_integrations.errors import ServerUnavailable, UsageError
 if TYPE_CHECKING:
     from conductor_integrations.client.api import Client
     from conductor_integrations.sandbox.server import RunningSandbox
+    from conductor_integrations.types.remote import ServerTable
 
 #: The longest --timeout accepted (a day); longer ones overflow the socket layer.
 MAX_TIMEOUT = 86400.0
@@ -48,9 +49,6 @@ def key_secret_lookup(server_root: str, key_id: str) -> Callable[[], str | None]
 
 def tls_verify(settings: config.Settings) -> bool | str:
     if settings.get("insecure"):
-        import urllib3
-
-        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         output.warning(
             "--insecure: the server's TLS certificate is not verified; "
             "the token and secrets can be read by anyone on the network path"
@@ -131,12 +129,11 @@ def client_for(settings: config.Settings, url: str, *, local: bool = False) -> C
         raise UsageError(f"server URL {url!r} is not a valid URL: {exc}") from None
     api.check_url(root)
     timeout, retries = checked_timeout(settings), checked_retries(settings)
-    session = api.new_session()
+    # The sandbox is on loopback: no proxy from the environment.
+    session = api.new_session(trust_env=not local)
     token = key_id = None
     verify: bool | str = True
-    if local:
-        session.trust_env = False  # loopback: no proxy from the environment
-    else:
+    if not local:
         verify = tls_verify(settings)
         token = settings.get("token") or None
         # A ready token is used as given: no key stands by to replace it when it is refused.
@@ -157,6 +154,7 @@ def client_for(settings: config.Settings, url: str, *, local: bool = False) -> C
         timeout=timeout,
         retries=retries,
         verify=verify,
+        debug_log=output.debug if output.settings.debug else None,
     )
 
 
@@ -192,3 +190,11 @@ def connect(settings: config.Settings) -> Iterator[Client]:
         yield client
     finally:
         client.session.close()
+
+
+def server_types(client: Client) -> ServerTable:
+    """The server's own type definitions (``GET /api/integrations/def``) as a type table."""
+    from conductor_integrations.client import endpoints
+    from conductor_integrations.types import remote
+
+    return remote.from_definitions(endpoints.definitions(client))

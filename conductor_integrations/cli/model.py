@@ -138,13 +138,14 @@ def put(
     \b
       integ model put openai-prod gpt-4o -d 'GPT-4o for the support bot'
     """
-    from conductor_integrations.client import api, endpoints
+    from conductor_integrations.cli import connection
+    from conductor_integrations.client import endpoints
     from conductor_integrations.fleet import upsert
 
     s = settings(ctx)
     where = _where(s)
     configuration, kept = _configuration(provider, model, config_values)
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         if client.get_provider(provider) is None:
             raise no_provider(provider, where)
         live = endpoints.get_model(client, provider, model)
@@ -162,12 +163,12 @@ def put(
 @app.command("get", cls=ServerCommand)
 def get(ctx: typer.Context, provider: ProviderArg, model: ModelArg) -> None:
     """Show one model (secret values masked). Exit 5 when it or its provider does not exist."""
-    from conductor_integrations.cli import model_render
-    from conductor_integrations.client import api, endpoints
+    from conductor_integrations.cli import connection, model_render
+    from conductor_integrations.client import endpoints
 
     s = settings(ctx)
     where = _where(s)
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         found = endpoints.get_model(client, provider, model)
         if found is None:
             raise _missing(client, provider, model, where)
@@ -184,12 +185,12 @@ def list_models(
 ) -> None:
     """List the models of a provider, disabled ones included. Exit 5 when there is no such
     provider."""
-    from conductor_integrations.cli import model_render
-    from conductor_integrations.client import api, endpoints
+    from conductor_integrations.cli import connection, model_render
+    from conductor_integrations.client import endpoints
 
     s = settings(ctx)
     where = _where(s)
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         try:
             found = endpoints.list_models(client, provider, active_only)
         except NotFoundError:
@@ -220,7 +221,8 @@ def delete(
     ] = False,
 ) -> None:
     """Delete models of a provider. Asks first on a terminal; elsewhere --yes is required."""
-    from conductor_integrations.client import api, endpoints
+    from conductor_integrations.cli import connection
+    from conductor_integrations.client import endpoints
 
     s = settings(ctx)
     where = _where(s)
@@ -235,7 +237,7 @@ def delete(
     table = output.settings.format == "table"
     results: list[dict[str, Any]] = []
     failures: list[IntegError] = []
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         for name in names:
             try:
                 endpoints.delete_model(client, provider, name)

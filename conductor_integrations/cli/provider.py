@@ -198,14 +198,12 @@ def put(
         flow.dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
         return
     where = _require(s)
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
 
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         types = None
         if server_types:
-            from conductor_integrations.types import remote as server_defs
-
-            types = server_defs.fetch(client)
+            types = connection.server_types(client)
         live = client.get_provider(built.name)
         final = flow.final_payload(built, live, resolver, options, types, where)
         if dry_run:
@@ -258,10 +256,10 @@ def _dry_run_root(s: config.Settings) -> str:
 @app.command("get", cls=ServerCommand)
 def get(ctx: typer.Context, name: NameArg) -> None:
     """Show one provider (secret values masked). Exit 5 when there is no such provider."""
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
 
     s = settings(ctx)
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         found = client.get_provider(name)
         server = _where(s, client.base_url)
     if found is None:
@@ -293,12 +291,12 @@ def list_providers(
 ) -> None:
     """List the providers on the server, disabled ones included; -l KEY=VALUE (repeatable,
     all must match) keeps those so tagged."""
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
     from conductor_integrations.fleet import live as live_mod
 
     selectors = parse_selectors(selector)
     s = settings(ctx)
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         found = client.list_providers(category.upper() if category else None, active_only)
         if selectors:
             live = live_mod.Live(providers={str(p.get("name")): p for p in found if isinstance(p, dict)})
@@ -338,7 +336,7 @@ def delete(
     ] = False,
 ) -> None:
     """Delete providers. Asks first on a terminal; elsewhere --yes is required."""
-    from conductor_integrations.client import api
+    from conductor_integrations.cli import connection
 
     s = settings(ctx)
     server = _require(s)
@@ -351,7 +349,7 @@ def delete(
         return
     results: list[dict[str, Any]] = []
     failures: list[IntegError] = []
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         for name in names:
             try:
                 client.delete_provider(name)

@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any, Optional
 
 from conductor_integrations import output
-from conductor_integrations.fleet import plan
 from conductor_integrations.secrets import redact
 from conductor_integrations.types import builtin
 
@@ -41,12 +40,12 @@ LIST_COLUMNS = (
 
 def secret_keys(config: Any, extra: Any = ()) -> set[str]:
     """The keys of ``config`` whose values are secrets: secret by name
-    (``builtin.is_secret_key``), already masked by the server (``plan.is_masked``),
+    (``builtin.is_secret_key``), already masked by the server (``redact.is_masked``),
     or named in ``extra``. Secret keys nested inside values are masked by ``redact``."""
     if not isinstance(config, dict):
         return set()
     found = {k for k in config if builtin.is_secret_key(k) or k in set(extra)}
-    found.update(k for k, v in config.items() if plan.is_masked(v))
+    found.update(k for k, v in config.items() if redact.is_masked(v))
     return found
 
 

@@ -48,13 +48,14 @@ def _parse(values: list[str], method: str) -> list[tuple[str, str]]:
 
 
 def _write(s: "config.Settings", name: str, values: list[str], method: str) -> None:
+    from conductor_integrations.cli import connection
     from conductor_integrations.cli.model import no_provider
-    from conductor_integrations.client import api, endpoints
+    from conductor_integrations.client import endpoints
 
     tags = _parse(values, method)
     where = _where(s)
     send = endpoints.set_tags if method == "PUT" else endpoints.delete_tags
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         try:
             send(client, name, tags)
         except NotFoundError:
@@ -82,13 +83,13 @@ def set_tags(ctx: typer.Context, name: NameArg, tags: TagsArg) -> None:
 @app.command("list", cls=ServerCommand)
 def list_tags(ctx: typer.Context, name: NameArg) -> None:
     """List the tags of a provider. Exit 5 when there is no such provider."""
-    from conductor_integrations.cli import model_render
+    from conductor_integrations.cli import connection, model_render
     from conductor_integrations.cli.model import no_provider
-    from conductor_integrations.client import api, endpoints
+    from conductor_integrations.client import endpoints
 
     s = settings(ctx)
     where = _where(s)
-    with api.connect(s) as client:
+    with connection.connect(s) as client:
         try:
             found = endpoints.get_tags(client, name)
         except NotFoundError:

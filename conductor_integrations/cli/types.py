@@ -104,12 +104,11 @@ def list_types(
 def _fetch(s: Any) -> Any:
     """The server's definitions (``remote.ServerTable``), fetched once."""
     from conductor_integrations import config
-    from conductor_integrations.client import api
-    from conductor_integrations.types import remote
+    from conductor_integrations.cli import connection
 
     config.require_server(s)
-    with api.connect(s) as client:
-        return remote.fetch(client)
+    with connection.connect(s) as client:
+        return connection.server_types(client)
 
 
 DIFF_COLUMNS = (

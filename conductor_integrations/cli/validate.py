@@ -94,12 +94,11 @@ def validate_command(
     types = None
     if server_types:
         from conductor_integrations import config
-        from conductor_integrations.client import api
-        from conductor_integrations.types import remote as server_defs
+        from conductor_integrations.cli import connection
 
         config.require_server(s)
-        with api.connect(s) as client:
-            types = server_defs.fetch(client)
+        with connection.connect(s) as client:
+            types = connection.server_types(client)
     resolver: Any
     if offline:
         from conductor_integrations.documents.references import OfflineResolver

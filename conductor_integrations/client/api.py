@@ -1,5 +1,8 @@
 """The Conductor client: one ``requests.Session`` per command, retries, time limits and the
-mapping of replies to typed errors. The only module that imports requests.
+mapping of replies to typed errors. Only ``client/`` imports requests and urllib3, and
+nothing here prints: the ``--debug`` log goes to the sink the client is given (``http_log``).
+The endpoints (paths, shapes of replies) are ``endpoints``'s; the methods here that name
+one are that module's functions.
 
 How a request is made (written once, here):
 
@@ -20,7 +23,7 @@ How a request is made (written once, here):
    request retried once. A ready token that is refused is an error (exit 4), never replaced.
 5. Any other error status becomes ``errors.ServerError.from_status`` with the server's
    ``message`` and ``validationErrors``; a reply that is not what the API returns (not
-   JSON, the wrong shape, nested deeper than ``replies.MAX_DEPTH``) is exit 7.
+   JSON, the wrong shape, nested deeper than ``safe_json.MAX_DEPTH``) is exit 7.
 """
 
 from __future__ import annotations
@@ -37,20 +40,17 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from conductor_integrations import __version__, config
-from conductor_integrations.cli import connection
-from conductor_integrations.client import deadline, http_log, replies, tokens
+from conductor_integrations.client import deadline, endpoints, http_log, replies, tokens
 from conductor_integrations.client.breaker import Breaker
-from conductor_integrations.client.endpoints import provider_path
 from conductor_integrations.errors import (
     IntegError,
     Interrupted,
-    NotFoundError,
     NotSent,
     ServerError,
     ServerUnavailable,
     UsageError,
 )
-from conductor_integrations.secrets import redact
+from conductor_integrations.secrets import redact, safe_json
 
 USER_AGENT = f"integ/{__version__}"
 #: The reference page's curl examples send ``accept: */*``; so does integ.
@@ -102,7 +102,10 @@ class Client:
         retries: int = 3,
         verify: bool | str = True,
         backoff: Backoff | None = None,
+        debug_log: http_log.Sink | None = None,
     ):
+        """``debug_log``: where the ``--debug`` log of requests, responses, retries and
+        tokens goes, secrets masked (None: no log)."""
         #: the server root, without ``/api``
         self.base_url = config.normalize_server(base_url)
         self.api_url = self.base_url + "/api"
@@ -110,72 +113,46 @@ class Client:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.verify = verify
+        if verify is False:  # asked for (--insecure, warned about by the caller): not per request
+            _quiet_unverified_tls()
         self.backoff = backoff or Backoff()
         self.key_id = key_id
         #: a token or an application key was given (else a refusal says how to give one)
         self.has_credentials = token is not None or key_id is not None
-        self.tokens = tokens.KeyTokens(self.base_url, key_id, key_secret, self.mint_token, token)
+        self.log = http_log.HttpLog(debug_log)
+        self.tokens = tokens.KeyTokens(
+            self.base_url, key_id, key_secret, self.mint_token, token, log=self.log.note
+        )
         self._stopped = threading.Event()
         #: set by bulk work (``apply``): counts attempts, and stops them when it opens
         self.breaker: Breaker | None = None
         self._env_by_host: dict[str, dict[str, Any]] = {}
 
-    # -- the integrations API ---------------------------------------------------------
+    # -- the integrations API (``endpoints``) --------------------------------------------
 
     def get_provider(self, name: str) -> dict[str, Any] | None:
         """The provider called ``name``, or None when the server answers 404."""
-        try:
-            found = self.request("GET", provider_path(name))
-        except NotFoundError:
-            return None
-        if not isinstance(found, dict):
-            raise self._not_the_api("GET", provider_path(name), "expected a provider object")
-        return found
+        return endpoints.get_provider(self, name)
 
     def list_providers(self, category: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
         """Every provider (``activeOnly`` is always sent: the server's default is true)."""
-        params: dict[str, str] = {"activeOnly": "true" if active_only else "false"}
-        if category:
-            params["category"] = category
-        found = self.request("GET", "/integrations/provider", params=params)
-        if found is None:
-            return []
-        if not isinstance(found, list) or not all(isinstance(p, dict) for p in found):
-            raise self._not_the_api("GET", "/integrations/provider", "expected a list of providers")
-        return found
+        return endpoints.list_providers(self, category, active_only)
 
     def put_provider(self, name: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """Create or update (the server upserts); the saved provider when the server sends it."""
-        saved = self.request("POST", provider_path(name), json=body)
-        return saved if isinstance(saved, dict) else None
+        return endpoints.put_provider(self, name, body)
 
     def delete_provider(self, name: str) -> None:
         """Delete ``name``; ``NotFoundError`` when there is no such provider."""
-        self.request("DELETE", provider_path(name))
+        endpoints.delete_provider(self, name)
 
     # -- auth --------------------------------------------------------------------------
 
     def mint_token(self, key_id: str, key_secret: str) -> str | None:
         """A token for the application key, or None when the server has no auth (404)."""
-        redact.register(key_secret)
-        body = {"keyId": key_id, "keySecret": key_secret}
-        response, retries = self._send("POST", "/token", json=body, token=None)
-        if response.status_code == 404:
-            http_log.log("POST /api/token answered 404: the server has no auth; going on without a token")
-            return None
-        if response.status_code in (401, 403):
-            error = self._error("POST", "/token", response, retries)
-            error.hints = [
-                f"the server refused application key {key_id}: check the key id and its secret",
-                f"store the secret again with `integ auth login --key-id {key_id}`, "
-                "or set CONDUCTOR_AUTH_SECRET",
-            ]
-            raise error
-        data = self._result("POST", "/token", response, retries)
-        token = data.get("token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise self._not_the_api("POST", "/token", 'expected {"token": ...}')
-        redact.register(token)
+        token = endpoints.mint_token(self, key_id, key_secret)
+        if token is None:
+            self.log.note("POST /api/token answered 404: the server has no auth; going on without a token")
         return token
 
     def stop_retrying(self) -> None:
@@ -186,17 +163,25 @@ class Client:
     # -- requests ------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        auth: bool = True,
     ) -> Any:
-        """Send ``method`` to ``/api`` + ``path``: the reply's JSON, or None for an empty body."""
+        """Send ``method`` to ``/api`` + ``path``: the reply's JSON, or None for an empty body.
+        ``auth=False`` sends no token (and mints none): for ``POST /api/token`` itself."""
         # Secret values sent or received under secret keys are masked wherever else they show.
         redact.register_keyed(json)
         refreshed = False
         while True:
-            token = self.tokens.current()
+            token = self.tokens.current() if auth else None
             response, retries = self._send(method, path, json=json, params=params, token=token)
             if (
-                response.status_code in (401, 403)
+                auth
+                and response.status_code in (401, 403)
                 and not refreshed
                 and self.tokens.refresh(
                     token, response.status_code, replies.error_body(_text(response)).error
@@ -262,7 +247,7 @@ class Client:
         while True:
             if self._stopped.is_set() and attempt == 0:
                 raise self._not_started()
-            http_log.log_request(method, url, prepared.headers, prepared.body)
+            self.log.request(method, url, prepared.headers, prepared.body)
             started = time.monotonic()
             try:
                 with deadline.within(self.timeout):
@@ -310,7 +295,7 @@ class Client:
                     f"server URL {self.base_url!r} is not a valid URL: {replies.first_line(str(exc))}"
                 ) from None
             elapsed = (time.monotonic() - started) * 1000
-            http_log.log_response(
+            self.log.response(
                 response.status_code, response.reason or "", response.headers, response.content, elapsed
             )
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
@@ -318,7 +303,7 @@ class Client:
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     # Retrying sooner than asked would not honour it; waiting longer is not
                     # what a command in a pipeline should do. Fail now and say so.
-                    http_log.log(f"Retry-After {wait:g} s is longer than integ waits: not retried")
+                    self.log.note(f"Retry-After {wait:g} s is longer than integ waits: not retried")
                     return response, attempt
                 if self._pause(attempt, wait, f"{method} {url}", f"HTTP {response.status_code}"):
                     attempt += 1
@@ -368,13 +353,13 @@ class Client:
         (no retry: the last result stands); ``Interrupted`` when Ctrl-C came first."""
         if not self._stopped.is_set():
             delay = self.backoff.delay(attempt, retry_after)
-            http_log.log(f"{request}: {why}; retry {attempt + 1} of {self.retries} in {delay:.1f} s")
+            self.log.note(f"{request}: {why}; retry {attempt + 1} of {self.retries} in {delay:.1f} s")
             if sleep is _REAL_SLEEP:
                 self._stopped.wait(delay)
             else:
                 sleep(delay)
         if self._stopped_by_breaker():
-            http_log.log(f"{request}: {why}; not retried: the server stopped answering")
+            self.log.note(f"{request}: {why}; not retried: the server stopped answering")
             return False
         if self._stopped.is_set():
             maybe = "" if request.startswith("GET ") else "; the server may or may not have applied it"
@@ -405,8 +390,8 @@ class Client:
         if not text.strip():
             return None
         try:
-            return replies.loads(text)
-        except replies.TooDeep as exc:  # no shape of the API is that deep
+            return safe_json.loads(text)
+        except safe_json.TooDeep as exc:  # no shape of the API is that deep
             raise self._not_the_api(method, path, str(exc)) from None
         except ValueError:
             content_type = response.headers.get("Content-Type", "")
@@ -436,11 +421,7 @@ class Client:
         return error
 
     def _not_the_api(self, method: str, path: str, what: str) -> ServerUnavailable:
-        return ServerUnavailable(
-            f"the reply to {method} {self.api_url}{path} is not what the Conductor API returns ({what})",
-            200,
-            hints=["check that --server is the Conductor server's URL (`integ config show`)"],
-        )
+        return endpoints.not_the_api(self, method, path, what)
 
 
 def _text(response: requests.Response) -> str:
@@ -498,13 +479,23 @@ class _DeadlineAdapter(HTTPAdapter):
         return manager
 
 
-def new_session() -> requests.Session:
+def new_session(trust_env: bool = True) -> requests.Session:
+    """A session that bounds each connection by the attempt's deadline. ``trust_env=False``:
+    no proxy, CA bundle or netrc from the environment (the sandbox, on loopback)."""
     session = requests.Session()
+    session.trust_env = trust_env
     for scheme in ("http://", "https://"):
         session.mount(scheme, _DeadlineAdapter())
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = ACCEPT
     return session
+
+
+def _quiet_unverified_tls() -> None:
+    """No ``InsecureRequestWarning`` per request once verification was turned off on purpose."""
+    import urllib3
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 
 def check_url(root: str) -> None:
@@ -525,8 +516,3 @@ def header_safe(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return value == value.strip() and not any(c in value for c in "\r\n\0")
-
-
-# The client of one command is built in ``connection`` (settings, TLS, the sandbox).
-client_for = connection.client_for
-connect = connection.connect

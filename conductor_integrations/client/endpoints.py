@@ -1,27 +1,36 @@
-"""Models (the server's "integration APIs"), provider tags and the server's own type
-definitions, over any client with ``request(method, path, json=, params=)``.
+"""Every endpoint of the Conductor API integ uses, over any client with
+``request(method, path, json=, params=)`` (``api.Client``, or a stand-in in tests):
+providers, models (the server's "integration APIs"), provider tags, the listing with
+models embedded, the server's own type definitions, and application-key tokens.
 
-Paths are built here (``segment``), every name percent-encoded (``quote(name, safe="")``,
-so a model called ``meta/llama-3`` stays one path segment); a name that would not stay
-one (``.``, ``..``: the HTTP client removes dot segments, so ``/provider/P/integration/..``
-would be sent as ``/provider/P/``) raises ``UnsafeName`` before anything is sent.
-Listings always send ``activeOnly`` (the server's default is true, which hides disabled
-models). A reply that is not the shape the API returns is exit 7, like any other reply that is not the API's.
+Paths are built here, once (``provider_path`` on ``segment``), every name percent-encoded
+(``quote(name, safe="")``, so a model called ``meta/llama-3`` stays one path segment); a
+name that would not stay one (``.``, ``..``: the HTTP client removes dot segments, so
+``/provider/P/integration/..`` would be sent as ``/provider/P/``) raises ``UnsafeName``
+before anything is sent. Listings always send ``activeOnly`` (the server's default is true,
+which hides disabled models). A reply that is not the shape the API returns is exit 7, like
+any other reply that is not the API's. What a refusal of a write means (a type change, an
+unknown type) is added to its hints here.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from conductor_integrations.errors import (
+    AuthError,
     NotFoundError,
     RejectedError,
     ServerUnavailable,
     UnsafeName,
     UsageError,
 )
+from conductor_integrations.secrets import redact
+
+if TYPE_CHECKING:
+    from conductor_integrations.client.api import Client
 
 #: A tag as ``(key, value)``.
 Tag = tuple[str, str]
@@ -54,8 +63,19 @@ def segment(name: str, what: str = "name") -> str:
     return quote(name, safe="")
 
 
+#: Every provider (``GET``); one provider is ``provider_path``.
+PROVIDERS = "/integrations/provider"
+#: Every provider with its models embedded (``GET``).
+WITH_MODELS = "/integrations/"
+#: The server's IntegrationDef documents (``GET``).
+DEFINITIONS = "/integrations/def"
+#: A token for an application key (``POST``).
+TOKEN = "/token"
+
+
 def provider_path(name: str) -> str:
-    return "/integrations/provider/" + segment(name, "provider")
+    """The path of one provider: every path about a provider starts with it."""
+    return PROVIDERS + "/" + segment(name, "provider")
 
 
 def models_path(provider: str) -> str:
@@ -70,20 +90,77 @@ def tags_path(provider: str) -> str:
     return provider_path(provider) + "/tags"
 
 
-def not_the_api(method: str, path: str, what: str) -> ServerUnavailable:
+def not_the_api(client: object, method: str, path: str, what: str) -> ServerUnavailable:
+    """A reply that is not what the API returns (exit 7), naming the server's ``api_url``
+    (a stand-in client without one: ``/api``)."""
+    api_url = getattr(client, "api_url", "/api")
     return ServerUnavailable(
-        f"the reply to {method} /api{path} is not what the Conductor API returns ({what})",
+        f"the reply to {method} {api_url}{path} is not what the Conductor API returns ({what})",
         200,
         hints=["check that --server is the Conductor server's URL (`integ config show`)"],
     )
 
 
-def _list_of_objects(found: Any, method: str, path: str, what: str) -> list[dict[str, Any]]:
+def _list_of_objects(client: object, found: Any, method: str, path: str, what: str) -> list[dict[str, Any]]:
     if found is None:
         return []
     if not isinstance(found, list) or not all(isinstance(x, dict) for x in found):
-        raise not_the_api(method, path, f"expected a list of {what}")
+        raise not_the_api(client, method, path, f"expected a list of {what}")
     return found
+
+
+# -- providers -------------------------------------------------------------------------------
+
+
+def get_provider(client: Requester, name: str) -> dict[str, Any] | None:
+    """The provider called ``name``, or None when the server answers 404."""
+    path = provider_path(name)
+    try:
+        found = client.request("GET", path)
+    except NotFoundError:
+        return None
+    if not isinstance(found, dict):
+        raise not_the_api(client, "GET", path, "expected a provider object")
+    return found
+
+
+def list_providers(
+    client: Requester, category: str | None = None, active_only: bool = False
+) -> list[dict[str, Any]]:
+    """Every provider (``activeOnly`` is always sent: the server's default is true)."""
+    params: dict[str, str] = {"activeOnly": "true" if active_only else "false"}
+    if category:
+        params["category"] = category
+    found = client.request("GET", PROVIDERS, params=params)
+    return _list_of_objects(client, found, "GET", PROVIDERS, "providers")
+
+
+def put_provider(client: Requester, name: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """Create or update (the server upserts); the saved provider when the server sends it.
+    A refusal says what it means: a 400 about the type is a type change (which no server
+    allows), a 404 is a type the server does not know."""
+    try:
+        saved = client.request("POST", provider_path(name), json=body)
+    except RejectedError as exc:
+        said = exc.message.lower()
+        if exc.status == 400 and "type" in said and "chang" in said:
+            exc.hints.append(
+                "a provider's type cannot be changed after creation: keep its type, "
+                f"or delete it first with `integ provider delete {name}`"
+            )
+        raise
+    except NotFoundError as exc:
+        exc.hints.append(
+            f"the server does not know type {body.get('type')!r}; "
+            "`integ types list --server` shows the types it knows"
+        )
+        raise
+    return saved if isinstance(saved, dict) else None
+
+
+def delete_provider(client: Requester, name: str) -> None:
+    """Delete ``name``; ``NotFoundError`` when there is no such provider."""
+    client.request("DELETE", provider_path(name))
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -94,7 +171,7 @@ def list_models(client: Requester, provider: str, active_only: bool = False) -> 
     ``NotFoundError`` when there is no such provider."""
     path = models_path(provider)
     params = {"activeOnly": "true" if active_only else "false"}
-    return _list_of_objects(client.request("GET", path, params=params), "GET", path, "models")
+    return _list_of_objects(client, client.request("GET", path, params=params), "GET", path, "models")
 
 
 def get_model(client: Requester, provider: str, model: str) -> dict[str, Any] | None:
@@ -105,7 +182,7 @@ def get_model(client: Requester, provider: str, model: str) -> dict[str, Any] | 
     except NotFoundError:
         return None
     if not isinstance(found, dict):
-        raise not_the_api("GET", path, "expected a model object")
+        raise not_the_api(client, "GET", path, "expected a model object")
     return found
 
 
@@ -198,7 +275,7 @@ def tag_objects(tags: list[Tag]) -> list[dict[str, str]]:
 def get_tags(client: Requester, provider: str) -> list[Tag]:
     """The tags of ``provider``; ``NotFoundError`` when there is no such provider."""
     path = tags_path(provider)
-    return tag_pairs(_list_of_objects(client.request("GET", path), "GET", path, "tags"))
+    return tag_pairs(_list_of_objects(client, client.request("GET", path), "GET", path, "tags"))
 
 
 def put_tags(client: Requester, provider: str, tags: list[Tag]) -> None:
@@ -229,7 +306,7 @@ def list_with_models(client: Requester) -> list[dict[str, Any]] | None:
     """Every provider with its models embedded (``apis``) in one call,
     ``GET /api/integrations/?activeOnly=false``; None when the server does not have that
     endpoint (404 or 405), so the caller can fall back to one listing per provider."""
-    path = "/integrations/"
+    path = WITH_MODELS
     try:
         found = client.request("GET", path, params={"activeOnly": "false"})
     except NotFoundError:
@@ -238,10 +315,36 @@ def list_with_models(client: Requester) -> list[dict[str, Any]] | None:
         if exc.status == 405:
             return None
         raise
-    return _list_of_objects(found, "GET", path, "providers")
+    return _list_of_objects(client, found, "GET", path, "providers")
 
 
 def definitions(client: Requester) -> list[dict[str, Any]]:
     """The server's IntegrationDef documents (``GET /api/integrations/def``)."""
-    path = "/integrations/def"
-    return _list_of_objects(client.request("GET", path), "GET", path, "integration definitions")
+    path = DEFINITIONS
+    return _list_of_objects(client, client.request("GET", path), "GET", path, "integration definitions")
+
+
+# -- tokens ----------------------------------------------------------------------------------
+
+
+def mint_token(client: Client, key_id: str, key_secret: str) -> str | None:
+    """A token for the application key (``POST /api/token``, sent without a token:
+    ``auth=False``, which only ``api.Client.request`` has), or None when the server has no
+    auth (404). A refusal (401/403) names the key and how to store its secret again."""
+    redact.register(key_secret)
+    body = {"keyId": key_id, "keySecret": key_secret}
+    try:
+        found = client.request("POST", TOKEN, json=body, auth=False)
+    except NotFoundError:
+        return None
+    except AuthError as error:
+        error.hints = [
+            f"the server refused application key {key_id}: check the key id and its secret",
+            f"store the secret again with `integ auth login --key-id {key_id}`, or set CONDUCTOR_AUTH_SECRET",
+        ]
+        raise
+    token = found.get("token") if isinstance(found, dict) else None
+    if not isinstance(token, str) or not token:
+        raise not_the_api(client, "POST", TOKEN, 'expected {"token": ...}')
+    redact.register(token)
+    return token

@@ -3,23 +3,25 @@
 Masking is ``redact``'s: headers that carry credentials (``X-Authorization`` ...) by name,
 ``keySecret``, ``token`` and secret configuration keys in JSON bodies at any depth, and
 every secret value this process has met wherever it appears (checked before a body is
-re-encoded, so escaping cannot hide one). ``output.debug`` scrubs once more on the way out.
+re-encoded, so escaping cannot hide one).
+
+Nothing is printed here: each line goes to the sink the client was given (the command line
+gives ``output.debug`` under ``--debug``, which scrubs once more on the way out). Without
+a sink nothing is built, so traffic costs no masking when the log is off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from conductor_integrations import output
 from conductor_integrations.secrets import redact
 
 #: Longer bodies are cut in the log.
 MAX_BODY = 4000
 
-
-def enabled() -> bool:
-    return output.settings.debug
+#: Where the log's text goes: one call per entry (an entry may span lines).
+Sink = Callable[[str], None]
 
 
 def body_text(raw: bytes | str | None) -> str:
@@ -47,17 +49,27 @@ def _lines(mark: str, first: str, headers: Mapping[str, Any], body: bytes | str 
     return "\n".join(lines)
 
 
-def log_request(method: str, url: str, headers: Mapping[str, Any], body: bytes | str | None) -> None:
-    if enabled():
-        output.debug(_lines(">", f"{method} {redact.scrub(url)}", headers, body))
+class HttpLog:
+    """The log of one client: requests (``>``), responses (``<``) and notes (retries,
+    tokens), each masked before it reaches ``sink``; off when ``sink`` is None."""
 
+    def __init__(self, sink: Sink | None = None):
+        self.sink = sink
 
-def log_response(
-    status: int, reason: str, headers: Mapping[str, Any], body: bytes | None, elapsed_ms: float
-) -> None:
-    if enabled():
-        output.debug(_lines("<", f"{status} {reason} ({elapsed_ms:.0f} ms)", headers, body))
+    @property
+    def enabled(self) -> bool:
+        return self.sink is not None
 
+    def request(self, method: str, url: str, headers: Mapping[str, Any], body: bytes | str | None) -> None:
+        if self.sink is not None:
+            self.sink(_lines(">", f"{method} {redact.scrub(url)}", headers, body))
 
-def log(text: str) -> None:
-    output.debug(text)
+    def response(
+        self, status: int, reason: str, headers: Mapping[str, Any], body: bytes | None, elapsed_ms: float
+    ) -> None:
+        if self.sink is not None:
+            self.sink(_lines("<", f"{status} {reason} ({elapsed_ms:.0f} ms)", headers, body))
+
+    def note(self, text: str) -> None:
+        if self.sink is not None:
+            self.sink(redact.scrub(text))

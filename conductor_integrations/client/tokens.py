@@ -10,7 +10,8 @@
    ``INVALID_TOKEN``, or refuses a cached one with a bare 401, the cache entry is dropped
    and a new token is minted, once.
 
-No requests here: minting is the client's (``mint``). Thread-safe: the workers of ``apply``
+No requests here: minting is the client's (``mint``), and so is the ``--debug`` log the
+notes go to (``log``). Thread-safe: the workers of ``apply``
 share one ``KeyTokens``.
 """
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from conductor_integrations.client import http_log
 from conductor_integrations.client.replies import TOKEN_ERRORS
 from conductor_integrations.errors import InputError
 from conductor_integrations.secrets import redact
@@ -38,6 +38,7 @@ class KeyTokens:
         key_secret: Callable[[], str | None] | str | None,
         mint: Mint,
         token: str | None = None,
+        log: Callable[[str], None] | None = None,
     ):
         self.server = server
         self.key_id = key_id
@@ -50,6 +51,7 @@ class KeyTokens:
         #: the token taken from the cache (not minted by this process), while in use
         self._from_cache: str | None = None
         self._lock = threading.Lock()
+        self._log = log or _silent
         redact.register(token, key_secret if isinstance(key_secret, str) else None)
 
     def current(self) -> str | None:
@@ -64,7 +66,7 @@ class KeyTokens:
                 secret = self._secret()
                 cached = credentials.cached_token(self.server, self.key_id, secret=secret)
                 if cached:
-                    http_log.log(f"using the token cached for key {self.key_id}")
+                    self._log(f"using the token cached for key {self.key_id}")
                     self.token = self._from_cache = cached
                 else:
                     self.token = self._mint(secret)
@@ -86,7 +88,7 @@ class KeyTokens:
 
             credentials.forget_tokens(self.server, self.key_id)
             self._from_cache = None
-            http_log.log("the token expired or is invalid: minting a new one")
+            self._log("the token expired or is invalid: minting a new one")
             self.token = self._mint(self._secret())
             self._ready = True
         return True
@@ -114,5 +116,9 @@ class KeyTokens:
             try:
                 credentials.store_token(self.server, self.key_id, token, secret=secret)
             except OSError as exc:  # the command goes on; the next one mints again
-                http_log.log(f"the token could not be cached: {exc.strerror or exc}")
+                self._log(f"the token could not be cached: {exc.strerror or exc}")
         return token
+
+
+def _silent(text: str) -> None:
+    """The log of a client without ``--debug``."""

@@ -10,7 +10,7 @@ Sources, later wins:
 Then references are resolved in every string value (``${env:NAME}``, ``${file:PATH}``,
 ``${keyring}``, ``${keyring:PROVIDER/KEY}``; ``$${`` is a literal ``${``), and a secret key that
 is required but has no value is asked of the resolver (keyring, then prompt;
-``fill_missing_secrets``). A secret key given as a mask (``plan.is_masked``: ``********``,
+``fill_missing_secrets``). A secret key given as a mask (``redact.is_masked``: ``********``,
 ``xxxxxxxxxx``) is no value: it means "keep the server's value" and is listed in
 ``Payload.kept_secrets`` for the caller to resolve against the live provider.
 
@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from conductor_integrations.client.endpoints import name_problem
 from conductor_integrations.documents.reader import Document, KeyPath
 from conductor_integrations.errors import InputError, Problem, UsageError, about
-from conductor_integrations.fleet.plan import is_masked
+from conductor_integrations.secrets.redact import is_masked
 from conductor_integrations.types import builtin
 
 #: Top-level fields of a provider document.

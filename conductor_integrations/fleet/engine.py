@@ -77,6 +77,7 @@ from conductor_integrations.fleet.planning import (
     refused,
     unsent,
 )
+from conductor_integrations.secrets import redact
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -105,7 +106,7 @@ def _carries_secrets(config: Any, secret_keys: set[str]) -> bool:
     """Whether a body's configuration sends a secret value (a mask is not one)."""
     if not isinstance(config, dict):
         return False
-    return any(k in secret_keys and v and not plan.is_masked(v) for k, v in config.items())
+    return any(k in secret_keys and v and not redact.is_masked(v) for k, v in config.items())
 
 
 def update_time_after(saved: Any, read: Callable[[], Any]) -> Any:

@@ -8,7 +8,7 @@ for it and the fingerprint matches; otherwise it is sent, and the provider is ``
 Fingerprints are stale (every secret counts as changed) when the provider was written
 since this machine applied it (``compare(..., stale=WHY)``).
 
-A mask is never a value: a secret key whose document value ``is_masked`` (what ``get``
+A mask is never a value: a secret key whose document value ``redact.is_masked`` (what ``get``
 prints) means "keep the server's value". The body then carries the server's own masked
 value for that key (a server keeps the stored secret when it receives its own mask), the
 key is planned as unchanged, and a provider or model that is not on the server (nothing to
@@ -32,12 +32,6 @@ ABSENT = "(none)"
 SecretCheck = Callable[[str, str, str], bool]
 
 
-def is_masked(value: Any) -> bool:
-    """A mask, never a value: integ's ``********``, the server's ``xxxxxxxxxx``, or any
-    non-empty text made only of ``*`` or only of ``x``."""
-    return isinstance(value, str) and value != "" and (set(value) <= {"*"} or set(value) <= {"x"})
-
-
 def live_secret_keys(live: dict[str, Any] | None) -> set[str]:
     """Configuration keys of a live provider that hold secrets (by name, by mask, or a
     nested value with a secret key inside)."""
@@ -45,7 +39,9 @@ def live_secret_keys(live: dict[str, Any] | None) -> set[str]:
     if not isinstance(config, dict):
         return set()
     return {
-        k for k, v in config.items() if builtin.is_secret_key(k) or is_masked(v) or redact.holds_secret(v)
+        k
+        for k, v in config.items()
+        if builtin.is_secret_key(k) or redact.is_masked(v) or redact.holds_secret(v)
     }
 
 
@@ -154,7 +150,7 @@ def masked_keys(config: Any, secret_keys: set[str]) -> list[str]:
     """The secret keys of ``config`` whose values are masks."""
     if not isinstance(config, dict):
         return []
-    return [k for k, v in config.items() if k in secret_keys and is_masked(v)]
+    return [k for k, v in config.items() if k in secret_keys and redact.is_masked(v)]
 
 
 def mask_error(keys: list[str], what: str, prefix: str = "") -> str:

@@ -134,22 +134,8 @@ def merged_body(
 
 
 def put(client: ProviderAPI, name: str, body: dict[str, Any], live: dict[str, Any] | None) -> PutResult:
-    """Send ``body`` for ``name``; ``live`` is the provider as read just before (or None)."""
+    """Send ``body`` for ``name`` (``endpoints.put_provider``, whose refusals say what they
+    mean); ``live`` is the provider as read just before (or None)."""
     check_type(name, live, body)
-    try:
-        saved = client.put_provider(name, body)
-    except RejectedError as exc:
-        said = exc.message.lower()
-        if exc.status == 400 and "type" in said and "chang" in said:
-            exc.hints.append(
-                "a provider's type cannot be changed after creation: keep its type, "
-                f"or delete it first with `integ provider delete {name}`"
-            )
-        raise
-    except NotFoundError as exc:
-        exc.hints.append(
-            f"the server does not know type {body.get('type')!r}; "
-            "`integ types list --server` shows the types it knows"
-        )
-        raise
+    saved = client.put_provider(name, body)
     return PutResult(name, body.get("type"), "created" if live is None else "updated", saved)

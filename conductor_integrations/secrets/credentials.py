@@ -23,7 +23,8 @@ Rules, all enforced here:
 2. No backend (``NoKeyringError``), a locked keyring or a backend error raises
    ``KeyringUnavailable`` (exit 3) naming the alternatives: ``${env:VAR}``, ``-c KEY=@file``,
    ``CONDUCTOR_AUTH_SECRET``. Nothing ever falls back to plain-text storage; when the active
-   backend itself is plain text (keyrings.alt's ``PlaintextKeyring``) every write says so.
+   backend itself is plain text (keyrings.alt's ``PlaintextKeyring``) every write says so,
+   through the warning sink the command line installs (``warn_with``): nothing prints here.
 3. ``PYTHON_KEYRING_BACKEND`` and ``keyringrc.cfg`` choose the backend (keyring does that
    itself). The null backend stores nothing, so writes to it are refused.
 4. With ``INTEG_NO_KEYRING`` or ``CI`` set to a true value the keyring is not touched at all:
@@ -41,7 +42,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from conductor_integrations import output
 from conductor_integrations.errors import ExitCode, InputError, IntegError, UsageError
 from conductor_integrations.secrets import private_files, redact
 
@@ -78,6 +78,16 @@ AUTH_ALTERNATIVES = (
 ALTERNATIVES = PROVIDER_ALTERNATIVES + AUTH_ALTERNATIVES
 
 T = TypeVar("T")
+
+#: Where warnings about writes go (``warn_with``); None: only the returned ``Backend`` says.
+_warn: Callable[[str], None] | None = None
+
+
+def warn_with(sink: Callable[[str], None] | None) -> None:
+    """Send the warnings of later writes (a plain-text backend) to ``sink``: the command
+    line gives its printer, so that every caller's writes are warned about."""
+    global _warn
+    _warn = sink
 
 
 class KeyringUnavailable(InputError):
@@ -267,13 +277,15 @@ def _checked_backend(kr: Any) -> Backend:
     return Backend(name, where)
 
 
-def _warn_plaintext(backend: Backend) -> None:
-    if backend.plaintext_file:
-        output.warning(
-            f"the active keyring backend ({backend.name}) keeps secrets in a plain-text file "
-            f"({backend.plaintext_file}), only base64-encoded: anyone who can read that file has "
-            "them; choose another backend with PYTHON_KEYRING_BACKEND"
-        )
+def plaintext_warning(backend: Backend) -> str | None:
+    """What to say about a write to ``backend``: None unless it keeps a plain-text file."""
+    if not backend.plaintext_file:
+        return None
+    return (
+        f"the active keyring backend ({backend.name}) keeps secrets in a plain-text file "
+        f"({backend.plaintext_file}), only base64-encoded: anyone who can read that file has "
+        "them; choose another backend with PYTHON_KEYRING_BACKEND"
+    )
 
 
 def _alternatives(service: str) -> tuple[str, ...]:
@@ -325,7 +337,9 @@ def _set(service: str, user: str, value: str, what: str, interactive: bool) -> B
         return backend
 
     backend = _call(op, what, interactive=interactive, alternatives=_alternatives(service))
-    _warn_plaintext(backend)
+    warning = plaintext_warning(backend)
+    if warning and _warn is not None:
+        _warn(warning)
     return backend
 
 

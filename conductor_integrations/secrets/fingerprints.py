@@ -26,6 +26,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from conductor_integrations.secrets import redact
+
 FILE_NAME = "applied-secrets.json"
 
 
@@ -84,12 +86,10 @@ class Fingerprints:
         """Remember the secret values just applied to provider ``name`` with its
         ``updateTime`` after that write (and forget the fingerprints of secret keys that
         were not sent; a masked value was not sent as a value, so it gets none)."""
-        from conductor_integrations.fleet.plan import is_masked
-
         entry = {
             k: self._digest(name, k, str(v))
             for k, v in config.items()
-            if k in secret_keys and v and not is_masked(v)
+            if k in secret_keys and v and not redact.is_masked(v)
         }
         if entry:
             self._entry()[name] = entry

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from conductor_integrations.secrets import safe_json
+
 MASK = "********"
 #: Values shorter than this are masked by key but not searched for in free text, where
 #: they would mangle ordinary words.
@@ -50,7 +52,7 @@ SECRET_HEADERS = frozenset(
 SECRET_FIELDS = frozenset({"keySecret", "token", "password", "secret", "accessToken", "refreshToken"})
 
 #: The deepest structure the walkers here go into (replies are refused beyond
-#: ``replies.MAX_DEPTH``, which is less; this also leaves room for what integ wraps
+#: ``safe_json.MAX_DEPTH``, which is less; this also leaves room for what integ wraps
 #: around them), far from Python's recursion limit.
 MAX_DEPTH = 100
 
@@ -187,6 +189,12 @@ def scrub_cut(text: str, limit: int | None = None) -> str:
     return truncate(flat, limit) if limit is not None else flat
 
 
+def is_masked(value: Any) -> bool:
+    """A mask, never a value: integ's ``********``, the server's ``xxxxxxxxxx``, or any
+    non-empty text made only of ``*`` or only of ``x``."""
+    return isinstance(value, str) and value != "" and (set(value) <= {"*"} or set(value) <= {"x"})
+
+
 def _is_secret(key: Any) -> bool:
     from conductor_integrations.types import builtin
 
@@ -233,12 +241,10 @@ def register_keyed(obj: Any) -> None:
     """Register the values under secret-looking keys anywhere in a JSON-like structure
     (what a server sent, or a body about to be sent), so that an echo of one elsewhere,
     under a plain key or in an error message, is masked by value too. Masks are skipped."""
-    from conductor_integrations.fleet import plan
-
     if isinstance(obj, dict):
         for k, v in obj.items():
             if k in SECRET_FIELDS or _is_secret(k):
-                register(*(s for s in _strings(v) if not plan.is_masked(s) and s.lower() not in _NOT_SECRETS))
+                register(*(s for s in _strings(v) if not is_masked(s) and s.lower() not in _NOT_SECRETS))
             else:
                 register_keyed(v)
     elif isinstance(obj, (list, tuple)):
@@ -342,15 +348,13 @@ def mask_body(obj: Any, depth: int = MAX_DEPTH) -> Any:
 def mask_json_text(text: str | bytes | None) -> str:
     """A raw body for the debug log: parsed and masked with ``mask_body`` when it is JSON,
     else scrubbed as text; JSON nested too deep to mask is not shown at all."""
-    from conductor_integrations.client import replies
-
     if text is None:
         return ""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     try:
-        parsed = replies.loads(text)
-    except replies.TooDeep as exc:
+        parsed = safe_json.loads(text)
+    except safe_json.TooDeep as exc:
         return f"({exc}: not shown)"
     except ValueError:
         return _mask_partial_ends(scrub(text))

@@ -1,5 +1,5 @@
-"""The server's own type definitions (``GET /api/integrations/def``) as a type table, and
-where they differ from the embedded one. Pure, apart from ``fetch``.
+"""The server's own type definitions (``GET /api/integrations/def``, fetched by
+``endpoints.definitions``) as a type table, and where they differ from the embedded one. Pure.
 
 How an ``IntegrationDef`` is read (written once, here):
 
@@ -18,7 +18,6 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from conductor_integrations.client import endpoints
 from conductor_integrations.types import builtin
 from conductor_integrations.types.builtin import ProviderType, TypeTable
 
@@ -120,6 +119,7 @@ def server_type(definition: Any) -> ServerType | None:
 
 
 def from_definitions(definitions: list[Any]) -> ServerTable:
+    """The table of the server's IntegrationDef documents (what is not one is left out)."""
     types: dict[str, ServerType] = {}
     for definition in definitions:
         found = server_type(definition)
@@ -128,11 +128,6 @@ def from_definitions(definitions: list[Any]) -> ServerTable:
     known = list(builtin.table().known_categories)
     known.extend(c for c in dict.fromkeys(t.category for t in types.values()) if c and c not in known)
     return ServerTable(types, tuple(known))
-
-
-def fetch(client: endpoints.Requester) -> ServerTable:
-    """The server's definitions, fetched once."""
-    return from_definitions(endpoints.definitions(client))
 
 
 # -- how the server differs from the embedded table ------------------------------------------

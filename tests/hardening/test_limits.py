@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from conductor_integrations import output
 from conductor_integrations.client import api, http_log, replies
 from conductor_integrations.errors import ServerUnavailable, TooDeepToPrint
-from conductor_integrations.secrets import redact
+from conductor_integrations.secrets import redact, safe_json
 from tests.hardening.fault_server import FaultServer, Raw, Reply, sequence
 
 #: A command that should end in a second or two: a hang, never a speed test.
@@ -227,9 +227,8 @@ def test_a_configuration_nested_500_deep_is_not_what_the_api_returns(
     server = serve(lambda req: Reply(200, [DEEP_PROVIDER] if "provider?" in req.path else DEEP_PROVIDER))
     r = integ(*args, "--server", server.url)
     assert r.exit_code == 7, r.stderr
-    assert f"is not what the Conductor API returns (JSON nested deeper than {replies.MAX_DEPTH} levels)" in (
-        error_line(r.stderr)
-    )
+    deeper = f"(JSON nested deeper than {safe_json.MAX_DEPTH} levels)"
+    assert f"is not what the Conductor API returns {deeper}" in error_line(r.stderr)
     assert r.stdout == ""
     assert_clean(r)
 
@@ -260,16 +259,16 @@ def test_a_deep_reply_without_a_length_is_exit_7(integ: Any, serve: Serve) -> No
 
 
 def test_the_depth_limit_is_exact() -> None:
-    limit = replies.MAX_DEPTH
-    assert replies.loads(json.dumps(nested(limit))) == nested(limit)
-    with pytest.raises(replies.TooDeep, match=f"deeper than {limit} levels"):
-        replies.loads(json.dumps(nested(limit + 1)))
-    assert replies.loads(b"[]") == [] and replies.loads("3") == 3
+    limit = safe_json.MAX_DEPTH
+    assert safe_json.loads(json.dumps(nested(limit))) == nested(limit)
+    with pytest.raises(safe_json.TooDeep, match=f"deeper than {limit} levels"):
+        safe_json.loads(json.dumps(nested(limit + 1)))
+    assert safe_json.loads(b"[]") == [] and safe_json.loads("3") == 3
 
 
 def test_brackets_inside_strings_do_not_count() -> None:
     text = json.dumps({"a": "[" * 10_000 + '\\"{' * 100, "b": ["]]]}}}"]})
-    assert replies.loads(text)["b"] == ["]]]}}}"]
+    assert safe_json.loads(text)["b"] == ["]]]}}}"]
 
 
 def depth_of(value: Any) -> int:
@@ -293,13 +292,13 @@ JSONISH = st.recursive(
 def test_the_depth_check_agrees_with_the_parsed_depth(value: Any, limit: int, ascii_only: bool) -> None:
     """Strings full of brackets, quotes and backslashes never count; real nesting does."""
     text = json.dumps(value, ensure_ascii=ascii_only)
-    assert replies.too_deep(text, limit) == (depth_of(value) > limit)
+    assert safe_json.too_deep(text, limit) == (depth_of(value) > limit)
 
 
 def test_malformed_json_is_still_a_value_error_not_too_deep() -> None:
     with pytest.raises(ValueError) as caught:
-        replies.loads('[{"name": "p1"}, {"name": ')
-    assert not isinstance(caught.value, replies.TooDeep)
+        safe_json.loads('[{"name": "p1"}, {"name": ')
+    assert not isinstance(caught.value, safe_json.TooDeep)
 
 
 def test_error_body_of_a_deep_reply_is_empty() -> None:
@@ -327,6 +326,6 @@ def test_the_debug_log_of_a_deep_body_shows_no_part_of_it() -> None:
 
 
 def test_a_deep_document_in_the_debug_log_is_masked_within_the_limit() -> None:
-    body = {"token": "tok-secret-123", "a": nested(replies.MAX_DEPTH - 2, {"keySecret": "ks-secret-456"})}
+    body = {"token": "tok-secret-123", "a": nested(safe_json.MAX_DEPTH - 2, {"keySecret": "ks-secret-456"})}
     shown = redact.mask_json_text(json.dumps(body))
     assert "tok-secret-123" not in shown and "ks-secret-456" not in shown
