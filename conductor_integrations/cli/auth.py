@@ -20,7 +20,7 @@ import typer
 from conductor_integrations import config, output
 from conductor_integrations.cli import common
 from conductor_integrations.cli.common import output_options, server_options, settings
-from conductor_integrations.documents.references import read_hidden, read_stdin_secret, stdin_is_terminal
+from conductor_integrations.cli.prompts import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import AuthError, InputError, IntegError, UsageError
 from conductor_integrations.secrets import credentials
 

@@ -256,9 +256,12 @@ def document_options(func: F) -> F:
 def local_resolver(interactive: Optional[bool] = None) -> "LocalResolver":
     """The resolver for this command's documents and flags (``--allow-outside-files``, else
     ``INTEG_ALLOW_OUTSIDE_FILES``)."""
+    from conductor_integrations.cli import prompts
     from conductor_integrations.documents.references import LocalResolver
 
-    return LocalResolver(interactive, allow_outside_files=True if _allow_outside_files else None)
+    return LocalResolver(
+        interactive, allow_outside_files=True if _allow_outside_files else None, ask=prompts.TERMINAL
+    )
 
 
 def options() -> GlobalOptions:

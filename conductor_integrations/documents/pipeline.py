@@ -1,0 +1,142 @@
+"""From documents and flags to checked payloads: the one way ``provider put``, ``provider
+apply``, ``provider diff`` and ``validate`` turn what they are given into request bodies.
+
+Each payload goes through the same steps:
+
+1. ``build``: document and flags merged, references resolved (``payload.build``);
+2. ``rebase`` (``put`` only): the body merged onto the live provider;
+3. the secrets the type requires and the body lacks asked of the resolver (keyring, then
+   prompt; not offline);
+4. with the server's definitions (``--server-types``), what they say is secret;
+5. checked against the type table (not with ``--no-validate``), with the document's
+   ``models:`` and ``tags:``;
+6. ``--strict``: every warning becomes an error (here, and nowhere else).
+
+Nothing is printed: the result carries the payloads, every problem (file, line, provider,
+key path) and the warnings that are not problems of one spot (a secret in plain text, a
+keyring that could not be used); the command prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from conductor_integrations.documents import model_docs, validate
+from conductor_integrations.documents.payload import (
+    Flags,
+    Payload,
+    Resolver,
+    build,
+    fill_category,
+    fill_missing_secrets,
+)
+from conductor_integrations.documents.reader import Document
+from conductor_integrations.documents.validate import TypeSource
+from conductor_integrations.errors import Problem, about
+
+
+@dataclass
+class Options:
+    """How payloads are checked."""
+
+    #: the server's definitions (``--server-types``); None: the table built into integ
+    types: TypeSource | None = None
+    #: ``--strict``: warnings become errors
+    strict: bool = False
+    #: False for ``--no-validate``: only what building found is reported
+    check_table: bool = True
+    #: ``validate --offline``: no missing secret is asked for (nor required: the keyring may
+    #: hold it); the resolver is then one that resolves nothing
+    offline: bool = False
+
+
+@dataclass
+class Prepared:
+    """What the pipeline made of its input."""
+
+    payloads: list[Payload] = field(default_factory=list)
+    #: every problem of every payload, in document order
+    problems: list[Problem] = field(default_factory=list)
+    #: lines to print as warnings that are not problems (``--strict`` leaves them alone)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def strictly(problems: Sequence[Problem], strict: bool) -> list[Problem]:
+    """``problems``, every warning an error under ``--strict``."""
+    return [p.as_error() for p in problems] if strict else list(problems)
+
+
+def build_one(
+    name: str | None, doc: Document | None, flags: Flags | None, resolver: Resolver, strict: bool = False
+) -> Prepared:
+    """Step 1 alone, for ``put``: what building found needs no server, so it is reported
+    before one is asked. ``complete`` does the rest."""
+    built = build(name, doc, flags, resolver, resolve_missing_secrets=False)
+    built.problems = strictly(built.problems, strict)
+    return Prepared([built], list(built.problems), built.warnings + _notices(resolver))
+
+
+def complete(
+    built: Payload,
+    resolver: Resolver,
+    options: Options,
+    rebase: Callable[[Payload], None] | None = None,
+) -> Prepared:
+    """Steps 2 to 6 on a built payload (changed in place): ``rebase`` changes its body
+    first (``put``'s merge onto the live provider)."""
+    if rebase is not None:
+        rebase(built)
+    fill_missing_secrets(built, resolver, ask=not options.offline)
+    if options.types is not None:
+        validate.use_server_type(built, options.types)
+    found = validate.check(built, types=options.types) if options.check_table else list(built.problems)
+    found += model_docs.check(built, resolver)
+    built.problems = about(strictly(found, options.strict), built.name)
+    fill_category(built.body)
+    return Prepared([built], list(built.problems), _notices(resolver))
+
+
+def from_documents(docs: Sequence[Document], resolver: Resolver, options: Options) -> Prepared:
+    """Every provider document built and checked, as ``validate``, ``apply`` and ``diff``
+    do; a provider defined twice is an error of its second document."""
+    out = Prepared()
+    seen: dict[str, str] = {}
+    for doc in docs:
+        built = build_one(None, doc, None, resolver)
+        one = complete(built.payloads[0], resolver, options)
+        payload = one.payloads[0]
+        if payload.name in seen:
+            payload.problems.append(
+                Problem(
+                    "name",
+                    f"provider {payload.name!r} is defined twice",
+                    f"first at {seen[payload.name]}",
+                    "error",
+                    doc.label,
+                    doc.line_of(("name",)),
+                    payload.name,
+                )
+            )
+        elif payload.name:
+            seen[payload.name] = doc.where(("name",))
+        out.payloads.append(payload)
+        out.problems.extend(payload.problems)
+        out.warnings.extend(built.warnings + one.warnings)
+    return out
+
+
+def _notices(resolver: Any) -> list[str]:
+    """What the resolver has to say (``LocalResolver.notices``), taken from it so that
+    each is said once."""
+    out: list[str] = []
+    notices = getattr(resolver, "notices", None)
+    if isinstance(notices, list):
+        out += notices
+        notices.clear()
+    return out
