@@ -78,7 +78,7 @@ def test_prompt_and_store(
     resolver = LocalResolver(interactive=True, ask=TERMINAL)
     value = resolver.missing_secret("openai-prod", "api_key")
     assert value == "sk-typed-at-prompt"
-    assert resolver.notices == ["stored openai-prod/api_key in the keyring"]  # the command prints it
+    assert resolver.notes == ["stored openai-prod/api_key in the keyring"]  # the command prints it
     assert prompt.asked == ["api_key for openai-prod (input hidden, Enter to skip): "]
     assert memory_keyring.store[(credentials.SERVICE, "openai-prod/api_key")] == "sk-typed-at-prompt"
     assert credentials.list_secrets() == [("openai-prod", "api_key")]

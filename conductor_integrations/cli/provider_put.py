@@ -8,11 +8,10 @@ from typing import Any, Optional
 
 from conductor_integrations import errors, output
 from conductor_integrations.cli import provider_render as render
-from conductor_integrations.cli.validate import report_problems
+from conductor_integrations.cli.validate import report_prepared
 from conductor_integrations.documents import payload, pipeline
 from conductor_integrations.errors import InputError
 from conductor_integrations.fleet import upsert
-from conductor_integrations.secrets import redact
 
 
 @dataclass
@@ -47,11 +46,11 @@ def final_payload(
             built.name, live, final.body, kept=built.kept_secrets, unset=opts.unset, replace=opts.replace
         )
         final.secret_keys = set(built.secret_keys) | payload.secret_config_keys(final.configuration)
+        warn_nothing_to_unset(built.name, live, opts)
 
     final = copy.copy(built)
     final.body = dict(built.body)
     final.problems = list(built.problems)
-    warn_nothing_to_unset(built.name, live, opts)
     finish(final, resolver, opts, types, rebase)
     final.body = payload.order_body(final.body)
     return final
@@ -102,12 +101,10 @@ def built_or_fail(prepared: pipeline.Prepared) -> payload.Payload:
     """The built payload, its warnings printed; what building found wrong (references,
     shapes: no live provider needed) stops the command with exit 3."""
     [built] = prepared.payloads
-    redact.register(*built.secret_values)
-    for line in prepared.warnings:
-        output.warning(line)
     if built.errors:
-        report_problems(prepared.problems)
+        report_prepared(prepared)
         raise errors.ValidationFailed(prepared.problems)
+    report_prepared(replace(prepared, problems=[]))  # the problems are reported with the rest
     return built
 
 
@@ -121,11 +118,8 @@ def finish(
     """The rest of the pipeline on ``built``: warnings and problems printed, errors stop
     the command with exit 3 before anything is sent."""
     prepared = pipeline.complete(
-        built, resolver, pipeline.Options(types, opts.strict, not opts.no_validate), rebase
+        built, resolver, pipeline.Options(types, opts.strict, not opts.no_validate, models=False), rebase
     )
-    redact.register(*built.secret_values)
-    for line in prepared.warnings:
-        output.warning(line)
-    report_problems(prepared.problems)
+    report_prepared(prepared)
     if prepared.errors:
         raise errors.ValidationFailed(prepared.problems)

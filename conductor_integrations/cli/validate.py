@@ -37,6 +37,8 @@ def report_prepared(prepared: "Prepared") -> None:
 
     for p in prepared.payloads:
         redact.register(*p.secret_values)
+    for line in prepared.notes:
+        output.info(line)
     for line in prepared.warnings:
         output.warning(line)
     report_problems(prepared.problems)

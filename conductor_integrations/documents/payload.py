@@ -382,7 +382,7 @@ def _plain_text_warning(doc: Document, name: str, keys: list[str]) -> str:
     who = shown_name(name) or "NAME"
     return (
         f"{doc.where(('configuration', first))} {who}: {what} written in plain text in the "
-        f"document; write `{first}: ${{env:NAME}}` (set NAME in the environment) or "
+        f"document; write `{first}: ${{env:VAR}}` (VAR set in the environment) or "
         f"`{first}: ${{keyring}}` (after `integ secret set {who} {first}`) instead"
     )
 

@@ -8,8 +8,8 @@ Each payload goes through the same steps:
 3. the secrets the type requires and the body lacks asked of the resolver (keyring, then
    prompt; not offline);
 4. with the server's definitions (``--server-types``), what they say is secret;
-5. checked against the type table (not with ``--no-validate``), with the document's
-   ``models:`` and ``tags:``;
+5. checked against the type table (not with ``--no-validate``), and the document's
+   ``models:`` and ``tags:`` checked (not for ``put``, which does not send them);
 6. ``--strict``: every warning becomes an error (here, and nowhere else).
 
 Nothing is printed: the result carries the payloads, every problem (file, line, provider,
@@ -50,6 +50,9 @@ class Options:
     #: ``validate --offline``: no missing secret is asked for (nor required: the keyring may
     #: hold it); the resolver is then one that resolves nothing
     offline: bool = False
+    #: False for ``put``, which does not send them: the document's ``models:`` and ``tags:``
+    #: are not checked
+    models: bool = True
 
 
 @dataclass
@@ -61,6 +64,8 @@ class Prepared:
     problems: list[Problem] = field(default_factory=list)
     #: lines to print as warnings that are not problems (``--strict`` leaves them alone)
     warnings: list[str] = field(default_factory=list)
+    #: lines to print as information (a secret stored in the keyring after the prompt)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -79,7 +84,7 @@ def build_one(
     before one is asked. ``complete`` does the rest."""
     built = build(name, doc, flags, resolver, resolve_missing_secrets=False)
     built.problems = strictly(built.problems, strict)
-    return Prepared([built], list(built.problems), built.warnings + _notices(resolver))
+    return _with_notices(Prepared([built], list(built.problems), list(built.warnings)), resolver)
 
 
 def complete(
@@ -96,10 +101,11 @@ def complete(
     if options.types is not None:
         validate.use_server_type(built, options.types)
     found = validate.check(built, types=options.types) if options.check_table else list(built.problems)
-    found += model_docs.check(built, resolver)
+    if options.models:
+        found += model_docs.check(built, resolver)
     built.problems = about(strictly(found, options.strict), built.name)
     fill_category(built.body)
-    return Prepared([built], list(built.problems), _notices(resolver))
+    return _with_notices(Prepared([built], list(built.problems)), resolver)
 
 
 def from_documents(docs: Sequence[Document], resolver: Resolver, options: Options) -> Prepared:
@@ -128,15 +134,16 @@ def from_documents(docs: Sequence[Document], resolver: Resolver, options: Option
         out.payloads.append(payload)
         out.problems.extend(payload.problems)
         out.warnings.extend(built.warnings + one.warnings)
+        out.notes.extend(built.notes + one.notes)
     return out
 
 
-def _notices(resolver: Any) -> list[str]:
-    """What the resolver has to say (``LocalResolver.notices``), taken from it so that
-    each is said once."""
-    out: list[str] = []
-    notices = getattr(resolver, "notices", None)
-    if isinstance(notices, list):
-        out += notices
-        notices.clear()
-    return out
+def _with_notices(prepared: Prepared, resolver: Any) -> Prepared:
+    """``prepared`` with what the resolver has to say (``LocalResolver.notices`` and
+    ``notes``), taken from it so that each is said once."""
+    for attr, into in (("notices", prepared.warnings), ("notes", prepared.notes)):
+        said = getattr(resolver, attr, None)
+        if isinstance(said, list):
+            into.extend(str(line) for line in said)
+            said.clear()
+    return prepared

@@ -141,7 +141,8 @@ class LocalResolver:
 
     Files are read with ``read_reference_file``; ``allow_outside_files`` (default:
     ``INTEG_ALLOW_OUTSIDE_FILES``) lifts the confinement of documents to their folder.
-    ``notices``: what the command should print (a secret stored, a keyring write refused).
+    ``notices`` and ``notes``: what the command should print as warnings (a keyring write
+    refused) and as information (a secret stored).
     """
 
     def __init__(
@@ -161,6 +162,8 @@ class LocalResolver:
         self.keyring_problem: str | None = None
         #: lines for the command to print as warnings
         self.notices: list[str] = []
+        #: lines for the command to print as information (a secret stored)
+        self.notes: list[str] = []
         self._backend_stores = False
 
     def env(self, name: str) -> str | None:
@@ -216,7 +219,7 @@ class LocalResolver:
             except credentials.KeyringUnavailable as exc:
                 self.notices.append(f"{exc.message}; the value is used for this command only")
             else:
-                self.notices.append(f"stored {provider}/{key} in the keyring")
+                self.notes.append(f"stored {provider}/{key} in the keyring")
         return value
 
     def _can_prompt(self) -> bool:
