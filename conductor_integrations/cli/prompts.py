@@ -1,7 +1,6 @@
 """Questions put to a person at the terminal: the hidden prompt for a secret, a yes/no
 question, and the whole of stdin read as a secret (``stdin_is_terminal`` says whether anyone
-can be asked). ``TERMINAL`` is what
-``LocalResolver`` is handed to ask for a missing secret."""
+can be asked). ``TERMINAL`` is what ``LocalResolver`` is handed to ask for a missing secret."""
 
 import sys
 from typing import Optional, TextIO

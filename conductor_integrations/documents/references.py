@@ -180,7 +180,8 @@ class LocalResolver:
         from conductor_integrations.secrets import credentials
 
         reason = credentials.disabled_reason()
-        if reason:
+        if reason and self.keyring_problem is None:
+            self.keyring_problem = reason
             raise credentials.KeyringUnavailable(
                 f"read {provider}/{key} from the keyring",
                 reason,
@@ -201,9 +202,10 @@ class LocalResolver:
                     return value
                 if not credentials.disabled_reason():
                     self._check_absent(provider, key)
-            except InputError:
+            except InputError as exc:
                 if not self._can_prompt():
                     raise
+                self.notices.append(f"{exc.message}; a value typed at the prompt is not stored")
         if not self._can_prompt():
             if self.keyring_problem is not None:
                 raise self._again(provider, key)
