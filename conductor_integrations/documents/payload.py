@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from conductor_integrations.client.endpoints import name_problem
 from conductor_integrations.documents.reader import Document, KeyPath
-from conductor_integrations.errors import InputError, Problem, UsageError, about, shown_name
+from conductor_integrations.errors import InputError, Problem, UsageError, about
 from conductor_integrations.fleet.plan import is_masked
 from conductor_integrations.types import builtin
 
@@ -150,8 +150,10 @@ class Payload:
     #: problem), one left unresolved offline, or a placeholder; not "missing" again
     unresolved: set[str] = field(default_factory=set)
     #: lines to print as warnings that are not problems of the document (``--strict``
-    #: leaves them alone): secrets given in plain text
+    #: leaves them alone): secrets given literally with -c
     warnings: list[str] = field(default_factory=list)
+    #: secret keys the document gives in plain text (``pipeline`` warns once a document)
+    plain_secrets: list[str] = field(default_factory=list)
 
     @property
     def type(self) -> str | None:
@@ -301,8 +303,7 @@ def build(
     payload = Payload(final_name, body, problems=b.problems, document=doc)
     payload.literal_cli_secrets = literal
     payload.warnings = [_cli_secret_warning(key) for key in literal]
-    if plain and doc is not None:
-        payload.warnings.insert(0, _plain_text_warning(doc, final_name, plain))
+    payload.plain_secrets = plain
     payload.unresolved.update(placeholders)
     payload.models = data.get("models")
     payload.tags = data.get("tags")
@@ -371,19 +372,6 @@ def _cli_secret_warning(key: str) -> str:
     return (
         f"-c {key}: a secret given on the command line is kept in shell history and seen in "
         f"the process list; prefer -c {key}=@FILE, '{key}=${{env:VAR}}' or `integ secret set`"
-    )
-
-
-def _plain_text_warning(doc: Document, name: str, keys: list[str]) -> str:
-    """One warning for every secret a document writes in plain text; the values are never
-    repeated."""
-    first = keys[0]
-    what = f"the secret {first} is" if len(keys) == 1 else f"the secrets {', '.join(keys)} are"
-    who = shown_name(name) or "NAME"
-    return (
-        f"{doc.where(('configuration', first))} {who}: {what} written in plain text in the "
-        f"document; write `{first}: ${{env:VAR}}` (VAR set in the environment) or "
-        f"`{first}: ${{keyring}}` (after `integ secret set {who} {first}`) instead"
     )
 
 

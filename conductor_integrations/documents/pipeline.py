@@ -34,7 +34,7 @@ from conductor_integrations.documents.payload import (
 )
 from conductor_integrations.documents.reader import Document
 from conductor_integrations.documents.validate import TypeSource
-from conductor_integrations.errors import Problem, about
+from conductor_integrations.errors import Problem, about, shown_name
 
 
 @dataclass
@@ -84,7 +84,8 @@ def build_one(
     before one is asked. ``complete`` does the rest."""
     built = build(name, doc, flags, resolver, resolve_missing_secrets=False)
     built.problems = strictly(built.problems, strict)
-    return _with_notices(Prepared([built], list(built.problems), list(built.warnings)), resolver)
+    warnings = plain_text_warnings([built]) + built.warnings
+    return _with_notices(Prepared([built], list(built.problems), warnings), resolver)
 
 
 def complete(
@@ -114,7 +115,9 @@ def from_documents(docs: Sequence[Document], resolver: Resolver, options: Option
     out = Prepared()
     seen: dict[str, str] = {}
     for doc in docs:
-        built = build_one(None, doc, None, resolver)
+        built = _with_notices(
+            Prepared([build(None, doc, None, resolver, resolve_missing_secrets=False)]), resolver
+        )
         one = complete(built.payloads[0], resolver, options)
         payload = one.payloads[0]
         if payload.name in seen:
@@ -135,6 +138,30 @@ def from_documents(docs: Sequence[Document], resolver: Resolver, options: Option
         out.problems.extend(payload.problems)
         out.warnings.extend(built.warnings + one.warnings)
         out.notes.extend(built.notes + one.notes)
+    out.warnings[:0] = plain_text_warnings(out.payloads)
+    return out
+
+
+def plain_text_warnings(payloads: Sequence[Payload]) -> list[str]:
+    """One warning for each document that writes secrets in plain text (a document that is
+    a list of providers is one document), naming the keys, never the values."""
+    by_document: dict[str, list[Payload]] = {}
+    for p in payloads:
+        if p.plain_secrets and p.document is not None:
+            by_document.setdefault(p.document.label, []).append(p)
+    out = []
+    for found in by_document.values():
+        first, keys = found[0], found[0].plain_secrets
+        assert first.document is not None
+        what = f"the secret {keys[0]} is" if len(keys) == 1 else f"the secrets {', '.join(keys)} are"
+        others = f" (and in {len(found) - 1} more of its providers)" if len(found) > 1 else ""
+        who = shown_name(first.name) or "NAME"
+        out.append(
+            f"{first.document.where(('configuration', keys[0]))} {who}: {what} written in plain "
+            f"text in the document{others}; write `{keys[0]}: ${{env:VAR}}` (VAR set in the "
+            f"environment) or `{keys[0]}: ${{keyring}}` (after `integ secret set {who} {keys[0]}`) "
+            "instead"
+        )
     return out
 
 

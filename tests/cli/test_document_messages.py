@@ -97,6 +97,21 @@ def test_plain_text_secrets_are_one_warning_per_document(integ: Any, tmp_path: P
     assert "k-1-plain" not in r.output and "p-1-plain" not in r.output and "k-2-plain" not in r.output
 
 
+def test_a_list_of_providers_is_one_document_and_one_warning(integ: Any, tmp_path: Path) -> None:
+    doc = write(
+        tmp_path,
+        "".join(
+            f"- name: p{i}\n  type: openai\n  configuration: {{api_key: sk-list-{i}}}\n" for i in range(5)
+        ),
+    )
+    r = integ("validate", doc)
+    assert r.exit_code == 0, r.stderr
+    [warning] = lines(r.stderr, "warning:")
+    assert f"{doc}:3 p0: the secret api_key is written in plain text" in warning
+    assert "(and in 4 more of its providers)" in warning
+    assert "sk-list-" not in r.output
+
+
 @pytest.mark.parametrize(
     "value", ["${env:OPENAI_API_KEY}", "${keyring}", "${file:key.txt}", "xxxxxxxxxx", "'********'", ""]
 )
