@@ -127,10 +127,8 @@ class ValidationFailed(InputError):
     def __init__(self, problems: Sequence[Problem], what: str = "validation failed"):
         errors = [p for p in problems if p.severity == "error"]
         count = len(errors)
-        super().__init__(
-            f"{what}: {count} problem{'s' if count != 1 else ''}; nothing was sent",
-            hints=["`integ types show TYPE` lists the keys each type accepts"],
-        )
+        # Each problem, printed above, names its own next step.
+        super().__init__(f"{what}: {count} problem{'s' if count != 1 else ''}; nothing was sent")
         self.problems = list(problems)
 
 

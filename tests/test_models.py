@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from conductor_integrations.client import endpoints
-from conductor_integrations.documents import model_docs, reader, validate
+from conductor_integrations.documents import model_docs, pipeline, reader
 from conductor_integrations.errors import NotFoundError, ServerUnavailable, UsageError
 from conductor_integrations.fleet import live
 from conductor_integrations.sandbox import defs
@@ -35,9 +35,13 @@ class Resolver:
         return None
 
 
-def prepare(text: str, resolver: Any = None, **kwargs: Any) -> tuple[list[Any], list[Any]]:
+def prepare(
+    text: str, resolver: Any = None, *, strict: bool = False, skip_table: bool = False, types: Any = None
+) -> tuple[list[Any], list[Any]]:
     docs = reader.parse_yaml(text, "f.yaml", Path.cwd())
-    return validate.prepare(docs, resolver or Resolver(), **kwargs)
+    options = pipeline.Options(types, strict, check_table=not skip_table)
+    prepared = pipeline.from_documents(docs, resolver or Resolver(), options)
+    return prepared.payloads, prepared.problems
 
 
 # -- request bodies and tags --------------------------------------------------------------------

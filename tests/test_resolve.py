@@ -13,7 +13,9 @@ import keyring.backend
 import keyring.backends.fail
 import pytest
 
-from conductor_integrations.documents import payload, reader, references
+from conductor_integrations.cli import prompts
+from conductor_integrations.cli.prompts import TERMINAL
+from conductor_integrations.documents import payload, reader
 from conductor_integrations.documents.references import LocalResolver
 from conductor_integrations.errors import InputError
 from conductor_integrations.secrets import credentials, redact
@@ -73,8 +75,10 @@ def test_prompt_and_store(
     monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prompt = Prompt(monkeypatch, "sk-typed-at-prompt", "y\n")
-    value = LocalResolver(interactive=True).missing_secret("openai-prod", "api_key")
+    resolver = LocalResolver(interactive=True, ask=TERMINAL)
+    value = resolver.missing_secret("openai-prod", "api_key")
     assert value == "sk-typed-at-prompt"
+    assert resolver.notes == ["stored openai-prod/api_key in the keyring"]  # the command prints it
     assert prompt.asked == ["api_key for openai-prod (input hidden, Enter to skip): "]
     assert memory_keyring.store[(credentials.SERVICE, "openai-prod/api_key")] == "sk-typed-at-prompt"
     assert credentials.list_secrets() == [("openai-prod", "api_key")]
@@ -89,7 +93,7 @@ def test_prompts_show_control_characters_in_names_escaped(
 ) -> None:
     """A document names the provider: its name is the document's text, shown escaped."""
     prompt = Prompt(monkeypatch, "sk-typed-at-prompt", "n\n")
-    LocalResolver(interactive=True).missing_secret("evil\x1b]0;title\x07\u202e", "api_key")
+    LocalResolver(interactive=True, ask=TERMINAL).missing_secret("evil\x1b]0;title\x07\u202e", "api_key")
     assert prompt.asked == ["api_key for evil\\x1b]0;title\\x07\\u202e (input hidden, Enter to skip): "]
     err = capsys.readouterr().err
     assert "keyring as evil\\x1b]0;title\\x07\\u202e/api_key" in err
@@ -101,7 +105,9 @@ def test_prompt_without_storing(
     monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring, answer: str
 ) -> None:
     Prompt(monkeypatch, "sk-typed-at-prompt", answer)
-    assert LocalResolver(interactive=True).missing_secret("p", "api_key") == "sk-typed-at-prompt"
+    assert (
+        LocalResolver(interactive=True, ask=TERMINAL).missing_secret("p", "api_key") == "sk-typed-at-prompt"
+    )
     assert memory_keyring.store == {}
 
 
@@ -109,7 +115,7 @@ def test_empty_answer_leaves_it_missing(
     monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
 ) -> None:
     Prompt(monkeypatch, "")
-    assert LocalResolver(interactive=True).missing_secret("p", "api_key") is None
+    assert LocalResolver(interactive=True, ask=TERMINAL).missing_secret("p", "api_key") is None
     assert memory_keyring.store == {}
 
 
@@ -118,26 +124,46 @@ def test_ctrl_d_at_the_prompt_leaves_it_missing(monkeypatch: pytest.MonkeyPatch)
         raise EOFError
 
     monkeypatch.setattr("getpass.getpass", eof)
-    assert LocalResolver(interactive=True).missing_secret("p", "api_key") is None
+    assert LocalResolver(interactive=True, ask=TERMINAL).missing_secret("p", "api_key") is None
 
 
-def test_absent_keyring_is_warned_about_once_and_skipped(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_absent_keyring_is_reported_once_with_the_ways_that_need_none(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
     no_prompt(monkeypatch)
     resolver = LocalResolver(interactive=False)
-    assert resolver.missing_secret("a", "api_key") is None
-    assert resolver.missing_secret("b", "password") is None
-    err = capsys.readouterr().err
-    assert err.count("warning:") == 1
-    assert "no keyring backend" in err and "integ secret set" in err
+    with pytest.raises(InputError) as first:
+        resolver.missing_secret("a", "api_key")
+    said = " ".join([first.value.message, *first.value.hints])
+    assert "no keyring backend" in said
+    assert "${env:VAR}" in said and "-c api_key=@file" in said and "stdin" in said
+    assert "integ secret set" not in said
+    with pytest.raises(InputError) as again:
+        resolver.keyring("b", "password")
+    assert again.value.message == "cannot read b/password: no usable keyring (said above)"
+    assert again.value.hints == []
+
+
+def test_missing_secret_without_keyring_does_not_ask_the_null_backend_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import keyring.backends.null
+
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    resolver = LocalResolver(interactive=False)
+    with pytest.raises(InputError, match="null backend"):
+        resolver.keyring("a", "api_key")
+    with pytest.raises(InputError, match="said above"):
+        resolver.missing_secret("b", "api_key")
 
 
 def test_keyring_failure_still_prompts_but_does_not_offer_to_store(monkeypatch: pytest.MonkeyPatch) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
     Prompt(monkeypatch, "sk-typed-at-prompt", "y\n")
-    assert LocalResolver(interactive=True).missing_secret("p", "api_key") == "sk-typed-at-prompt"
+    assert (
+        LocalResolver(interactive=True, ask=TERMINAL).missing_secret("p", "api_key") == "sk-typed-at-prompt"
+    )
     assert sys.stdin.read() == "y\n"  # the store question was never asked
 
 
@@ -159,17 +185,17 @@ class StuckKeyring(keyring.backend.KeyringBackend):
         self.release.wait(60)
 
 
-def test_stuck_keyring_falls_through_to_missing(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_stuck_keyring_is_reported_with_the_deadline() -> None:
+    """Given up on after the deadline, with the reason, instead of a silent miss."""
     ring = StuckKeyring()
     keyring.set_keyring(ring)
-    monkeypatch.setenv("INTEG_KEYRING_TIMEOUT", "0.2")
     try:
-        assert LocalResolver(interactive=False).missing_secret("p", "api_key") is None
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("INTEG_KEYRING_TIMEOUT", "0.2")
+            with pytest.raises(InputError, match=r"did not answer within 0\.2 s"):
+                LocalResolver(interactive=False).missing_secret("p", "api_key")
     finally:
         ring.release.set()
-    assert "did not answer within 0.2 s" in capsys.readouterr().err
 
 
 def test_keyring_reference(memory_keyring: MemoryKeyring) -> None:
@@ -206,17 +232,17 @@ def test_build_uses_the_resolver_end_to_end(memory_keyring: MemoryKeyring) -> No
     [("abc\n", "abc"), ("abc", "abc"), ("abc\r\n", "abc"), ("abc\n\n", "abc\n"), (" a b \n", " a b ")],
 )
 def test_read_stdin_secret_drops_one_newline(text: str, value: str) -> None:
-    assert references.read_stdin_secret(io.StringIO(text)) == value
+    assert prompts.read_stdin_secret(io.StringIO(text)) == value
 
 
 @pytest.mark.parametrize("text", ["", "\n"])
 def test_read_stdin_secret_refuses_empty(text: str) -> None:
     with pytest.raises(InputError, match="empty"):
-        references.read_stdin_secret(io.StringIO(text), what="p/api_key")
+        prompts.read_stdin_secret(io.StringIO(text), what="p/api_key")
 
 
 def test_read_stdin_secret_closed() -> None:
     stream = io.StringIO("x")
     stream.close()
     with pytest.raises(InputError, match="closed"):
-        references.read_stdin_secret(stream)
+        prompts.read_stdin_secret(stream)

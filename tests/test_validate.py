@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conductor_integrations.documents import reader, validate
+from conductor_integrations.documents import pipeline, reader, validate
 from conductor_integrations.documents.payload import ConfigFlag, Flags, build
 from conductor_integrations.errors import Problem
 from tests.test_payload import FakeResolver
@@ -15,7 +15,8 @@ from tests.test_payload import FakeResolver
 
 def check(type_name: str, config: dict[str, str], strict: bool = False, **fields: Any) -> list[Problem]:
     flags = Flags(type=type_name, config=[ConfigFlag(k, v) for k, v in config.items()], **fields)
-    return validate.check(build("p", None, flags, FakeResolver()), strict=strict)
+    built = build("p", None, flags, FakeResolver(), resolve_missing_secrets=False)
+    return pipeline.complete(built, FakeResolver(), pipeline.Options(strict=strict)).problems
 
 
 def errors(problems: list[Problem]) -> list[tuple[str, str]]:
@@ -103,13 +104,14 @@ def test_category_mismatch_is_a_warning() -> None:
     assert [(p.path, p.severity) for p in problems] == [("category", "warning")]
 
 
-def test_prepare_reports_duplicate_names(tmp_path: Path) -> None:
+def test_the_pipeline_reports_duplicate_names(tmp_path: Path) -> None:
     f = tmp_path / "two.yaml"
     f.write_text(
         "name: a\ntype: grok\nconfiguration: {api_key: k}\n---\n"
         "name: a\ntype: grok\nconfiguration: {api_key: k}\n"
     )
-    payloads, problems = validate.prepare(reader.load_all([str(f)]), FakeResolver())
+    prepared = pipeline.from_documents(reader.load_all([str(f)]), FakeResolver(), pipeline.Options())
+    payloads, problems = prepared.payloads, prepared.problems
     assert len(payloads) == 2
     [dup] = problems
     assert "defined twice" in dup.message and dup.source == f"{f}#2" and dup.line == 5
@@ -133,13 +135,15 @@ def test_a_problem_names_its_provider(provider: str, shown: str) -> None:
     assert p.as_error().provider == provider
 
 
-def test_every_problem_of_prepare_names_its_provider(tmp_path: Path) -> None:
+def test_every_problem_of_the_pipeline_names_its_provider(tmp_path: Path) -> None:
     f = tmp_path / "m.yaml"
     f.write_text(
         "name: ai\ntype: openai\nconfiguration: {api_key: k, apiKey: x}\nmodels:\n- name: m\n  colour: red\n"
         "tags: [a]\n---\nname: ai\ntype: grok\nconfiguration: {api_key: k}\n"
     )
-    _, problems = validate.prepare(reader.load_all([str(f)]), FakeResolver(), strict=True)
+    problems = pipeline.from_documents(
+        reader.load_all([str(f)]), FakeResolver(), pipeline.Options(strict=True)
+    ).problems
     assert len(problems) == 4  # apiKey, models[0].colour, tags, the name given twice
     assert {p.provider for p in problems} == {"ai"}
 
@@ -150,7 +154,7 @@ def test_every_problem_of_prepare_names_its_provider(tmp_path: Path) -> None:
 def prepare_text(text: str, resolver: Any, tmp_path: Path) -> list[Problem]:
     f = tmp_path / "p.yaml"
     f.write_text(text)
-    _, problems = validate.prepare(reader.load_all([str(f)]), resolver)
+    problems = pipeline.from_documents(reader.load_all([str(f)]), resolver, pipeline.Options()).problems
     return problems
 
 

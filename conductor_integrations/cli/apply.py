@@ -15,7 +15,6 @@ from conductor_integrations.cli.common import (
     settings,
 )
 from conductor_integrations.errors import ExitCode, UsageError
-from conductor_integrations.secrets import redact
 
 if TYPE_CHECKING:
     from conductor_integrations.documents.payload import Payload
@@ -80,7 +79,7 @@ def read_documents(paths: Optional[list[str]]) -> "list[Document]":
         raise UsageError(
             "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
         )
-    return reader.load_all(paths)
+    return reader.load_all(paths, output.info)
 
 
 def check_documents(
@@ -94,19 +93,19 @@ def check_documents(
 ) -> "list[Payload]":
     """Resolve and validate every document before anything is sent; any error is exit 3
     with every problem reported."""
-    from conductor_integrations.cli.validate import report_problems
-    from conductor_integrations.documents import validate
+    from conductor_integrations.cli.validate import report_prepared
+    from conductor_integrations.documents import pipeline
     from conductor_integrations.errors import ValidationFailed
 
-    payloads, problems = validate.prepare(docs, resolver, strict=strict, skip_table=no_validate, types=types)
-    for p in payloads:
-        redact.register(*p.secret_values)
-    report_problems(problems)
-    if any(p.severity == "error" for p in problems):
-        raise ValidationFailed(problems)
-    if not payloads:
+    prepared = pipeline.from_documents(
+        docs, resolver, pipeline.Options(types, strict, check_table=not no_validate)
+    )
+    report_prepared(prepared)
+    if prepared.errors:
+        raise ValidationFailed(prepared.problems)
+    if not prepared.payloads:
         raise UsageError("no provider documents found in " + ", ".join(paths))
-    return payloads
+    return prepared.payloads
 
 
 def load_payloads(

@@ -18,7 +18,7 @@ import typer
 
 from conductor_integrations import config, output
 from conductor_integrations.cli.common import OutputCommand, ServerCommand, given, settings
-from conductor_integrations.documents.references import read_hidden, read_stdin_secret, stdin_is_terminal
+from conductor_integrations.cli.prompts import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import AuthError, InputError, IntegError, UsageError
 from conductor_integrations.secrets import credentials
 

@@ -57,9 +57,12 @@ AllowOutsideFiles = Annotated[
 def local_resolver(allow_outside_files: bool, interactive: Optional[bool] = None) -> "LocalResolver":
     """The resolver for this command's documents and flags (``--allow-outside-files``, else
     ``INTEG_ALLOW_OUTSIDE_FILES``)."""
+    from conductor_integrations.cli import prompts
     from conductor_integrations.documents.references import LocalResolver
 
-    return LocalResolver(interactive, allow_outside_files=True if allow_outside_files else None)
+    return LocalResolver(
+        interactive, allow_outside_files=True if allow_outside_files else None, ask=prompts.TERMINAL
+    )
 
 
 def given(ctx: typer.Context) -> dict[str, Any]:

@@ -92,11 +92,8 @@ def _configuration(
     report_problems(built.problems)
     if built.errors:
         raise errors.ValidationFailed(built.problems)
-    for key in built.literal_cli_secrets:
-        output.warning(
-            f"-c {key}: a secret given on the command line is kept in shell history and seen in "
-            f"the process list; prefer -c {key}=@FILE or '{key}=${{env:VAR}}'"
-        )
+    for line in built.warnings:
+        output.warning(line)
     return built.configuration, built.kept_secrets
 
 

@@ -19,7 +19,7 @@ from conductor_integrations.cli.common import (
     path_name,
     settings,
 )
-from conductor_integrations.documents import payload
+from conductor_integrations.documents import payload, pipeline
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -29,7 +29,6 @@ from conductor_integrations.errors import (
     UsageError,
 )
 from conductor_integrations.fleet import upsert
-from conductor_integrations.secrets import redact
 
 app = typer.Typer(
     help="Integration providers: put, get, list and delete one at a time; apply, diff and export "
@@ -179,19 +178,12 @@ def put(
     if server_types and no_validate:
         raise UsageError("--server-types and --no-validate cannot be used together")
     resolver = local_resolver(allow_outside_files)
-    built = payload.build(name, doc, flags, resolver, resolve_missing_secrets=False)
-    redact.register(*built.secret_values)
-    if not built.name:
+    prepared = pipeline.build_one(name, doc, flags, resolver, strict)
+    if not prepared.payloads[0].name:
         raise UsageError("the provider has no name", hints=["give NAME, or a `name:` field in the file"])
-    for key in built.literal_cli_secrets:
-        output.warning(
-            f"-c {key}: a secret given on the command line is kept in shell history and seen in "
-            f"the process list; prefer -c {key}=@FILE, '{key}=${{env:VAR}}' or `integ secret set`"
-        )
+    built = flow.built_or_fail(prepared)
     if built.models is not None or built.tags is not None:
         output.warning("`models:` and `tags:` are not sent by `put`; use `integ provider apply -f FILE`")
-    if built.errors:  # what building found (references, shapes) needs no live provider
-        flow.check(built, True, strict)
     options = flow.PutOptions(flags.unset, replace, no_validate, strict)
     url_path = "/api" + _provider_path(built.name)
     if dry_run and not s.server and not server_types:

@@ -2,15 +2,16 @@
 read from a file, the payload merged onto the live provider, checked, and the dry run.
 Prints warnings and problems; raises before anything is sent."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 from conductor_integrations import errors, output
 from conductor_integrations.cli import provider_render as render
-from conductor_integrations.documents import payload, validate
+from conductor_integrations.cli.validate import report_prepared
+from conductor_integrations.documents import payload, pipeline
 from conductor_integrations.errors import InputError
 from conductor_integrations.fleet import upsert
-from conductor_integrations.secrets import redact
 
 
 @dataclass
@@ -31,27 +32,26 @@ def final_payload(
     types: Any,
     where: str,
 ) -> payload.Payload:
-    """The payload to send: merged onto ``live`` (unless a create or --replace), required
-    secrets the result lacks asked for, validated, category filled in. Raises before
-    anything is sent: a type change (exit 6), a missing provider without a type (5), a mask
-    with no stored secret behind it or a failed validation (3)."""
+    """The payload to send: merged onto ``live`` (unless a create or --replace), then the
+    rest of the pipeline (required secrets asked for, validated, category filled in).
+    Raises before anything is sent: a type change (exit 6), a missing provider without a
+    type (5), a mask with no stored secret behind it or a failed validation (3)."""
     import copy
+
+    def rebase(final: payload.Payload) -> None:
+        if not built.type:
+            upsert.type_from_live(built.name, live, final.body, where)
+        upsert.check_type(built.name, live, final.body)
+        final.body = upsert.merged_body(
+            built.name, live, final.body, kept=built.kept_secrets, unset=opts.unset, replace=opts.replace
+        )
+        final.secret_keys = set(built.secret_keys) | payload.secret_config_keys(final.configuration)
+        warn_nothing_to_unset(built.name, live, opts)
 
     final = copy.copy(built)
     final.body = dict(built.body)
-    if not built.type:
-        upsert.type_from_live(built.name, live, final.body, where)
-    upsert.check_type(built.name, live, final.body)
-    final.body = upsert.merged_body(
-        built.name, live, final.body, kept=built.kept_secrets, unset=opts.unset, replace=opts.replace
-    )
-    final.secret_keys = set(built.secret_keys) | payload.secret_config_keys(final.configuration)
     final.problems = list(built.problems)
-    warn_nothing_to_unset(built.name, live, opts)
-    payload.fill_missing_secrets(final, resolver)
-    redact.register(*final.secret_values)
-    check(final, opts.no_validate, opts.strict, types)
-    payload.fill_category(final.body)
+    finish(final, resolver, opts, types, rebase)
     final.body = payload.order_body(final.body)
     return final
 
@@ -72,13 +72,9 @@ def dry_run_offline(built: payload.Payload, resolver: Any, opts: PutOptions, url
     if isinstance(config_given, dict):
         for key in opts.unset:
             config_given.pop(key, None)
-    payload.fill_missing_secrets(built, resolver)
-    redact.register(*built.secret_values)
-    if built.type:
-        check(built, opts.no_validate, opts.strict)
-        payload.fill_category(body)
-    else:  # the type would come from the live provider, which a dry run without a server cannot read
-        check(built, True, opts.strict)
+    # Without a type it would come from the live provider, which this dry run cannot read.
+    finish(built, resolver, replace(opts, no_validate=opts.no_validate or not built.type))
+    if not built.type:
         output.warning("no type given: `put` takes the live provider's type when it sends")
     output.info(
         "no server configured: this body is not merged with the live provider; on an existing "
@@ -101,22 +97,29 @@ def one_document(path: str) -> Any:
     return docs[0]
 
 
-def check(built: payload.Payload, no_validate: bool, strict: bool, types: Any = None) -> None:
-    """Validate (or, with --no-validate, only report what building found) against the
-    table, or the server's definitions when ``types`` is given; warnings are printed,
-    errors stop the command with exit 3 before anything is sent."""
-    from conductor_integrations.cli.validate import report_problems
+def built_or_fail(prepared: pipeline.Prepared) -> payload.Payload:
+    """The built payload, its warnings printed; what building found wrong (references,
+    shapes: no live provider needed) stops the command with exit 3."""
+    [built] = prepared.payloads
+    if built.errors:
+        report_prepared(prepared)
+        raise errors.ValidationFailed(prepared.problems)
+    report_prepared(replace(prepared, problems=[]))  # the problems are reported with the rest
+    return built
 
-    if types is not None:
-        validate.use_server_type(built, types)
-        redact.register(*built.secret_values)
 
-    if no_validate:
-        problems = list(built.problems)
-        if strict:
-            problems = [p.as_error() for p in problems]
-    else:
-        problems = validate.check(built, strict=strict, types=types)
-    report_problems(problems)
-    if any(p.severity == "error" for p in problems):
-        raise errors.ValidationFailed(problems)
+def finish(
+    built: payload.Payload,
+    resolver: Any,
+    opts: PutOptions,
+    types: Any = None,
+    rebase: Optional[Callable[[payload.Payload], None]] = None,
+) -> None:
+    """The rest of the pipeline on ``built``: warnings and problems printed, errors stop
+    the command with exit 3 before anything is sent."""
+    prepared = pipeline.complete(
+        built, resolver, pipeline.Options(types, opts.strict, not opts.no_validate, models=False), rebase
+    )
+    report_prepared(prepared)
+    if prepared.errors:
+        raise errors.ValidationFailed(prepared.problems)

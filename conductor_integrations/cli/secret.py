@@ -8,7 +8,7 @@ import typer
 from conductor_integrations import output
 from conductor_integrations.cli import complete_values
 from conductor_integrations.cli.common import OutputCommand, settings
-from conductor_integrations.documents.references import read_hidden, read_stdin_secret, stdin_is_terminal
+from conductor_integrations.cli.prompts import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import InputError, UsageError
 from conductor_integrations.secrets import credentials, redact
 from conductor_integrations.types import builtin

@@ -1,14 +1,17 @@
 """``integ validate``: check provider documents offline, reporting every problem at once;
 with ``--server-types``, against the server's own type definitions (the one request made)."""
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from conductor_integrations import output
 from conductor_integrations.cli.common import AllowOutsideFiles, ServerCommand, local_resolver, settings
-from conductor_integrations.documents import reader, validate
+from conductor_integrations.documents import pipeline, reader
 from conductor_integrations.errors import ExitCode, Problem, UsageError
+
+if TYPE_CHECKING:
+    from conductor_integrations.documents.pipeline import Prepared
 
 
 def register(root: typer.Typer) -> None:
@@ -25,6 +28,20 @@ def problem_record(p: Problem) -> dict[str, Any]:
         "message": p.message,
         "hint": p.hint,
     }
+
+
+def report_prepared(prepared: "Prepared") -> None:
+    """What the pipeline found: its secrets registered (never printed), its warnings and
+    then its problems printed."""
+    from conductor_integrations.secrets import redact
+
+    for p in prepared.payloads:
+        redact.register(*p.secret_values)
+    for line in prepared.notes:
+        output.info(line)
+    for line in prepared.warnings:
+        output.warning(line)
+    report_problems(prepared.problems)
 
 
 def report_problems(problems: list[Problem]) -> None:
@@ -90,7 +107,7 @@ def validate_command(
             "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
         )
     s = settings(ctx)
-    docs = reader.load_all(given)
+    docs = reader.load_all(given, output.info)
     types = None
     if server_types:
         from conductor_integrations import config
@@ -106,8 +123,8 @@ def validate_command(
         resolver = OfflineResolver()
     else:
         resolver = local_resolver(allow_outside_files, interactive=False)
-    payloads, problems = validate.prepare(docs, resolver, strict=strict, types=types)
-    errors = [p for p in problems if p.severity == "error"]
+    prepared = pipeline.from_documents(docs, resolver, pipeline.Options(types, strict, offline=offline))
+    payloads, problems, errors = prepared.payloads, prepared.problems, prepared.errors
     if output.settings.format != "table":
         output.data(
             {
@@ -124,7 +141,7 @@ def validate_command(
                 ],
             }
         )
-    report_problems(problems)
+    report_prepared(prepared)
     bad = sum(1 for p in payloads if p.errors)
     if not payloads:
         output.warning("no provider documents found")

@@ -149,6 +149,11 @@ class Payload:
     #: configuration keys whose value is not known: a reference that failed (already a
     #: problem), one left unresolved offline, or a placeholder; not "missing" again
     unresolved: set[str] = field(default_factory=set)
+    #: lines to print as warnings that are not problems of the document (``--strict``
+    #: leaves them alone): secrets given literally with -c
+    warnings: list[str] = field(default_factory=list)
+    #: secret keys the document gives in plain text (``pipeline`` warns once a document)
+    plain_secrets: list[str] = field(default_factory=list)
 
     @property
     def type(self) -> str | None:
@@ -259,6 +264,7 @@ def build(
     origin: dict[str, tuple[str, Path]] = {}  # key -> ("file"|"flag"|"literal", base dir)
     base_dir = doc.base_dir if doc else Path.cwd()
     placeholders: set[str] = set()
+    plain: list[str] = []  # secret keys the document gives in plain text
     raw_config = data.get("configuration")
     if raw_config is not None and not isinstance(raw_config, dict):
         b.problem(("configuration",), "configuration must be a mapping of KEY: value")
@@ -276,6 +282,8 @@ def build(
             origin[key] = ("file", base_dir)
             if _placeholder(b, path, config[key]):
                 placeholders.add(str(key))
+            elif _plain_secret(key, config[key]):
+                plain.append(key)
     literal: list[str] = []
     for cf in flags.config:
         if cf.from_file:
@@ -289,16 +297,13 @@ def build(
         else:
             config[cf.key] = cf.value
             origin[cf.key] = ("flag", Path.cwd())
-            if (
-                builtin.is_secret_key(cf.key)
-                and cf.value
-                and not _REF.search(cf.value)
-                and not is_masked(cf.value)
-            ):
+            if _plain_secret(cf.key, cf.value):
                 literal.append(cf.key)
 
     payload = Payload(final_name, body, problems=b.problems, document=doc)
     payload.literal_cli_secrets = literal
+    payload.warnings = [_cli_secret_warning(key) for key in literal]
+    payload.plain_secrets = plain
     payload.unresolved.update(placeholders)
     payload.models = data.get("models")
     payload.tags = data.get("tags")
@@ -347,10 +352,34 @@ def build(
     return payload
 
 
-def fill_missing_secrets(payload: Payload, resolver: Resolver) -> None:
+def secret_hint(key: str, name: str) -> str:
+    """The ways to give the secret ``key`` of provider ``name``."""
+    who = name or "NAME"
+    return (
+        f"reference an environment variable with `{key}: ${{env:VAR}}` (or -c '{key}=${{env:VAR}}'), "
+        f"store it with `integ secret set {who} {key}` (read as ${{keyring}}), or read it from a "
+        f"file with -c {key}=@file"
+    )
+
+
+def _plain_secret(key: str, value: str | None) -> bool:
+    """True when ``value`` of a secret key is the secret itself: not a reference (or a
+    mistyped one, a problem of its own), not a mask."""
+    return bool(builtin.is_secret_key(key) and value and "${" not in value and not is_masked(value))
+
+
+def _cli_secret_warning(key: str) -> str:
+    return (
+        f"-c {key}: a secret given on the command line is kept in shell history and seen in "
+        f"the process list; prefer -c {key}=@FILE, '{key}=${{env:VAR}}' or `integ secret set`"
+    )
+
+
+def fill_missing_secrets(payload: Payload, resolver: Resolver, *, ask: bool = True) -> None:
     """Ask ``resolver`` (keyring, then prompt) for each secret the type requires that the
     body has no value for; one that cannot be had is a problem of the payload. A mask, such
-    as the live provider's ``xxxxxxxxxx``, counts as a value (the server holds the secret)."""
+    as the live provider's ``xxxxxxxxxx``, counts as a value (the server holds the secret).
+    ``ask`` False (offline): nothing is asked, and such a secret's value counts as unknown."""
     if not payload.name:
         return
     given = payload.body.get("configuration")
@@ -360,18 +389,22 @@ def fill_missing_secrets(payload: Payload, resolver: Resolver) -> None:
     for key in missing_required_secrets(payload.body.get("type"), present):
         if key in payload.unresolved:
             continue  # its reference failed and was reported, or is not resolved offline
+        if not ask:
+            payload.unresolved.add(key)
+            continue
         try:
             value = resolver.missing_secret(payload.name, key)
         except Unresolved:
             payload.unresolved.add(key)
             continue
-        except InputError as exc:
+        except InputError as exc:  # the keyring cannot be used: said here, not again as missing
+            payload.unresolved.add(key)
             path = ("configuration", key)
             payload.problems.append(
                 Problem(
                     ".".join(path),
-                    exc.message,
-                    "",
+                    f"{payload.type} requires {key!r}; {exc.message}",
+                    "; ".join(exc.hints),
                     "error",
                     doc.label if doc else "",
                     doc.line_of(path) if doc else None,
@@ -421,9 +454,10 @@ def _resolve(
         kind, arg = m.group(1), m.group(2)
         try:
             value = _lookup(kind, arg, resolver, base_dir if confined else None, base_dir, b.name, path)
-        except Unresolved:
-            value = m.group(0)  # well formed, not resolved here (offline): its value is unknown
+        except Unresolved:  # well formed, not resolved here (offline): its value is unknown
+            out.append(m.group(0))
             _unknown(payload, path)
+            continue
         except InputError as exc:
             b.problem(path, exc.message, "; ".join(exc.hints))
             _unknown(payload, path)
@@ -518,7 +552,17 @@ def _lookup(
             raise InputError("${env:NAME} needs a variable name")
         value = resolver.env(arg)
         if value is None:
-            raise InputError(f"environment variable {arg} is not set (referenced as ${{env:{arg}}})")
+            key = str(path[-1]) if len(path) == 2 and path[0] == "configuration" else ""
+            hint = f"export {arg}"
+            if builtin.is_secret_key(key):
+                who = provider or "NAME"
+                hint += (
+                    f", or give {key} as `{key}: ${{keyring}}` after `integ secret set {who} {key}`, "
+                    f"or with -c {key}=@file"
+                )
+            raise InputError(
+                f"environment variable {arg} is not set (referenced as ${{env:{arg}}})", hints=[hint]
+            )
         return value
     if kind == "file":
         if not arg:

@@ -297,14 +297,20 @@ def read_text(path: str) -> tuple[str, Path]:
     p = Path(path)
     try:
         return p.read_text("utf-8"), p.resolve().parent
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder; give a file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise file_error(path, exc) from None
+
+
+def file_error(path: str | Path, exc: OSError | UnicodeDecodeError) -> InputError:
+    """Why the file at ``path`` could not be read, naming the path, never the content (for
+    documents and for the files references name)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return InputError(f"{path}: not UTF-8 text")
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path}: is a folder, not a file")
+    return InputError(f"{path}: cannot read: {exc.strerror}")
 
 
 def load(path: str) -> list[Document]:
@@ -351,11 +357,8 @@ def foreign_kind(doc: Document) -> str | None:
 
 def load_all(paths: Iterable[str], note: Callable[[str], None] | None = None) -> list[Document]:
     """Every provider document under ``paths``, top-level lists expanded; a document of
-    another ``kind:`` is skipped, said through ``note`` (default: a line on stderr)."""
-    if note is None:
-        from conductor_integrations import output
-
-        note = output.info
+    another ``kind:`` is skipped, said through ``note`` (the command prints it; None: not
+    said)."""
     docs: list[Document] = []
     for path in expand_paths(paths):
         for doc in load(path):
@@ -363,6 +366,6 @@ def load_all(paths: Iterable[str], note: Callable[[str], None] | None = None) ->
                 kind = foreign_kind(one)
                 if kind is None:
                     docs.append(one)
-                else:
+                elif note is not None:
                     note(f"{one.where()}: skipped: kind {kind!r} is not integ's ({KIND})")
     return docs

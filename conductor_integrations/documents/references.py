@@ -1,7 +1,8 @@
 """The real ``payload.Resolver``: environment, files, keyring and the hidden prompt.
 
-Also the two ways a secret is read from a person or a pipe (``read_hidden`` and
-``read_stdin_secret``), shared by ``integ secret set`` and ``integ auth login``.
+Nothing here prints: what the resolver has to say (a keyring that cannot be used, a secret
+stored) is collected in ``LocalResolver.notices`` for the command to print, and the prompt
+is asked through the ``Ask`` the command hands in.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
-from conductor_integrations import output
+from conductor_integrations.documents.reader import file_error
 from conductor_integrations.errors import InputError
-from conductor_integrations.secrets import redact
 
 #: The most a referenced file (``${file:PATH}``, ``-c KEY=@PATH``) may hold.
 MAX_FILE_BYTES = 1024 * 1024
@@ -62,12 +62,8 @@ def read_reference_file(path: Path, within: Path | None = None, *, pipes: bool =
         target, flags = Path(real), flags | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(target, flags)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        raise file_error(path, exc) from None
     too_big = f"{path}: larger than 1 MiB ({MAX_FILE_BYTES} bytes), the most a referenced file may hold"
     try:
         info = os.fstat(fd)
@@ -90,13 +86,13 @@ def read_reference_file(path: Path, within: Path | None = None, *, pipes: bool =
         try:
             data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+            raise file_error(path, exc) from None
     if len(data) > MAX_FILE_BYTES:  # it grew after the check
         raise InputError(too_big)
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise file_error(path, exc) from None
 
 
 def stdin_is_terminal(stream: TextIO | None = None) -> bool:
@@ -108,48 +104,22 @@ def stdin_is_terminal(stream: TextIO | None = None) -> bool:
         return False
 
 
-def read_hidden(prompt: str) -> str:
-    """Ask for a secret on the terminal without echoing it. Ctrl-C interrupts the command;
-    Ctrl-D gives an empty answer."""
-    import getpass
+class Ask(Protocol):
+    """The person at the terminal, handed in by the command (``cli.prompts.TERMINAL``)."""
 
-    try:
-        value = getpass.getpass(output.escape_controls(prompt))  # names in it are a document's
-    except EOFError:
-        value = ""
-    redact.register(value)
-    return value
+    def hidden(self, prompt: str) -> str:
+        """The answer to ``prompt``, typed without echo ("" for none)."""
+        ...
+
+    def yes_no(self, question: str) -> bool: ...
 
 
-def read_stdin_secret(stream: TextIO | None = None, what: str = "the secret") -> str:
-    """The whole of stdin as a secret, one trailing newline dropped; refused when empty."""
-    stream = sys.stdin if stream is None else stream
-    if stream is None or stream.closed:
-        raise InputError(f"no value for {what}: stdin is closed")
-    value = stream.read()
-    if value.endswith("\r\n"):
-        value = value[:-2]
-    elif value.endswith("\n"):
-        value = value[:-1]
-    redact.register(value)
-    if not value:
-        raise InputError(f"no value for {what}: stdin was empty", hints=["pipe the value on stdin"])
-    return value
-
-
-def ask_yes_no(question: str, default: bool = True) -> bool:
-    """A yes/no question on the terminal (stderr for the question, stdin for the answer)."""
-    suffix = " [Y/n] " if default else " [y/N] "
-    sys.stderr.write(output.escape_controls(question) + suffix)
-    sys.stderr.flush()
-    try:
-        answer = sys.stdin.readline()
-    except (OSError, ValueError):
-        return False
-    if not answer:  # end of input
-        return False
-    answer = answer.strip().lower()
-    return default if not answer else answer in ("y", "yes")
+def without_keyring(key: str) -> str:
+    """The ways to give the secret ``key`` that need no keyring."""
+    return (
+        f"without a keyring: `{key}: ${{env:VAR}}` in the document (or -c '{key}=${{env:VAR}}'), "
+        f"-c {key}=@file, or -c {key}=@/dev/stdin to read it from stdin"
+    )
 
 
 class LocalResolver:
@@ -158,26 +128,43 @@ class LocalResolver:
     Where a required secret with no value comes from, in order:
 
     1. the keyring (``integ secret set PROVIDER KEY``), unless the keyring is turned off
-       (``CI``, ``INTEG_NO_KEYRING``); a keyring that is absent, failing or does not answer
-       within the deadline is reported once as a warning and skipped;
-    2. a hidden prompt, when stdin is a terminal (``interactive``), offering to store the
-       answer in the keyring;
+       (``CI``, ``INTEG_NO_KEYRING``);
+    2. a hidden prompt, when stdin is a terminal (``interactive``) and the command handed in
+       an ``ask``, offering to store the answer in the keyring;
     3. nothing: the key stays missing and validation reports it (exit 3) with every way to
        supply it. With stdin closed or not a terminal it never waits for input.
 
+    A keyring that is absent (no backend, or the null backend that stores nothing), failing
+    or does not answer within the deadline is asked once: the first reference or missing
+    secret that needed it says why and names the ways that need no keyring, the later ones
+    say only that it is not there.
+
     Files are read with ``read_reference_file``; ``allow_outside_files`` (default:
     ``INTEG_ALLOW_OUTSIDE_FILES``) lifts the confinement of documents to their folder.
+    ``notices`` and ``notes``: what the command should print as warnings (a keyring write
+    refused) and as information (a secret stored).
     """
 
-    def __init__(self, interactive: bool | None = None, allow_outside_files: bool | None = None):
+    def __init__(
+        self,
+        interactive: bool | None = None,
+        allow_outside_files: bool | None = None,
+        ask: Ask | None = None,
+    ):
         if interactive is None:
             interactive = stdin_is_terminal()
         self.interactive = interactive
+        self.ask = ask
         self.allow_outside_files = (
             outside_files_allowed() if allow_outside_files is None else allow_outside_files
         )
         #: why the keyring could not be used, once it failed (then it is not asked again)
         self.keyring_problem: str | None = None
+        #: lines for the command to print as warnings
+        self.notices: list[str] = []
+        #: lines for the command to print as information (a secret stored)
+        self.notes: list[str] = []
+        self._backend_stores = False
 
     def env(self, name: str) -> str | None:
         return os.environ.get(name)
@@ -188,43 +175,96 @@ class LocalResolver:
         return read_reference_file(path, confine, pipes=within is None)
 
     def keyring(self, provider: str, key: str) -> str | None:
-        """An explicit ``${keyring}`` reference: a failing keyring is an error here (raised
-        as ``KeyringUnavailable``, an ``InputError``), since the document asks for it."""
+        """An explicit ``${keyring}`` reference: a keyring that is off or cannot be used is
+        an error here (an ``InputError``), since the document asks for it."""
         from conductor_integrations.secrets import credentials
 
         reason = credentials.disabled_reason()
-        if reason:
-            raise credentials.KeyringUnavailable(f"read {provider}/{key} from the keyring", reason)
-        return credentials.get_secret(provider, key, interactive=self.interactive)
+        if reason and self.keyring_problem is None:
+            self.keyring_problem = reason
+            raise credentials.KeyringUnavailable(
+                f"read {provider}/{key} from the keyring",
+                reason,
+                alternatives=(without_keyring(key),),
+            )
+        value = self._read(provider, key)
+        if value is None:
+            self._check_absent(provider, key)
+        return value
 
     def missing_secret(self, provider: str, key: str) -> str | None:
         from conductor_integrations.secrets import credentials
 
         if self.keyring_problem is None:
             try:
-                value = credentials.get_secret(provider, key, interactive=self.interactive)
-            except credentials.KeyringUnavailable as exc:
-                self.keyring_problem = exc.reason
-                output.warning(
-                    f"{exc.message}; secrets stored with `integ secret set` cannot be used in this command"
-                )
-            else:
+                value = self._read(provider, key)
                 if value:
                     return value
-        if not self.interactive:
+                if not credentials.disabled_reason():
+                    self._check_absent(provider, key)
+            except InputError as exc:
+                if not self._can_prompt():
+                    raise
+                self.notices.append(f"{exc.message}; a value typed at the prompt is not stored")
+        if not self._can_prompt():
+            if self.keyring_problem is not None:
+                raise self._again(provider, key)
             return None
-        value = read_hidden(f"{key} for {provider} (input hidden, Enter to skip): ")
+        assert self.ask is not None
+        value = self.ask.hidden(f"{key} for {provider} (input hidden, Enter to skip): ")
         if not value:
             return None
         can_store = self.keyring_problem is None and not credentials.disabled_reason()
-        if can_store and ask_yes_no(f"Store it in the keyring as {provider}/{key} for next time?"):
+        if can_store and self.ask.yes_no(f"Store it in the keyring as {provider}/{key} for next time?"):
             try:
                 credentials.set_secret(provider, key, value, interactive=True)
             except credentials.KeyringUnavailable as exc:
-                output.warning(f"{exc.message}; the value is used for this command only")
+                self.notices.append(f"{exc.message}; the value is used for this command only")
             else:
-                output.info(f"stored {provider}/{key} in the keyring")
+                self.notes.append(f"stored {provider}/{key} in the keyring")
         return value
+
+    def _can_prompt(self) -> bool:
+        return self.interactive and self.ask is not None
+
+    def _read(self, provider: str, key: str) -> str | None:
+        """The keyring's value, or None; the first failure is raised with why and what to do
+        instead, the later ones in short (the keyring is not asked again)."""
+        from conductor_integrations.secrets import credentials
+
+        if self.keyring_problem is not None:
+            raise self._again(provider, key)
+        try:
+            return credentials.get_secret(provider, key, interactive=self.interactive)
+        except credentials.KeyringUnavailable as exc:
+            self.keyring_problem = exc.reason
+            raise self._first(provider, key, exc.reason, exc.hints) from None
+
+    def _check_absent(self, provider: str, key: str) -> None:
+        """Raise (as ``_read`` does) when nothing was found because there is no keyring to
+        find it in: the null backend answers every read with nothing."""
+        from conductor_integrations.secrets import credentials
+
+        if self._backend_stores:
+            return
+        try:
+            credentials.require_storing_backend(f"read {provider}/{key} from the keyring")
+        except credentials.KeyringUnavailable as exc:
+            self.keyring_problem = exc.reason
+            raise self._first(provider, key, exc.reason, exc.hints) from None
+        self._backend_stores = True
+
+    def _first(self, provider: str, key: str, reason: str, hints: list[str]) -> InputError:
+        from conductor_integrations.secrets import credentials
+
+        own = [h for h in hints if h not in credentials.ALTERNATIVES]
+        return InputError(
+            f"cannot read {provider}/{key} from the keyring: {reason}",
+            hints=[*own, without_keyring(key)],
+        )
+
+    def _again(self, provider: str, key: str) -> InputError:
+        return InputError(f"cannot read {provider}/{key}: no usable keyring (said above)")
 
 
 class OfflineResolver:

@@ -1,10 +1,10 @@
 """Checks a resolved provider body against the embedded type table, or against the
-server's own definitions (``--server-types``: any ``TypeSource``).
+server's own definitions (``--server-types``: any ``TypeSource``); one step of
+``pipeline``, which builds the payloads.
 
 Pure: returns every problem found (path, message, hint, severity); never prints or exits.
 Rules beyond the table: the AWS ``connectionType`` rules and ``pineconedb``'s server-resolved
-``projectName``. Unknown keys are warnings (``--strict`` makes them errors). A document's
-``models:`` and ``tags:`` are checked too (``model_docs``).
+``projectName``. Unknown keys are warnings (``--strict``, in ``pipeline``, makes them errors).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
-from conductor_integrations.documents.payload import Payload
+from conductor_integrations.documents.payload import Payload, secret_hint
 from conductor_integrations.errors import Problem, about
 from conductor_integrations.types import builtin
 
@@ -30,9 +30,9 @@ class TypeSource(Protocol):
     def closest(self, name: str, n: int = 3) -> list[str]: ...
 
 
-def check(payload: Payload, *, strict: bool = False, types: TypeSource | None = None) -> list[Problem]:
-    """Problems of ``payload`` against the table (or ``types``), added to those found while
-    building it. With ``strict`` every warning becomes an error."""
+def check(payload: Payload, *, types: TypeSource | None = None) -> list[Problem]:
+    """Problems of ``payload`` against the table (or ``types``), after those found while
+    building it (``pipeline.complete`` applies ``--strict`` to them)."""
     doc = payload.document
     found: list[Problem] = []
 
@@ -42,10 +42,7 @@ def check(payload: Payload, *, strict: bool = False, types: TypeSource | None = 
         found.append(Problem(".".join(path), message, hint, severity, source, line))
 
     check_body(payload.body, add, payload.name, types, unknown=payload.unresolved)
-    problems = payload.problems + found
-    if strict:
-        problems = [p.as_error() for p in problems]
-    return about(problems, payload.name)
+    return about(payload.problems + found, payload.name)
 
 
 def check_body(
@@ -150,63 +147,8 @@ def check_body(
 
 def _supply_hint(key: str, name: str, ptype: builtin.ProviderType) -> str:
     if key in ptype.secret_keys or builtin.is_secret_key(key):
-        who = name or "NAME"
-        return (
-            f"store it with `integ secret set {who} {key}`, reference an environment variable "
-            f"with `{key}: ${{env:VAR}}` (or -c '{key}=${{env:VAR}}'), or read it from a file "
-            f"with -c {key}=@file"
-        )
+        return secret_hint(key, name)
     return f"-c {key}=VALUE or `{key}:` under configuration"
-
-
-def prepare(
-    docs: list[Any],
-    resolver: Any,
-    *,
-    strict: bool = False,
-    skip_table: bool = False,
-    types: TypeSource | None = None,
-) -> tuple[list[Payload], list[Problem]]:
-    """Build and check every provider document (as ``validate`` and ``apply`` do), against
-    the embedded table or, given ``types``, the server's definitions.
-
-    Returns the payloads and every problem of every document, duplicates included.
-    Category is filled in from the table where it was not given. ``models:`` and ``tags:``
-    are checked and normalised (``model_docs.check``)."""
-    from conductor_integrations.documents import model_docs
-    from conductor_integrations.documents.payload import build, fill_category
-
-    payloads: list[Payload] = []
-    problems: list[Problem] = []
-    seen: dict[str, str] = {}
-    for doc in docs:
-        payload = build(None, doc, None, resolver)
-        if types is not None:
-            use_server_type(payload, types)
-        found = list(payload.problems) if skip_table else check(payload, strict=strict, types=types)
-        found.extend(model_docs.check(payload, resolver))
-        if strict:
-            found = [p.as_error() for p in found]
-        if payload.name:
-            if payload.name in seen:
-                found.append(
-                    Problem(
-                        "name",
-                        f"provider {payload.name!r} is defined twice",
-                        f"first at {seen[payload.name]}",
-                        "error",
-                        doc.label,
-                        doc.line_of(("name",)),
-                    )
-                )
-            else:
-                seen[payload.name] = doc.where(("name",))
-        fill_category(payload.body)
-        found = about(found, payload.name)  # every line names its provider
-        payload.problems = found
-        payloads.append(payload)
-        problems.extend(found)
-    return payloads, problems
 
 
 def use_server_type(payload: Payload, types: TypeSource) -> None:

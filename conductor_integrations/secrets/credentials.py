@@ -255,6 +255,12 @@ def _active(kr: Any) -> Any:
     return backend
 
 
+def require_storing_backend(what: str) -> None:
+    """Raise ``KeyringUnavailable`` (its reason and the ways that work) when the keyring
+    stores nothing: no backend, the null backend, the fail backend."""
+    _call(_checked_backend, what)
+
+
 def _checked_backend(kr: Any) -> Backend:
     """The active backend, refused when it stores nothing (the null backend)."""
     import keyring.errors

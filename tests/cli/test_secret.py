@@ -139,10 +139,10 @@ def test_validate_without_keyring_or_terminal_names_every_way(integ: Any, doc: s
     keyring.set_keyring(keyring.backends.fail.Keyring())
     r = integ("validate", doc)
     assert r.exit_code == 3
-    assert "no keyring backend" in r.stderr
+    assert r.stderr.count("no keyring backend") == 1
     assert "openai requires 'api_key'" in r.stderr
-    assert "integ secret set openai-prod api_key" in r.stderr
-    assert "${env:VAR}" in r.stderr
+    assert "integ secret set" not in r.stderr  # it would need the keyring that is not there
+    assert "${env:VAR}" in r.stderr and "stdin" in r.stderr
     assert "-c api_key=@file" in r.stderr
 
 
@@ -178,7 +178,7 @@ def test_validate_with_a_stuck_keyring_ends_with_the_message(
     assert time.monotonic() - started < 10
     assert r.exit_code == 3
     assert "did not answer within 0.5 s" in r.stderr
-    assert "integ secret set openai-prod api_key" in r.stderr
+    assert "unlock the keyring" in r.stderr and "-c api_key=@file" in r.stderr
 
 
 def test_secret_set_with_a_stuck_keyring(integ: Any, monkeypatch: pytest.MonkeyPatch) -> None:

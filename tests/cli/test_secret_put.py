@@ -97,9 +97,9 @@ def test_put_without_keyring_or_terminal_fails_with_every_way(
     r = integ("provider", "put", "openai-prod", "-t", "openai")  # stdin is not a terminal
     assert time.monotonic() - started < 10
     assert r.exit_code == 3
-    assert "no keyring backend" in r.stderr
-    assert "integ secret set openai-prod api_key" in r.stderr
-    assert "${env:VAR}" in r.stderr
+    assert r.stderr.count("no keyring backend") == 1
+    assert "integ secret set" not in r.stderr  # it would need the keyring that is not there
+    assert "${env:VAR}" in r.stderr and "stdin" in r.stderr
     assert "-c api_key=@file" in r.stderr
 
 
@@ -136,7 +136,7 @@ def test_put_with_a_stuck_keyring_ends_within_seconds(
     assert time.monotonic() - started < 10
     assert r.exit_code == 3
     assert "did not answer within 1 s" in r.stderr
-    assert "integ secret set openai-prod api_key" in r.stderr
+    assert "unlock the keyring" in r.stderr and "-c api_key=@file" in r.stderr
 
 
 def test_put_in_ci_does_not_touch_the_keyring(

@@ -58,7 +58,9 @@ def test_without_offline_each_missing_secret_is_reported_once(tmp_path: Path) ->
     assert r.code == 3
     assert error_lines(r) == [
         f"error: {folder / 'openai.yaml'}:4 p-openai configuration.api_key: "
-        "environment variable PR_OPENAI_KEY is not set (referenced as ${env:PR_OPENAI_KEY})"
+        "environment variable PR_OPENAI_KEY is not set (referenced as ${env:PR_OPENAI_KEY}) "
+        "(export PR_OPENAI_KEY, or give api_key as `api_key: ${keyring}` after "
+        "`integ secret set p-openai api_key`, or with -c api_key=@file)"
     ]
     assert "1 provider checked: 1 invalid, 1 error" in r.stderr
 
