@@ -45,9 +45,12 @@ def integ_command(package_dir: str | None) -> list[str]:
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one whole process, output thrown away."""
+    """(CPU seconds, wall seconds) of one whole process, output thrown away; run in the
+    scratch folder, so that `python -m` does not find a package in the current one."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=env["XDG_DATA_HOME"]
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
