@@ -7,6 +7,7 @@ lint:
 	ruff check .
 	ruff format --check .
 	mypy --strict
+	lint-imports
 
 docs:
 	python scripts/gen_docs.py

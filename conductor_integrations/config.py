@@ -1,8 +1,10 @@
 """Settings and where each came from.
 
-The order in which a setting is looked up (written once, here):
+The settings themselves are declared in ``settings.SETTINGS``. The order in which a
+setting is looked up (written once, here):
 
-1. the flag on the command line (``--server``, ``--timeout`` ...);
+1. the flag on the command line (``--server``, ``--timeout`` ...), before or after the
+   subcommand (given in both places: the one after it);
 2. the environment (``CONDUCTOR_SERVER_URL``, ``INTEG_TIMEOUT`` ...);
 3. the selected profile in ``config.yaml`` (``--profile``, ``INTEG_PROFILE``, else ``default``);
 4. the built-in default.
@@ -27,35 +29,18 @@ from typing import Any
 
 from conductor_integrations.errors import UsageError
 
+# The table of settings; re-exported so that ``config.SETTINGS`` is where callers look.
+from conductor_integrations.settings import PROFILE_KEYS as PROFILE_KEYS
+from conductor_integrations.settings import SETTINGS as SETTINGS
+from conductor_integrations.settings import SPEC_BY_NAME as SPEC_BY_NAME
+from conductor_integrations.settings import SPECS as SPECS
+from conductor_integrations.settings import SettingSpec as SettingSpec
+from conductor_integrations.settings import env_is_true as env_is_true
+from conductor_integrations.settings import environment as environment
+from conductor_integrations.settings import shown_default as shown_default
+
 APP_NAME = "conductor-integrations"
 LOCAL = "local"
-
-
-@dataclass(frozen=True)
-class SettingSpec:
-    name: str
-    flag: str | None
-    env: str | None
-    profile_key: str | None
-    default: Any
-    kind: str = "str"  # str, float, int, bool
-    secret: bool = False
-
-
-SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("server", "--server", "CONDUCTOR_SERVER_URL", "server", None),
-    SettingSpec("token", "--token", "CONDUCTOR_AUTH_TOKEN", None, None, secret=True),
-    SettingSpec("key_id", "--key-id", "CONDUCTOR_AUTH_KEY", "key_id", None),
-    SettingSpec("output", "--output", "INTEG_OUTPUT", "output", "table"),
-    SettingSpec("timeout", "--timeout", "INTEG_TIMEOUT", "timeout", 10.0, "float"),
-    SettingSpec("retries", "--retries", "INTEG_RETRIES", "retries", 3, "int"),
-    SettingSpec("ca_bundle", "--ca-bundle", "REQUESTS_CA_BUNDLE", "ca_bundle", None),
-    SettingSpec("insecure", "--insecure", None, None, False, "bool"),
-    SettingSpec("no_color", "--no-color", "NO_COLOR", None, False, "bool"),
-    SettingSpec("debug", "--debug", "INTEG_DEBUG", None, False, "bool"),
-)
-SPEC_BY_NAME = {s.name: s for s in SPECS}
-PROFILE_KEYS = tuple(s.profile_key for s in SPECS if s.profile_key)
 
 
 @dataclass
@@ -67,8 +52,6 @@ class Setting:
 @dataclass
 class Settings:
     values: dict[str, Setting] = field(default_factory=dict)
-    profile: str = "default"
-    profile_source: str = "default"
     config_file: Path | None = None
 
     def __getitem__(self, name: str) -> Any:
@@ -81,6 +64,15 @@ class Settings:
     def source(self, name: str) -> str:
         setting = self.values.get(name)
         return setting.source if setting else "default"
+
+    @property
+    def profile(self) -> str:
+        """The selected profile (``default`` unless ``--profile`` or ``INTEG_PROFILE``)."""
+        return str(self.get("profile") or "default")
+
+    @property
+    def profile_source(self) -> str:
+        return self.source("profile")
 
     @property
     def server(self) -> str | None:
@@ -192,9 +184,7 @@ def _convert(spec: SettingSpec, value: Any, source: str) -> Any:
     if spec.kind == "bool":
         if isinstance(value, bool):
             return value
-        if spec.env == "NO_COLOR":
-            return str(value) != ""  # no-color.org: present and non-empty
-        return str(value).strip().lower() in ("1", "true", "yes", "on")
+        return env_is_true(spec, str(value))
     if spec.kind in ("float", "int"):
         try:
             number = float(value) if spec.kind == "float" else int(str(value))
@@ -203,52 +193,53 @@ def _convert(spec: SettingSpec, value: Any, source: str) -> Any:
         if number < 0 or (spec.name == "timeout" and number == 0):
             raise UsageError(f"{source}: {spec.name} must be positive, not {value!r}")
         return number
+    if spec.choices and str(value) not in spec.choices:
+        raise UsageError(f"{source}: {spec.name} must be {one_of(spec.choices)}, not {value!r}")
     return str(value)
 
 
-def resolve(
-    flags: Mapping[str, Any],
-    env: Mapping[str, str] | None = None,
-    profile: str | None = None,
-) -> Settings:
-    """Every setting with its source. ``flags`` maps setting names to flag values (None
-    when the flag was not given)."""
+def resolve(flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Every setting of ``SPECS`` with its source. ``flags`` maps setting names to flag
+    values (None or False when the flag was not given); the profile is a setting too."""
     env = os.environ if env is None else env
     path = config_file(env)
-    if profile:
-        profile_name, profile_source = profile, "flag --profile"
-    elif env.get("INTEG_PROFILE"):
-        profile_name, profile_source = env["INTEG_PROFILE"], "env INTEG_PROFILE"
-    else:
-        profile_name, profile_source = "default", "default"
+    settings = Settings(config_file=path)
+    profile = settings.values["profile"] = _lookup(SPEC_BY_NAME["profile"], flags, env, {}, "")
     profiles = read_profiles(path)
-    if profile_name not in profiles and profile_source != "default":
+    if profile.value not in profiles and profile.source != "default":
         known = ", ".join(sorted(profiles)) or "none yet"
         raise UsageError(
-            f"no profile {profile_name!r} in {path}",
+            f"no profile {profile.value!r} in {path}",
             hints=[f"profiles: {known}", "create one with `integ auth login --profile NAME`"],
         )
-    selected = profiles.get(profile_name, {})
-    settings = Settings(profile=profile_name, profile_source=profile_source, config_file=path)
+    selected = profiles.get(profile.value, {})
     for spec in SPECS:
-        flag_value = flags.get(spec.name)
-        if flag_value is not None and flag_value is not False:
-            setting = Setting(_convert(spec, flag_value, f"flag {spec.flag}"), f"flag {spec.flag}")
-        elif spec.env and env.get(spec.env) not in (None, ""):
-            src = f"env {spec.env}"
-            setting = Setting(_convert(spec, env[spec.env], src), src)
-        elif spec.profile_key and selected.get(spec.profile_key) not in (None, ""):
-            src = f"profile {profile_name}"
-            setting = Setting(_convert(spec, selected[spec.profile_key], src), src)
-        else:
-            setting = Setting(spec.default, "default")
-        settings.values[spec.name] = setting
+        if spec.name != "profile":
+            settings.values[spec.name] = _lookup(spec, flags, env, selected, profile.value)
     _profile_key_for_its_own_server(settings, selected.get("server"))
-    if settings["output"] not in ("table", "json", "yaml"):
-        raise UsageError(
-            f"{settings.source('output')}: output must be table, json or yaml, not {settings['output']!r}"
-        )
     return settings
+
+
+def _lookup(
+    spec: SettingSpec, flags: Mapping[str, Any], env: Mapping[str, str], profile: Mapping[str, Any], name: str
+) -> Setting:
+    """One setting: the flag, else the environment, else the profile, else the default."""
+    flag_value = flags.get(spec.name)
+    if flag_value is not None and flag_value is not False:
+        src = f"flag {spec.flag}"
+        return Setting(_convert(spec, flag_value, src), src)
+    if spec.env and env.get(spec.env) not in (None, ""):
+        src = f"env {spec.env}"
+        return Setting(_convert(spec, env[spec.env], src), src)
+    if spec.profile_key and profile.get(spec.profile_key) not in (None, ""):
+        src = f"profile {name}"
+        return Setting(_convert(spec, profile[spec.profile_key], src), src)
+    return Setting(spec.default, "default")
+
+
+def one_of(choices: tuple[str, ...]) -> str:
+    """``table, json or yaml``."""
+    return ", ".join(choices[:-1]) + f" or {choices[-1]}" if len(choices) > 1 else "".join(choices)
 
 
 def same_server(a: str, b: str) -> bool:

@@ -4,7 +4,8 @@
     python scripts/gen_docs.py --check    # exit 1 and name the stale files, writing nothing
 
 The completion scripts are what ``integ completion SHELL`` prints; the man pages are
-rendered by ``conductor_integrations.cli.manpage`` from ``typer.main.get_command(app)``.
+rendered by ``docgen.manpage`` from ``typer.main.get_command(app)``. ``docgen`` (in
+scripts/docgen/) is repository tooling: it is not part of the installed package.
 Man pages of commands that no longer exist are removed.
 """
 
@@ -14,13 +15,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def expected(root: Path = ROOT) -> dict[Path, str]:
     """Every generated file (absolute path) with the text it should have."""
     from typer.main import get_command
 
-    from conductor_integrations.cli import app, completion, manpage
+    from conductor_integrations.cli import app, completion
+    from docgen import manpage
 
     files = {
         root / "completions" / completion.FILENAMES[s]: completion.script(s.value) for s in completion.Shell

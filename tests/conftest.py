@@ -17,6 +17,12 @@ import pytest
 from conductor_integrations import output
 from conductor_integrations.secrets import credentials, redact
 
+# The repository's tooling is importable in tests: scripts/docgen renders the man pages and
+# is not part of the installed package.
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
 ENV_TO_CLEAR = (
     "CONDUCTOR_SERVER_URL",
     "CONDUCTOR_AUTH_TOKEN",

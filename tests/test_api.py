@@ -528,40 +528,45 @@ def test_ready_token_wins_over_key(mock: responses.RequestsMock, monkeypatch: py
 
 
 class StandIn:
-    """Plays ``sandbox.serve_in_background`` until the real one is there."""
+    """Plays ``sandbox.open_in_process`` until the real one is there: answers every
+    request with an empty list and records what it was sent."""
 
     def __init__(self) -> None:
-        self.url = "http://127.0.0.1:8127"
+        self.url = "http://local.invalid"
         self.events: list[str] = []
+        self.headers: list[dict[str, str]] = []
 
     def __call__(self, **kwargs: Any) -> StandIn:
         self.events.append("start")
         return self
 
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        self.headers.append(dict(headers))
+        return 200, {"Content-Type": "application/json"}, b"[]"
+
     def __enter__(self) -> StandIn:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
-    def stop(self) -> None:
+    def close(self) -> None:
         self.events.append("stop")
 
 
-def test_local_starts_the_sandbox_for_the_command(
-    mock: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_local_starts_the_sandbox_for_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     import conductor_integrations.sandbox as sandbox
 
     stand_in = StandIn()
-    monkeypatch.setattr(sandbox, "serve_in_background", stand_in, raising=False)
+    monkeypatch.setattr(sandbox, "open_in_process", stand_in, raising=False)
     monkeypatch.setenv("CONDUCTOR_AUTH_SECRET", "not-for-the-sandbox")
-    mock.get("http://127.0.0.1:8127/api/integrations/provider", json=[])
     with api.connect(config.resolve({"server": "local", "key_id": "k1"}, env={})) as c:
         assert stand_in.events == ["start"]
         assert c.list_providers() == []
     assert stand_in.events == ["start", "stop"]
-    assert "X-Authorization" not in mock.calls[0].request.headers
+    assert "X-Authorization" not in stand_in.headers[0]
 
 
 # -- the debug log ----------------------------------------------------------------------------

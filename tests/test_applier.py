@@ -10,7 +10,7 @@ import pytest
 from conductor_integrations.documents.model_docs import ModelSpec
 from conductor_integrations.documents.payload import Payload
 from conductor_integrations.errors import AuthError, ExitCode, NotFoundError, RejectedError
-from conductor_integrations.fleet import engine
+from conductor_integrations.fleet import engine, planning
 
 
 class FakeClient:
@@ -232,7 +232,7 @@ def test_without_the_bulk_endpoint_models_are_listed_per_provider() -> None:
     assert ("GET", "/integrations/provider/a/integration", None) in client.calls
     assert not any("/new/" in path for _, path, _ in client.calls)  # not listed: nothing to read
     assert report.outcomes[0].action == "updated"
-    assert report.outcomes[0].models == [engine.ModelOutcome("gpt-4o", "updated")]
+    assert report.outcomes[0].models == [engine.ModelOutcome(name="gpt-4o", action=engine.Action.UPDATED)]
     assert client.sent == ["new"]  # the provider itself was unchanged: not sent
 
 
@@ -313,7 +313,9 @@ def test_type_change_skips_the_models() -> None:
     report = engine.apply(ModelServer(live), [with_children("a", [GPT])], secret_matches=no_match)
     assert report.outcomes[0].action == "failed"
     assert report.outcomes[0].models == [
-        engine.ModelOutcome("gpt-4o", "skipped", "not sent: the provider failed")
+        engine.ModelOutcome(
+            name="gpt-4o", action=engine.Action.SKIPPED, error="not sent: the provider failed"
+        )
     ]
 
 
@@ -459,9 +461,9 @@ def test_ctrl_c_stops_the_deletions() -> None:
 def test_dry_run_lists_the_deletions() -> None:
     client = PruneClient({"old": {"team": "x"}, "other": {"team": "y"}})
     payloads = [tagged("new", team="x")]
-    live = engine.read_live(client, payloads, 2)
-    doomed = engine.doomed(client, payloads, live, {"team": "x"}, 2)
-    plans = engine.plan_all(payloads, live, no_match, prune=True)
-    report = engine.dry_run(payloads, plans, doomed)
+    live = planning.read_live(client, payloads, 2)
+    doomed = planning.doomed(client, payloads, live, {"team": "x"}, 2)
+    plans = planning.plan_all(payloads, live, no_match, prune=True)
+    report = planning.dry_run(payloads, plans, doomed)
     assert [(o.name, o.action) for o in report.outcomes] == [("new", "created"), ("old", "deleted")]
     assert client.deleted == []

@@ -268,7 +268,7 @@ def test_hidden_complete_command(integ: Any, monkeypatch: pytest.MonkeyPatch) ->
 def test_hidden_complete_command_gives_help_to_zsh(integ: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(completion.LINE_VAR, "integ types list --no")
     result = integ("__complete", "zsh")
-    assert result.stdout.splitlines() == [":", "--no-color\tNo colour (also NO_COLOR)."]
+    assert result.stdout.splitlines() == [":", "--no-color\tNo colour. [env: NO_COLOR]"]
 
 
 def test_hidden_complete_command_is_not_listed(integ: Any) -> None:

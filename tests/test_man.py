@@ -13,8 +13,9 @@ import typer
 from typer.main import get_command
 
 from conductor_integrations import __version__, config
-from conductor_integrations.cli import app, man_text, manpage
+from conductor_integrations.cli import app
 from conductor_integrations.errors import ExitCode
+from docgen import man_text, manpage
 
 ENVIRONMENT = [
     "CONDUCTOR_SERVER_URL",

@@ -13,6 +13,7 @@ import typer
 
 from conductor_integrations import __version__
 from conductor_integrations.cli import lazy
+from conductor_integrations.cli.options import CONFIGURED_SERVER, RootGroup, command_start
 from conductor_integrations.errors import ExitCode, IntegError
 
 if TYPE_CHECKING:
@@ -28,13 +29,13 @@ Try it against the built-in sandbox, no server needed:
 
   integ provider list --server local
 
+Global options (--server, --profile, -o/--output, --timeout, --debug ...) go before the
+command or after it, with the same meaning: integ --server local provider list is integ
+provider list --server local. Given in both places, the one after the command wins.
+
 Exit codes: 0 ok, 1 diff found differences, 2 usage, 3 invalid input, 4 auth refused,
 5 not found, 6 rejected by the server, 7 server unreachable, 70 internal error, 130 interrupted.
 """
-
-# Typer prints Python type names beside arguments ("NAME <str>", "NAME... <list[str]>"), which
-# mean nothing to a user: show the metavar alone.
-typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign,attr-defined,unused-ignore]
 
 #: The subcommands of ``integ``, in the order ``--help`` lists them. Only the module of the
 #: command being run (or completed) is imported; ``--help`` shows the help here.
@@ -90,14 +91,16 @@ COMMANDS = (
 )
 
 
-class RootGroup(lazy.LazyGroup):
+class Root(RootGroup, lazy.LazyGroup):
+    """The root's options (``RootGroup``) over the lazy list of its commands."""
+
     entries = COMMANDS
 
 
 app = typer.Typer(
     name="integ",
+    cls=Root,
     help=HELP,
-    cls=RootGroup,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -133,7 +136,7 @@ def run(argv: Optional[list[str]] = None) -> int:
     from typer.main import get_command
 
     argv = _bare_server_flag(list(sys.argv[1:] if argv is None else argv))
-    for module in _imported("conductor_integrations.cli.common", "conductor_integrations.output"):
+    for module in _imported("conductor_integrations.output"):
         module.reset()
     command = get_command(app)
     try:
@@ -157,16 +160,16 @@ def run(argv: Optional[list[str]] = None) -> int:
 
 def _bare_server_flag(argv: list[str]) -> list[str]:
     """``integ types list --server`` and ``types diff --server`` with no URL ask the configured
-    server (environment or profile): give the flag a value that says so."""
-    if argv[:1] != ["types"]:
+    server (environment or profile): give the flag a value that says so (after the
+    subcommand only: before it, ``--server`` always takes a URL)."""
+    start = command_start(argv)
+    if argv[start : start + 1] != ["types"]:
         return argv
-    from conductor_integrations.cli import common
-
-    out: list[str] = []
-    for i, arg in enumerate(argv):
+    out: list[str] = argv[:start]
+    for i, arg in enumerate(argv[start:], start):
         out.append(arg)
         if arg == "--server" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
-            out.append(common.CONFIGURED_SERVER)
+            out.append(CONFIGURED_SERVER)
     return out
 
 

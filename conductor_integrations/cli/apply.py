@@ -8,10 +8,10 @@ from conductor_integrations import output
 from conductor_integrations.cli import apply_render, complete_values
 from conductor_integrations.cli.common import (
     SELECTORS,
-    document_options,
+    AllowOutsideFiles,
+    ServerCommand,
     local_resolver,
     parse_selectors,
-    server_options,
     settings,
 )
 from conductor_integrations.errors import ExitCode, UsageError
@@ -20,13 +20,14 @@ from conductor_integrations.secrets import redact
 if TYPE_CHECKING:
     from conductor_integrations.documents.payload import Payload
     from conductor_integrations.documents.reader import Document
+    from conductor_integrations.documents.references import LocalResolver
     from conductor_integrations.documents.validate import TypeSource
 
 
 def register(provider_app: typer.Typer) -> None:
-    provider_app.command("apply")(apply_command)
-    provider_app.command("diff")(diff_command)
-    provider_app.command("export")(export_command)
+    provider_app.command("apply", cls=ServerCommand)(apply_command)
+    provider_app.command("diff", cls=ServerCommand)(diff_command)
+    provider_app.command("export", cls=ServerCommand)(export_command)
 
 
 PathsArgument = Annotated[
@@ -88,6 +89,8 @@ def check_documents(
     strict: bool,
     no_validate: bool,
     types: "Optional[TypeSource]" = None,
+    *,
+    resolver: "LocalResolver",
 ) -> "list[Payload]":
     """Resolve and validate every document before anything is sent; any error is exit 3
     with every problem reported."""
@@ -95,9 +98,7 @@ def check_documents(
     from conductor_integrations.documents import validate
     from conductor_integrations.errors import ValidationFailed
 
-    payloads, problems = validate.prepare(
-        docs, local_resolver(), strict=strict, skip_table=no_validate, types=types
-    )
+    payloads, problems = validate.prepare(docs, resolver, strict=strict, skip_table=no_validate, types=types)
     for p in payloads:
         redact.register(*p.secret_values)
     report_problems(problems)
@@ -109,11 +110,16 @@ def check_documents(
 
 
 def load_payloads(
-    paths: Optional[list[str]], strict: bool, no_validate: bool, types: "Optional[TypeSource]" = None
+    paths: Optional[list[str]],
+    strict: bool,
+    no_validate: bool,
+    types: "Optional[TypeSource]" = None,
+    *,
+    resolver: "LocalResolver",
 ) -> "list[Payload]":
     """Read, resolve and validate every document before anything is sent."""
     docs = read_documents(paths)
-    return check_documents(docs, paths or [], strict, no_validate, types)
+    return check_documents(docs, paths or [], strict, no_validate, types, resolver=resolver)
 
 
 def prune_selectors(prune: bool, given: Optional[list[str]]) -> "dict[str, str]":
@@ -136,11 +142,11 @@ def require_selector_tags(payloads: "list[Payload]", selectors: "dict[str, str]"
     """Under --prune every document carries the selectors among its tags (else a provider
     it declares would be one --prune cannot see): exit 3 naming each, nothing sent."""
     from conductor_integrations.errors import InputError, shown_name
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import planning
 
     wanted = ", ".join(f"{k}={v}" for k, v in selectors.items())
     missing = [
-        p for p in payloads if any((engine.tag_specs(p) or {}).get(k) != v for k, v in selectors.items())
+        p for p in payloads if any((planning.tag_specs(p) or {}).get(k) != v for k, v in selectors.items())
     ]
     for p in missing:
         where = p.document.label if p.document else ""
@@ -167,9 +173,8 @@ def server_table(client: Any) -> "TypeSource":
     return found
 
 
-@server_options
-@document_options
 def apply_command(
+    ctx: typer.Context,
     paths: PathsArgument = None,
     files: PathsOption = None,
     filename: OldPathsOption = None,
@@ -183,7 +188,9 @@ def apply_command(
     ] = False,
     concurrency: Annotated[
         Optional[int],
-        typer.Option("--concurrency", min=1, max=64, help="Requests in flight at once (default 8)."),
+        typer.Option(
+            "--concurrency", min=1, max=64, metavar="N", help="Requests in flight at once (default 8)."
+        ),
     ] = None,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Send nothing more after the first failure.")
@@ -200,6 +207,7 @@ def apply_command(
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
     server_types: ServerTypesOption = False,
+    allow_outside_files: AllowOutsideFiles = False,
 ) -> None:
     """Create or update every provider described in PATH(s), like `kubectl apply`.
 
@@ -231,16 +239,17 @@ def apply_command(
     """
     from conductor_integrations import config
     from conductor_integrations.client import api
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import engine, planning
     from conductor_integrations.secrets import fingerprints
 
     _no_both(server_types, no_validate)
     paths = all_paths(paths, files, filename)
     selectors = prune_selectors(prune, selector)
-    cfg = settings()
+    cfg = settings(ctx)
+    resolver = local_resolver(allow_outside_files)
     docs = read_documents(paths)
     if dry_run and not cfg.server:
-        payloads = check_documents(docs, paths or [], strict, no_validate)
+        payloads = check_documents(docs, paths or [], strict, no_validate, resolver=resolver)
         require_selector_tags(payloads, selectors)
         apply_render.dry_run(payloads, None)
         output.warning("no server configured: could not compare with what is there; these are the requests")
@@ -249,16 +258,16 @@ def apply_command(
     workers = concurrency or engine.DEFAULT_CONCURRENCY
     with api.connect(cfg) as client:
         types = server_table(client) if server_types else None
-        payloads = check_documents(docs, paths or [], strict, no_validate, types)
+        payloads = check_documents(docs, paths or [], strict, no_validate, types, resolver=resolver)
         require_selector_tags(payloads, selectors)
         prints = fingerprints.for_server(server_key(cfg))
         if dry_run:
-            live = engine.read_live(client, payloads, workers)
-            doomed = engine.doomed(client, payloads, live, selectors, workers) if selectors else []
-            found = engine.plan_all(
+            live = planning.read_live(client, payloads, workers)
+            doomed = planning.doomed(client, payloads, live, selectors, workers) if selectors else []
+            found = planning.plan_all(
                 payloads, live, prints.matches, prints.fresh, resend_secrets, prune=bool(selectors)
             )
-            planned = engine.dry_run(payloads, found, doomed)
+            planned = planning.dry_run(payloads, found, doomed)
             apply_render.report(planned, dry_run=True)
             if planned.exit_code:
                 raise typer.Exit(planned.exit_code)
@@ -320,9 +329,8 @@ def server_key(cfg: Any) -> str:
     return config.LOCAL if server == config.LOCAL else config.normalize_server(server)
 
 
-@server_options
-@document_options
 def diff_command(
+    ctx: typer.Context,
     paths: PathsArgument = None,
     files: PathsOption = None,
     filename: OldPathsOption = None,
@@ -339,6 +347,7 @@ def diff_command(
     strict: StrictOption = False,
     no_validate: NoValidateOption = False,
     server_types: ServerTypesOption = False,
+    allow_outside_files: AllowOutsideFiles = False,
 ) -> None:
     """Show, field by field, what `provider apply` would change on the server.
 
@@ -353,27 +362,30 @@ def diff_command(
     """
     from conductor_integrations import config
     from conductor_integrations.client import api
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import planning
     from conductor_integrations.secrets import fingerprints
 
     _no_both(server_types, no_validate)
     paths = all_paths(paths, files, filename)
     selectors = prune_selectors(prune, selector)
-    cfg = settings()
+    cfg = settings(ctx)
+    resolver = local_resolver(allow_outside_files)
     docs = read_documents(paths)
     if not server_types:
-        payloads = check_documents(docs, paths or [], strict, no_validate)
+        payloads = check_documents(docs, paths or [], strict, no_validate, resolver=resolver)
         require_selector_tags(payloads, selectors)
     config.require_server(cfg)
     with api.connect(cfg) as client:
         if server_types:
-            payloads = check_documents(docs, paths or [], strict, no_validate, server_table(client))
+            payloads = check_documents(
+                docs, paths or [], strict, no_validate, server_table(client), resolver=resolver
+            )
             require_selector_tags(payloads, selectors)
-        workers = engine.DEFAULT_CONCURRENCY
-        live = engine.read_live(client, payloads, workers)
-        doomed = engine.doomed(client, payloads, live, selectors, workers) if selectors else []
+        workers = planning.DEFAULT_CONCURRENCY
+        live = planning.read_live(client, payloads, workers)
+        doomed = planning.doomed(client, payloads, live, selectors, workers) if selectors else []
         prints = fingerprints.for_server(server_key(cfg))
-    found = engine.plan_all(payloads, live, prints.matches, prints.fresh, prune=bool(selectors))
+    found = planning.plan_all(payloads, live, prints.matches, prints.fresh, prune=bool(selectors))
     apply_render.plans(found, ignore_secrets, doomed)
     if any(pl.action == "invalid" for pl in found):
         raise typer.Exit(int(ExitCode.INVALID))
@@ -381,8 +393,8 @@ def diff_command(
         raise typer.Exit(int(ExitCode.DIFFERENCES))
 
 
-@server_options
 def export_command(
+    ctx: typer.Context,
     names: Annotated[
         Optional[list[str]],
         typer.Argument(
@@ -403,6 +415,7 @@ def export_command(
         Optional[str],
         typer.Option(
             "--category",
+            metavar="CATEGORY",
             help="Only providers of this category.",
             autocompletion=complete_values.complete_category,
         ),
@@ -424,7 +437,7 @@ def export_command(
     if secrets not in export.SECRET_MODES:
         raise UsageError(f"--secrets must be keyring or env, not {secrets!r}")
     selectors = parse_selectors(selector)
-    cfg = settings()
+    cfg = settings(ctx)
     config.require_server(cfg)
     with api.connect(cfg) as client:
         live = live_mod.listing(client, with_models=True)

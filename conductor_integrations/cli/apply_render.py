@@ -11,21 +11,23 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from conductor_integrations import output
 from conductor_integrations.errors import shown_name
+from conductor_integrations.fleet.outcomes import Action
 from conductor_integrations.secrets import redact
 
 if TYPE_CHECKING:
     from conductor_integrations.documents.payload import Payload
-    from conductor_integrations.fleet import engine, plan
+    from conductor_integrations.fleet import outcomes, plan
 
 
 def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     """The requests apply would send to a server where none of the providers exist yet
     (secrets masked): each provider, its models, its tags (for ``--dry-run`` with no server
     to compare with)."""
+    from conductor_integrations.cli.common import NO_SERVER
     from conductor_integrations.client import endpoints
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import planning
 
-    base = (server or "{server}").rstrip("/")
+    base = (server or NO_SERVER).rstrip("/")
     if base.endswith("/api"):
         base = base[:-4]
     root = f"{base}/api"
@@ -33,7 +35,7 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     for p in payloads:
         url = root + endpoints.provider_path(p.name)
         requests_.append({"method": "POST", "url": url, "body": redact.mask_provider(p.body, p.secret_keys)})
-        for m in engine.model_specs(p) or ():
+        for m in planning.model_specs(p) or ():
             body = endpoints.model_body(
                 None, m.given.get("description"), m.given.get("enabled"), m.configuration
             )
@@ -44,7 +46,7 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
                     "body": redact.mask_provider(body, m.secret_keys),
                 }
             )
-        tags = engine.tag_specs(p)
+        tags = planning.tag_specs(p)
         if tags:
             requests_.append(
                 {"method": "PUT", "url": f"{url}/tags", "body": endpoints.tag_objects(list(tags.items()))}
@@ -58,12 +60,12 @@ def dry_run(payloads: "list[Payload]", server: Optional[str]) -> None:
     output.info(f"dry run: {len(requests_)} request(s) not sent")
 
 
-def report(rep: "engine.Report", dry_run: bool = False) -> None:
+def report(rep: "outcomes.Report", dry_run: bool = False) -> None:
     """Apply's results; with ``dry_run`` the plan (each record with its ``changes``)."""
     records = [o.record() for o in rep.outcomes]
     if dry_run:
         for r, o in zip(records, rep.outcomes, strict=True):
-            r["changes"] = [c.record() for c in o.changes] if o.action != "unchanged" else []
+            r["changes"] = [c.record() for c in o.changes] if o.action != Action.UNCHANGED else []
     if output.settings.format == "table":
         rows = [
             {**r, "error": r["error"] or "", "children": _children(o), "changes": _paths(o)}
@@ -78,51 +80,39 @@ def report(rep: "engine.Report", dry_run: bool = False) -> None:
     else:
         output.data(records)
     for o in rep.outcomes:
-        if o.action == "failed":
+        if o.action == Action.FAILED:
             output.error(f"{shown_name(o.name)}: {o.error}")
-    counts = [
-        f"{rep.count(a)} {a}"
-        for a in (
-            "created",
-            "updated",
-            "unchanged",
-            "deleted",
-            "failed",
-            "skipped",
-            "interrupted",
-            "not sent",
-        )
-        if rep.count(a) or a in ("created", "updated", "unchanged", "failed")
-    ]
+    always = (Action.CREATED, Action.UPDATED, Action.UNCHANGED, Action.FAILED)
+    counts = [f"{rep.count(a)} {a.value}" for a in Action if rep.count(a) or a in always]
     output.info(("dry run, nothing sent: " if dry_run else "") + ", ".join(counts))
     if rep.interrupted:
         output.error("interrupted: the providers marked interrupted were not sent; run apply again to finish")
     elif rep.stopped:
-        n = rep.count("not sent")
+        n = rep.count(Action.NOT_SENT)
         output.error(
             f"{rep.stopped}: {output.counted(n, 'provider')} not sent",
             hints=["run apply again once the server answers: it sends only what still differs"],
         )
 
 
-def _paths(o: "engine.Outcome") -> str:
+def _paths(o: "outcomes.Outcome") -> str:
     """The fields a planned provider would change, for the dry-run table."""
-    if o.action not in ("created", "updated"):
+    if o.action not in (Action.CREATED, Action.UPDATED):
         return ""
     return ", ".join(dict.fromkeys(c.path for c in o.changes))
 
 
-def _children(o: "engine.Outcome") -> str:
+def _children(o: "outcomes.Outcome") -> str:
     """``2 models created, 1 unchanged; tags updated`` for the table."""
     parts = []
     if o.models:
         counts: dict[str, int] = {}
         for m in o.models:
-            counts[m.action] = counts.get(m.action, 0) + 1
+            counts[m.action.value] = counts.get(m.action.value, 0) + 1
         said = ", ".join(f"{n} {a}" for a, n in counts.items())
         parts.append(f"{output.counted(len(o.models), 'model')}: {said}")
     if o.tags is not None:
-        parts.append(f"tags {o.tags}")
+        parts.append(f"tags {o.tags.value}")
     return "; ".join(parts)
 
 

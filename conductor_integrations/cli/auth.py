@@ -12,14 +12,12 @@ hidden prompt; never from the command line.
 
 import os
 import sys
-from dataclasses import asdict
 from typing import Annotated, Any, Optional
 
 import typer
 
 from conductor_integrations import config, output
-from conductor_integrations.cli import common
-from conductor_integrations.cli.common import output_options, server_options, settings
+from conductor_integrations.cli.common import OutputCommand, ServerCommand, given, settings
 from conductor_integrations.documents.references import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import AuthError, InputError, IntegError, UsageError
 from conductor_integrations.secrets import credentials
@@ -36,30 +34,27 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="auth")
 
 
-def _login_settings() -> config.Settings:
+def _login_settings(ctx: typer.Context) -> config.Settings:
     """The settings for ``login``, which may name a profile that does not exist yet: then
     nothing is read from any profile."""
-    opts = common.options()
-    implied = not opts.profile and not os.environ.get("INTEG_PROFILE")
-    target = opts.profile or os.environ.get("INTEG_PROFILE") or "default"
+    flags = dict(given(ctx))
+    profile = flags.pop("profile", None)
+    implied = not profile and not os.environ.get("INTEG_PROFILE")
+    target = profile or os.environ.get("INTEG_PROFILE") or "default"
     if implied or target in config.read_profiles(config.config_file()):
-        return settings()
+        return settings(ctx)
     env = {k: v for k, v in os.environ.items() if k != "INTEG_PROFILE"}
-    flags = {k: v for k, v in asdict(opts).items() if k != "profile"}
     s = config.resolve(flags, env=env)
     for name, setting in list(s.values.items()):
         if setting.source.startswith("profile "):
             s.values[name] = config.Setting(config.SPEC_BY_NAME[name].default, "default")
-    s.profile = target
-    s.profile_source = "flag --profile" if opts.profile else "env INTEG_PROFILE"
+    s.values["profile"] = config.Setting(target, "flag --profile" if profile else "env INTEG_PROFILE")
     output.configure(format=s["output"], no_color=bool(s["no_color"]), debug=bool(s["debug"]))
     return s
 
 
 def _override(s: config.Settings, **values: Any) -> config.Settings:
-    new = config.Settings(
-        values=dict(s.values), profile=s.profile, profile_source=s.profile_source, config_file=s.config_file
-    )
+    new = config.Settings(values=dict(s.values), config_file=s.config_file)
     for name, value in values.items():
         new.values[name] = config.Setting(value, "integ auth login" if value is not None else "default")
     return new
@@ -94,9 +89,9 @@ def _login_secret(secret_stdin: bool, terminal: bool, key_id: str) -> str:
     )
 
 
-@app.command("login")
-@server_options
+@app.command("login", cls=ServerCommand)
 def login(
+    ctx: typer.Context,
     secret_stdin: Annotated[
         bool,
         typer.Option("--secret-stdin", help="Read the key secret from stdin (one trailing newline dropped)."),
@@ -113,7 +108,7 @@ def login(
 
       printf %s "$SECRET" | integ auth login --server URL --key-id KEY_ID --secret-stdin
     """
-    s = _login_settings()
+    s = _login_settings(ctx)
     terminal = stdin_is_terminal() and not secret_stdin
     server = s.server or (_ask("Conductor server URL: ") if terminal else None) or config.require_server(s)
     root = _root(server)
@@ -186,9 +181,9 @@ def _find_secret(root: Optional[str], key_id: Optional[str]) -> tuple[Optional[s
     return None, "not in the keyring (run `integ auth login`)"
 
 
-@app.command("status")
-@server_options
+@app.command("status", cls=ServerCommand)
 def status(
+    ctx: typer.Context,
     check: Annotated[
         bool,
         typer.Option("--check/--no-check", help="Mint a token to show that the key works (default)."),
@@ -200,7 +195,7 @@ def status(
     Exit 0 when requests can be authenticated (or need no token), 2 without a server, 3 when
     the key has no secret, 4 when the server refuses the key, 7 when it cannot be reached.
     """
-    s = settings()
+    s = settings(ctx)
     server, key_id, token = s.server, s.get("key_id"), s.get("token")
     root = _root(server) if server else None
     secret, secret_source = _find_secret(root, key_id)
@@ -292,9 +287,9 @@ def _key_source(s: config.Settings) -> Optional[str]:
 # -- logout ----------------------------------------------------------------------------------
 
 
-@app.command("logout")
-@output_options
+@app.command("logout", cls=OutputCommand)
 def logout(
+    ctx: typer.Context,
     all_profiles: Annotated[
         bool, typer.Option("--all", help="Log out of every profile and drop every cached token.")
     ] = False,
@@ -304,7 +299,7 @@ def logout(
     Credentials in the environment (CONDUCTOR_AUTH_SECRET, CONDUCTOR_AUTH_TOKEN) are not
     touched: unset them yourself.
     """
-    s = settings()
+    s = settings(ctx)
     path = s.config_file or config.config_file()
     profiles = config.read_profiles(path)
     names = sorted(profiles) if all_profiles else [s.profile]

@@ -1,56 +1,34 @@
-"""Options shared by many commands, accepted after the subcommand
-(``integ provider list --server URL -o json``).
+"""What many commands share: the run's settings, the resolver of documents, name checks,
+confirmation before deleting, ``-l KEY=VALUE`` selectors.
 
-``@output_options`` adds ``-o``, ``--no-color`` and ``--debug`` (and ``--profile``);
-``@server_options`` adds those and the connection options. The decorated function does not
-declare them: the values are gathered into ``GlobalOptions`` and reached with ``settings()``.
-``@document_options`` adds ``--allow-outside-files`` to a command that reads documents; its
-references are then resolved by ``local_resolver()``.
+The settings' options (``--server``, ``-o`` ...) come with the command's class
+(``options.ServerCommand``, ``options.OutputCommand``: ``@app.command("list",
+cls=ServerCommand)``), not with the function's parameters; a command reads them with
+``settings(ctx)``. ``--allow-outside-files`` is an ordinary option of the commands that read
+documents (``AllowOutsideFiles``), handed to ``local_resolver``.
 """
 
-import functools
-import inspect
-import os
-from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from conductor_integrations import config, output
-from conductor_integrations.cli import complete_values
-from conductor_integrations.errors import Interrupted, UsageError
+from conductor_integrations.cli.options import (
+    CONFIGURED_SERVER,
+    Command,
+    OutputCommand,
+    ServerCommand,
+    invocation,
+)
+from conductor_integrations.errors import UsageError
 
 if TYPE_CHECKING:
     from conductor_integrations.documents.references import LocalResolver
 
-CONNECTION = "Connection"
-#: ``--server`` given without a URL (``integ types list --server``): use the configured one.
-CONFIGURED_SERVER = "@configured"
-OUTPUT = "Output"
+__all__ = ["CONFIGURED_SERVER", "Command", "OutputCommand", "ServerCommand"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass
-class GlobalOptions:
-    server: Optional[str] = None
-    token: Optional[str] = None
-    key_id: Optional[str] = None
-    profile: Optional[str] = None
-    output: Optional[str] = None
-    timeout: Optional[float] = None
-    retries: Optional[int] = None
-    ca_bundle: Optional[str] = None
-    insecure: bool = False
-    no_color: bool = False
-    debug: bool = False
-
-
-_current = GlobalOptions()
-_settings: Optional[config.Settings] = None
-#: ``--allow-outside-files`` of the running command
-_allow_outside_files = False
+#: Where the server's root goes in what ``--dry-run`` prints when no server is configured.
+NO_SERVER = "<server>"
 
 
 def path_name(value: Any) -> Any:
@@ -66,162 +44,7 @@ def path_name(value: Any) -> Any:
     return value
 
 
-def _output_choice(value: Optional[str]) -> Optional[str]:
-    if value is not None and value not in output.FORMATS:
-        raise typer.BadParameter(f"choose from {', '.join(output.FORMATS)}")
-    return value
-
-
-OUTPUT_PARAMS: dict[str, Any] = {
-    "output": Annotated[
-        Optional[str],
-        typer.Option(
-            "--output",
-            "-o",
-            help="Output format: table (for people), json or yaml. [env: INTEG_OUTPUT]",
-            callback=_output_choice,
-            autocompletion=complete_values.complete_output,
-            rich_help_panel=OUTPUT,
-            metavar="FORMAT",
-        ),
-    ],
-    "no_color": Annotated[
-        bool,
-        typer.Option("--no-color", help="No colour (also NO_COLOR).", rich_help_panel=OUTPUT),
-    ],
-    "debug": Annotated[
-        bool,
-        typer.Option(
-            "--debug",
-            help="Log HTTP traffic (secrets masked) and show tracebacks. [env: INTEG_DEBUG=1]",
-            rich_help_panel=OUTPUT,
-        ),
-    ],
-    "profile": Annotated[
-        Optional[str],
-        typer.Option(
-            "--profile",
-            help="Profile in config.yaml to read settings from. [env: INTEG_PROFILE]",
-            metavar="NAME",
-            autocompletion=complete_values.complete_profile,
-            rich_help_panel=CONNECTION,
-        ),
-    ],
-}
-
-SERVER_PARAMS: dict[str, Any] = {
-    "server": Annotated[
-        Optional[str],
-        typer.Option(
-            "--server",
-            help="Conductor server URL, with or without /api; `local` for the built-in sandbox. "
-            "[env: CONDUCTOR_SERVER_URL]",
-            rich_help_panel=CONNECTION,
-            metavar="URL",
-        ),
-    ],
-    "token": Annotated[
-        Optional[str],
-        typer.Option(
-            "--token",
-            metavar="TOKEN",
-            help="Ready-made token (discouraged: visible in the process list; prefer CONDUCTOR_AUTH_TOKEN).",
-            rich_help_panel=CONNECTION,
-        ),
-    ],
-    "key_id": Annotated[
-        Optional[str],
-        typer.Option(
-            "--key-id",
-            help="Application key id; its secret comes from CONDUCTOR_AUTH_SECRET or the keyring. "
-            "[env: CONDUCTOR_AUTH_KEY]",
-            rich_help_panel=CONNECTION,
-            metavar="ID",
-        ),
-    ],
-    "timeout": Annotated[
-        Optional[float],
-        typer.Option(
-            "--timeout",
-            help="Seconds to wait for each request attempt (default 10). [env: INTEG_TIMEOUT]",
-            rich_help_panel=CONNECTION,
-            metavar="S",
-        ),
-    ],
-    "retries": Annotated[
-        Optional[int],
-        typer.Option(
-            "--retries",
-            help="Retries on connection errors, timeouts, 429, 502, 503, 504 (default 3). "
-            "[env: INTEG_RETRIES]",
-            rich_help_panel=CONNECTION,
-            metavar="N",
-        ),
-    ],
-    "ca_bundle": Annotated[
-        Optional[str],
-        typer.Option(
-            "--ca-bundle",
-            help="CA certificates (PEM) to verify the server with. [env: REQUESTS_CA_BUNDLE]",
-            rich_help_panel=CONNECTION,
-            metavar="PATH",
-        ),
-    ],
-    "insecure": Annotated[
-        bool,
-        typer.Option(
-            "--insecure",
-            help="Do not verify the server's TLS certificate (warns on every use).",
-            rich_help_panel=CONNECTION,
-        ),
-    ],
-}
-
-_DEFAULTS = {f.name: f.default for f in fields(GlobalOptions)}
-
-
-def _with(params: dict[str, Any]) -> Callable[[F], F]:
-    def decorate(func: F) -> F:
-        sig = inspect.signature(func)
-        extra = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=_DEFAULTS[name], annotation=ann)
-            for name, ann in params.items()
-        ]
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            global _current, _settings
-            values = {name: kwargs.pop(name, _DEFAULTS[name]) for name in params}
-            _current = GlobalOptions(**values)
-            _settings = None
-            debug = values.get("debug") or os.environ.get("INTEG_DEBUG") in ("1", "true", "yes")
-            output.configure(no_color=bool(values.get("no_color")), debug=bool(debug))
-            try:
-                return func(*args, **kwargs)
-            except KeyboardInterrupt:
-                # Typer would turn it into a silent exit 130; say it, as every error is said.
-                raise Interrupted("interrupted") from None
-
-        wrapper.__signature__ = sig.replace(  # type: ignore[attr-defined]
-            parameters=[*sig.parameters.values(), *extra]
-        )
-        wrapper.__annotations__ = {**getattr(func, "__annotations__", {}), **params}
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
-
-def output_options(func: F) -> F:
-    """Add -o/--output, --no-color, --debug and --profile to a command."""
-    return _with(OUTPUT_PARAMS)(func)
-
-
-def server_options(func: F) -> F:
-    """Add the output options and every connection option to a command."""
-    return _with({**SERVER_PARAMS, **OUTPUT_PARAMS})(func)
-
-
-ALLOW_OUTSIDE_FILES = Annotated[
+AllowOutsideFiles = Annotated[
     bool,
     typer.Option(
         "--allow-outside-files",
@@ -231,73 +54,35 @@ ALLOW_OUTSIDE_FILES = Annotated[
 ]
 
 
-def document_options(func: F) -> F:
-    """Add --allow-outside-files to a command that reads documents (use it under
-    ``@server_options``); ``local_resolver()`` honours it."""
-    sig = inspect.signature(func)
-    extra = inspect.Parameter(
-        "allow_outside_files", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=ALLOW_OUTSIDE_FILES
-    )
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        global _allow_outside_files
-        _allow_outside_files = bool(kwargs.pop("allow_outside_files", False))
-        return func(*args, **kwargs)
-
-    wrapper.__signature__ = sig.replace(  # type: ignore[attr-defined]
-        parameters=[*sig.parameters.values(), extra]
-    )
-    annotations = getattr(func, "__annotations__", {})
-    wrapper.__annotations__ = {**annotations, "allow_outside_files": ALLOW_OUTSIDE_FILES}
-    return wrapper  # type: ignore[return-value]
-
-
-def local_resolver(interactive: Optional[bool] = None) -> "LocalResolver":
+def local_resolver(allow_outside_files: bool, interactive: Optional[bool] = None) -> "LocalResolver":
     """The resolver for this command's documents and flags (``--allow-outside-files``, else
     ``INTEG_ALLOW_OUTSIDE_FILES``)."""
     from conductor_integrations.documents.references import LocalResolver
 
-    return LocalResolver(interactive, allow_outside_files=True if _allow_outside_files else None)
+    return LocalResolver(interactive, allow_outside_files=True if allow_outside_files else None)
 
 
-def options() -> GlobalOptions:
-    return _current
+def given(ctx: typer.Context) -> dict[str, Any]:
+    """The settings given as flags in this run, before or after the subcommand (by setting
+    name; a flag not given is not there)."""
+    return invocation(ctx).flags
 
 
-def settings() -> config.Settings:
-    """The resolved settings of this command (flags > environment > profile > default);
-    also applies the output settings."""
-    global _settings
-    if _settings is None:
-        opts = _current
-        flags = {
-            "server": None if opts.server == CONFIGURED_SERVER else opts.server,
-            "token": opts.token,
-            "key_id": opts.key_id,
-            "output": opts.output,
-            "timeout": opts.timeout,
-            "retries": opts.retries,
-            "ca_bundle": opts.ca_bundle,
-            "insecure": opts.insecure,
-            "no_color": opts.no_color,
-            "debug": opts.debug,
-        }
-        _settings = config.resolve(flags, profile=opts.profile)
+def settings(ctx: typer.Context) -> config.Settings:
+    """The resolved settings of this run (flags > environment > profile > default); also
+    applies the output settings."""
+    found = invocation(ctx)
+    if found.settings is None:
+        flags = dict(found.flags)
+        if flags.get("server") == CONFIGURED_SERVER:
+            del flags["server"]
+        found.settings = config.resolve(flags)
         output.configure(
-            format=_settings["output"],
-            no_color=bool(_settings["no_color"]),
-            debug=bool(_settings["debug"]),
+            format=found.settings["output"],
+            no_color=bool(found.settings["no_color"]),
+            debug=bool(found.settings["debug"]),
         )
-    return _settings
-
-
-def reset() -> None:
-    """Forget the options of the previous command (tests run many in one process)."""
-    global _current, _settings, _allow_outside_files
-    _current = GlobalOptions()
-    _settings = None
-    _allow_outside_files = False
+    return found.settings
 
 
 def confirm_delete(yes: bool, question: str, on_terminal: bool) -> bool:

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from conductor_integrations import output
+from conductor_integrations.cli.options import Command
 
 PROG = "integ"
 LINE_VAR = "_INTEG_COMPLETE_LINE"
@@ -141,7 +142,7 @@ def script(shell: str) -> str:
 
 def register(root: typer.Typer) -> None:
     """Add ``integ completion`` and the hidden ``integ __complete`` to ``root``."""
-    root.command("completion")(completion_command)
+    root.command("completion", cls=Command)(completion_command)
     root.command("__complete", hidden=True)(complete_command)
 
 

@@ -162,12 +162,26 @@ def client_for(settings: config.Settings, url: str, *, local: bool = False) -> C
 
 @contextmanager
 def connect(settings: config.Settings) -> Iterator[Client]:
-    """The client of one command. ``--server local`` starts the built-in sandbox for the
-    length of the command (state in the data folder) and stops it afterwards."""
+    """The client of one command. ``--server local`` opens the built-in sandbox in this
+    process for the length of the command (state in the data folder): the session hands
+    the sandbox's requests to it directly (``client.inprocess``), no port is opened."""
     server = config.require_server(settings)
     if config.is_local(server):
-        with start_sandbox() as running:
-            client = client_for(settings, running.url, local=True)
+        from conductor_integrations import sandbox
+        from conductor_integrations.client.inprocess import InProcessAdapter
+        from conductor_integrations.sandbox.errors import SandboxError
+
+        try:
+            local = sandbox.open_in_process()
+        except SandboxError as exc:
+            raise ServerUnavailable(
+                f"the built-in sandbox could not start: {exc}",
+                0,
+                hints=["give a Conductor server with --server URL or CONDUCTOR_SERVER_URL"],
+            ) from None
+        with local:
+            client = client_for(settings, local.url, local=True)
+            client.session.mount(local.url + "/", InProcessAdapter(local.handle))
             try:
                 yield client
             finally:

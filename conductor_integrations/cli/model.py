@@ -8,7 +8,7 @@ import typer
 
 from conductor_integrations import config, errors, output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import confirm_delete, path_name, server_options, settings
+from conductor_integrations.cli.common import ServerCommand, confirm_delete, path_name, settings
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -100,9 +100,9 @@ def _configuration(
     return built.configuration, built.kept_secrets
 
 
-@app.command("put")
-@server_options
+@app.command("put", cls=ServerCommand)
 def put(
+    ctx: typer.Context,
     provider: ProviderArg,
     model: ModelArg,
     description: Annotated[
@@ -140,7 +140,7 @@ def put(
     from conductor_integrations.client import api, endpoints
     from conductor_integrations.fleet import upsert
 
-    s = settings()
+    s = settings(ctx)
     where = _where(s)
     configuration, kept = _configuration(provider, model, config_values)
     with api.connect(s) as client:
@@ -158,14 +158,13 @@ def put(
         output.data({"integrationName": provider, "api": model, "action": action})
 
 
-@app.command("get")
-@server_options
-def get(provider: ProviderArg, model: ModelArg) -> None:
+@app.command("get", cls=ServerCommand)
+def get(ctx: typer.Context, provider: ProviderArg, model: ModelArg) -> None:
     """Show one model (secret values masked). Exit 5 when it or its provider does not exist."""
     from conductor_integrations.cli import model_render
     from conductor_integrations.client import api, endpoints
 
-    s = settings()
+    s = settings(ctx)
     where = _where(s)
     with api.connect(s) as client:
         found = endpoints.get_model(client, provider, model)
@@ -174,9 +173,9 @@ def get(provider: ProviderArg, model: ModelArg) -> None:
     model_render.print_model(found, provider)
 
 
-@app.command("list")
-@server_options
+@app.command("list", cls=ServerCommand)
 def list_models(
+    ctx: typer.Context,
     provider: ProviderArg,
     active_only: Annotated[
         bool, typer.Option("--active-only", help="Only enabled models (default: all of them).")
@@ -187,7 +186,7 @@ def list_models(
     from conductor_integrations.cli import model_render
     from conductor_integrations.client import api, endpoints
 
-    s = settings()
+    s = settings(ctx)
     where = _where(s)
     with api.connect(s) as client:
         try:
@@ -207,9 +206,9 @@ class DeleteFailed(IntegError):
         self.exit_code = code
 
 
-@app.command("delete")
-@server_options
+@app.command("delete", cls=ServerCommand)
 def delete(
+    ctx: typer.Context,
     provider: ProviderArg,
     names: Annotated[
         list[str], typer.Argument(metavar="MODEL", help="Models to delete.", callback=path_name)
@@ -222,7 +221,7 @@ def delete(
     """Delete models of a provider. Asks first on a terminal; elsewhere --yes is required."""
     from conductor_integrations.client import api, endpoints
 
-    s = settings()
+    s = settings(ctx)
     where = _where(s)
     names = list(dict.fromkeys(names))
     listed = ", ".join(names)

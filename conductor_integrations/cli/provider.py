@@ -11,12 +11,12 @@ from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.common import (
     SELECTORS,
+    AllowOutsideFiles,
+    ServerCommand,
     confirm_delete,
-    document_options,
     local_resolver,
     parse_selectors,
     path_name,
-    server_options,
     settings,
 )
 from conductor_integrations.documents import payload
@@ -60,10 +60,9 @@ NameArg = Annotated[
 # -- put ----------------------------------------------------------------------------------
 
 
-@app.command("put")
-@server_options
-@document_options
+@app.command("put", cls=ServerCommand)
 def put(
+    ctx: typer.Context,
     name: Annotated[
         Optional[str],
         typer.Argument(
@@ -150,6 +149,7 @@ def put(
             "the table built into integ; needs a server, also with --dry-run.",
         ),
     ] = False,
+    allow_outside_files: AllowOutsideFiles = False,
 ) -> None:
     """Create or update a provider from flags and/or a file, checked before it is sent.
 
@@ -159,7 +159,7 @@ def put(
 
       integ provider put openai-prod -t openai -c 'api_key=${env:OPENAI_API_KEY}'
     """
-    s = settings()
+    s = settings(ctx)
     doc = flow.one_document(file) if file else None
     flags = payload.Flags(
         type=type_name,
@@ -177,7 +177,7 @@ def put(
         )
     if server_types and no_validate:
         raise UsageError("--server-types and --no-validate cannot be used together")
-    resolver = local_resolver()
+    resolver = local_resolver(allow_outside_files)
     built = payload.build(name, doc, flags, resolver, resolve_missing_secrets=False)
     redact.register(*built.secret_values)
     if not built.name:
@@ -241,9 +241,11 @@ def _provider_path(name: str) -> str:
 
 
 def _dry_run_root(s: config.Settings) -> str:
+    from conductor_integrations.cli.common import NO_SERVER
+
     server = s.server
     if not server:
-        return "<server>"
+        return NO_SERVER
     if config.is_local(server):
         return "<local sandbox>"
     return config.server_root(server)
@@ -252,13 +254,12 @@ def _dry_run_root(s: config.Settings) -> str:
 # -- get, list -----------------------------------------------------------------------------
 
 
-@app.command("get")
-@server_options
-def get(name: NameArg) -> None:
+@app.command("get", cls=ServerCommand)
+def get(ctx: typer.Context, name: NameArg) -> None:
     """Show one provider (secret values masked). Exit 5 when there is no such provider."""
     from conductor_integrations.client import api
 
-    s = settings()
+    s = settings(ctx)
     with api.connect(s) as client:
         found = client.get_provider(name)
         server = _where(s, client.base_url)
@@ -272,9 +273,9 @@ def get(name: NameArg) -> None:
     render.print_one(found)
 
 
-@app.command("list")
-@server_options
+@app.command("list", cls=ServerCommand)
 def list_providers(
+    ctx: typer.Context,
     category: Annotated[
         Optional[str],
         typer.Option(
@@ -295,7 +296,7 @@ def list_providers(
     from conductor_integrations.fleet import live as live_mod
 
     selectors = parse_selectors(selector)
-    s = settings()
+    s = settings(ctx)
     with api.connect(s) as client:
         found = client.list_providers(category.upper() if category else None, active_only)
         if selectors:
@@ -318,9 +319,9 @@ class DeleteFailed(IntegError):
         self.exit_code = code
 
 
-@app.command("delete")
-@server_options
+@app.command("delete", cls=ServerCommand)
 def delete(
+    ctx: typer.Context,
     names: Annotated[
         list[str],
         typer.Argument(
@@ -338,7 +339,7 @@ def delete(
     """Delete providers. Asks first on a terminal; elsewhere --yes is required."""
     from conductor_integrations.client import api
 
-    s = settings()
+    s = settings(ctx)
     server = _require(s)
     names = list(dict.fromkeys(names))
     if not confirm_delete(

@@ -7,7 +7,7 @@ import typer
 
 from conductor_integrations import output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import output_options, settings
+from conductor_integrations.cli.common import OutputCommand, settings
 from conductor_integrations.documents.references import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import InputError, UsageError
 from conductor_integrations.secrets import credentials, redact
@@ -76,8 +76,7 @@ def _refuse_argv_value(extra: list[str]) -> None:
         )
 
 
-@app.command("set", context_settings={"allow_extra_args": True})
-@output_options
+@app.command("set", context_settings={"allow_extra_args": True}, cls=OutputCommand)
 def set_command(ctx: typer.Context, provider: ProviderArg, key: KeyArg) -> None:
     """Store a provider secret in the OS keyring.
 
@@ -92,7 +91,7 @@ def set_command(ctx: typer.Context, provider: ProviderArg, key: KeyArg) -> None:
       pass show openai | integ secret set openai-prod api_key
     """
     _refuse_argv_value(ctx.args)
-    settings()
+    settings(ctx)
     reason = credentials.disabled_reason()
     if reason:
         raise credentials.KeyringUnavailable(f"store {provider}/{key}", reason)
@@ -111,9 +110,9 @@ def set_command(ctx: typer.Context, provider: ProviderArg, key: KeyArg) -> None:
         output.data({"provider": provider, "key": key, "action": "stored", "backend": backend.name})
 
 
-@app.command("list")
-@output_options
+@app.command("list", cls=OutputCommand)
 def list_command(
+    ctx: typer.Context,
     provider: Annotated[
         Optional[str],
         typer.Argument(
@@ -128,15 +127,15 @@ def list_command(
     Keyrings cannot list their entries, so the names come from an index that integ keeps
     beside its other data; the keyring itself is not touched.
     """
-    settings()
+    settings(ctx)
     rows = [{"provider": p, "key": k} for p, k in credentials.list_secrets(provider)]
     empty = "no secrets stored with `integ secret set`" + (f" for {provider}" if provider else "")
     output.records(rows, [("provider", "PROVIDER"), ("key", "KEY")], empty=empty)
 
 
-@app.command("delete")
-@output_options
+@app.command("delete", cls=OutputCommand)
 def delete_command(
+    ctx: typer.Context,
     provider: ProviderArg,
     key: KeyArg,
     missing_ok: Annotated[
@@ -144,7 +143,7 @@ def delete_command(
     ] = False,
 ) -> None:
     """Remove a provider secret from the OS keyring (exit 5 when there is none)."""
-    settings()
+    settings(ctx)
     deleted = credentials.delete_secret(provider, key, interactive=stdin_is_terminal())
     if not deleted and not missing_ok:
         raise credentials.SecretNotFound(

@@ -6,7 +6,7 @@ import typer
 
 from conductor_integrations import config, output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import path_name, server_options, settings
+from conductor_integrations.cli.common import ServerCommand, path_name, settings
 from conductor_integrations.errors import NotFoundError
 
 app = typer.Typer(help="Set, list and remove the tags of a provider (KEY=VALUE).", no_args_is_help=True)
@@ -47,12 +47,11 @@ def _parse(values: list[str], method: str) -> list[tuple[str, str]]:
     return list(dict.fromkeys(endpoints.parse_tag(v, EXAMPLES[method]) for v in values))
 
 
-def _write(name: str, values: list[str], method: str) -> None:
+def _write(s: "config.Settings", name: str, values: list[str], method: str) -> None:
     from conductor_integrations.cli.model import no_provider
     from conductor_integrations.client import api, endpoints
 
     tags = _parse(values, method)
-    s = settings()
     where = _where(s)
     send = endpoints.set_tags if method == "PUT" else endpoints.delete_tags
     with api.connect(s) as client:
@@ -70,25 +69,23 @@ def _write(name: str, values: list[str], method: str) -> None:
         output.data(record)
 
 
-@app.command("set")
-@server_options
-def set_tags(name: NameArg, tags: TagsArg) -> None:
+@app.command("set", cls=ServerCommand)
+def set_tags(ctx: typer.Context, name: NameArg, tags: TagsArg) -> None:
     """Add tags to a provider; a key it already has gets the new value.
 
     integ provider tag set openai-prod team=ml env=prod
     """
-    _write(name, tags, "PUT")
+    _write(settings(ctx), name, tags, "PUT")
 
 
-@app.command("list")
-@server_options
-def list_tags(name: NameArg) -> None:
+@app.command("list", cls=ServerCommand)
+def list_tags(ctx: typer.Context, name: NameArg) -> None:
     """List the tags of a provider. Exit 5 when there is no such provider."""
     from conductor_integrations.cli import model_render
     from conductor_integrations.cli.model import no_provider
     from conductor_integrations.client import api, endpoints
 
-    s = settings()
+    s = settings(ctx)
     where = _where(s)
     with api.connect(s) as client:
         try:
@@ -102,11 +99,10 @@ def list_tags(name: NameArg) -> None:
         output.data(endpoints.tag_objects(found))
 
 
-@app.command("remove")
-@server_options
-def remove_tags(name: NameArg, tags: TagsArg) -> None:
+@app.command("remove", cls=ServerCommand)
+def remove_tags(ctx: typer.Context, name: NameArg, tags: TagsArg) -> None:
     """Remove tags from a provider: each KEY=VALUE pair must match key and value.
 
     integ provider tag remove openai-prod env=prod
     """
-    _write(name, tags, "DELETE")
+    _write(settings(ctx), name, tags, "DELETE")

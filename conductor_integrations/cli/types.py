@@ -11,7 +11,7 @@ import typer
 
 from conductor_integrations import output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import options, output_options, server_options, settings
+from conductor_integrations.cli.common import OutputCommand, ServerCommand, given, settings
 from conductor_integrations.errors import ExitCode, InputError
 from conductor_integrations.secrets import redact
 from conductor_integrations.types import builtin
@@ -63,13 +63,14 @@ def lookup(name: str) -> builtin.ProviderType:
     return ptype
 
 
-@app.command("list")
-@server_options
+@app.command("list", cls=ServerCommand)
 def list_types(
+    ctx: typer.Context,
     category: Annotated[
         Optional[str],
         typer.Option(
             "--category",
+            metavar="CATEGORY",
             help="Only types of this category (AI_MODEL, VECTOR_DB ...).",
             callback=_check_category,
             autocompletion=complete_values.complete_category,
@@ -81,8 +82,8 @@ def list_types(
     With --server URL (`local` for the sandbox), the types that server defines
     (GET /api/integrations/def) instead of the table built into integ.
     """
-    s = settings()
-    if options().server:
+    s = settings(ctx)
+    if given(ctx).get("server"):
         server_tbl = _fetch(s)
         types: list[Any] = [server_tbl.types[n] for n in server_tbl.names(category)]
     else:
@@ -120,9 +121,8 @@ DIFF_COLUMNS = (
 )
 
 
-@app.command("diff")
-@server_options
-def diff_types() -> None:
+@app.command("diff", cls=ServerCommand)
+def diff_types(ctx: typer.Context) -> None:
     """Show where the server's type definitions differ from the table built into integ.
 
     Compares GET /api/integrations/def with the table: types only on one side, a type's
@@ -132,7 +132,7 @@ def diff_types() -> None:
     from conductor_integrations import config
     from conductor_integrations.types import remote
 
-    s = settings()
+    s = settings(ctx)
     server = config.require_server(s)
     found = remote.compare(builtin.table(), _fetch(s))
     records = [d.record() for d in found]
@@ -153,9 +153,9 @@ def diff_types() -> None:
     raise typer.Exit(int(ExitCode.DIFFERENCES))
 
 
-@app.command("schema")
-@server_options
+@app.command("schema", cls=ServerCommand)
 def schema_command(
+    ctx: typer.Context,
     server_types: Annotated[
         bool,
         typer.Option(
@@ -176,14 +176,14 @@ def schema_command(
     """
     from conductor_integrations.documents import schema
 
-    s = settings()
+    s = settings(ctx)
     table: Any = _fetch(s) if server_types else builtin.table()
     output.data(schema.build(table), "yaml" if output.settings.format == "yaml" else "json")
 
 
-@app.command("show")
-@output_options
+@app.command("show", cls=OutputCommand)
 def show(
+    ctx: typer.Context,
     type_name: Annotated[
         str,
         typer.Argument(
@@ -195,7 +195,7 @@ def show(
     ] = False,
 ) -> None:
     """Show the configuration keys of one type (which are required, which are secret)."""
-    settings()
+    settings(ctx)
     ptype = lookup(type_name)
     if example:
         output.text(example_document(ptype))

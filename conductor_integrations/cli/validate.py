@@ -6,13 +6,13 @@ from typing import Annotated, Any, Optional
 import typer
 
 from conductor_integrations import output
-from conductor_integrations.cli.common import document_options, local_resolver, server_options, settings
+from conductor_integrations.cli.common import AllowOutsideFiles, ServerCommand, local_resolver, settings
 from conductor_integrations.documents import reader, validate
 from conductor_integrations.errors import ExitCode, Problem, UsageError
 
 
 def register(root: typer.Typer) -> None:
-    root.command("validate")(validate_command)
+    root.command("validate", cls=ServerCommand)(validate_command)
 
 
 def problem_record(p: Problem) -> dict[str, Any]:
@@ -40,9 +40,8 @@ def report_problems(problems: list[Problem]) -> None:
     github.emit(problems)
 
 
-@server_options
-@document_options
 def validate_command(
+    ctx: typer.Context,
     paths: Annotated[
         Optional[list[str]],
         typer.Argument(
@@ -75,6 +74,7 @@ def validate_command(
             "and no secret is required. For pull requests and pre-commit.",
         ),
     ] = False,
+    allow_outside_files: AllowOutsideFiles = False,
 ) -> None:
     """Check provider documents against the provider types, offline.
 
@@ -89,7 +89,7 @@ def validate_command(
         raise UsageError(
             "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
         )
-    s = settings()
+    s = settings(ctx)
     docs = reader.load_all(given)
     types = None
     if server_types:
@@ -106,7 +106,7 @@ def validate_command(
 
         resolver = OfflineResolver()
     else:
-        resolver = local_resolver(interactive=False)
+        resolver = local_resolver(allow_outside_files, interactive=False)
     payloads, problems = validate.prepare(docs, resolver, strict=strict, types=types)
     errors = [p for p in problems if p.severity == "error"]
     if output.settings.format != "table":

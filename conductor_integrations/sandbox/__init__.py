@@ -1,13 +1,15 @@
 """The built-in Conductor-compatible sandbox server for the integrations API.
 
-``integ server`` runs it in the foreground; ``--server local`` runs it in-process for the
-length of one command through ``serve_in_background``. Importing this package is cheap: the
-HTTP layer and the store are imported when a sandbox starts.
+``integ server`` runs it in the foreground (``serve_in_background``); ``--server local``
+opens it in-process for the length of one command, without a socket
+(``open_in_process``). Importing this package is cheap: the HTTP layer and the store are
+imported when a sandbox starts.
 
-Modules: ``server`` (HTTP layer), ``routes`` (the endpoints and their rules), ``shapes``
-(request bodies and JSON shapes, secret masking), ``store`` (providers, models, tags,
-prompt associations, token limits),
-``db`` (the SQLite file, WAL, transactions), ``auth`` (keys and tokens), ``defs``
+Modules: ``server`` (HTTP layer), ``exchange`` (the rules between a request and the app,
+shared by ``server`` and ``local``), ``local`` (the sandbox without a socket), ``routes``
+(the endpoints and their rules), ``shapes`` (request bodies and JSON shapes, secret
+masking), ``store`` (providers, models, tags, prompt associations, token limits), ``db``
+(the SQLite file, WAL, transactions), ``auth`` (keys and tokens), ``defs``
 (``/api/integrations/def`` from the embedded type table).
 """
 
@@ -20,14 +22,17 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from conductor_integrations.sandbox.auth import ApiKey
     from conductor_integrations.sandbox.errors import SandboxError
+    from conductor_integrations.sandbox.local import LocalSandbox
     from conductor_integrations.sandbox.server import RunningSandbox
 
 __all__ = [
     "DEFAULT_DATA_FILE",
     "ApiKey",
+    "LocalSandbox",
     "RunningSandbox",
     "SandboxError",
     "default_data_path",
+    "open_in_process",
     "serve_in_background",
 ]
 
@@ -65,14 +70,37 @@ def serve_in_background(
     """
     from conductor_integrations.sandbox.server import start
 
-    if data_path is None:
-        from conductor_integrations import config
+    return start(_data_file(data_path), host, port, auth, token_ttl=token_ttl, log=log)
 
-        path = default_data_path()
-        config.make_private_dir(path.parent)
-    else:
-        path = Path(data_path)
-    return start(path, host, port, auth, token_ttl=token_ttl, log=log)
+
+def open_in_process(
+    data_path: Path | None = None,
+    auth: Sequence[str | ApiKey] = (),
+    *,
+    token_ttl: float = DEFAULT_TOKEN_TTL,
+) -> LocalSandbox:
+    """The sandbox without a socket, answering in the caller's thread (``--server local``).
+
+    ``data_path`` and ``auth`` as for ``serve_in_background``. The result has ``.url`` (the
+    root a client sends to, which only ``.handle`` answers), ``.handle(method, target,
+    headers, body) -> (status, headers, body)`` and ``.close()``, and is a context manager.
+    Raises ``SandboxError`` when the data file cannot be used, ValueError for a malformed
+    ``auth`` entry.
+    """
+    from conductor_integrations.sandbox.local import open_local
+
+    return open_local(_data_file(data_path), auth, token_ttl=token_ttl)
+
+
+def _data_file(data_path: Path | None) -> Path:
+    """``data_path``, or the default file (its private folder made when missing)."""
+    if data_path is not None:
+        return Path(data_path)
+    from conductor_integrations import config
+
+    path = default_data_path()
+    config.make_private_dir(path.parent)
+    return path
 
 
 def __getattr__(name: str) -> Any:
@@ -81,6 +109,10 @@ def __getattr__(name: str) -> Any:
         from conductor_integrations.sandbox.server import RunningSandbox
 
         return RunningSandbox
+    if name == "LocalSandbox":
+        from conductor_integrations.sandbox.local import LocalSandbox
+
+        return LocalSandbox
     if name == "ApiKey":
         from conductor_integrations.sandbox.auth import ApiKey
 

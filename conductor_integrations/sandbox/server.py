@@ -14,7 +14,9 @@ paths, so a framework would add weight and nothing else. Details that matter her
   never keep a stopped server's threads alive;
 - every answer, including protocol errors, is JSON with the Conductor error body.
 
-Against hostile clients (it may listen beyond loopback):
+Against hostile clients (it may listen beyond loopback); the rules that do not depend on
+the socket (framing values, limits, the token before the body, answers) are ``exchange``'s,
+which the in-process sandbox (``local``) applies too:
 
 - framing is strict: ``Content-Length`` is ASCII digits only, given once, never together
   with ``Transfer-Encoding``; only ``chunked`` is understood (others: 501); chunk sizes are
@@ -43,7 +45,6 @@ import re
 import selectors
 import socket
 import socketserver
-import sqlite3
 import sys
 import threading
 import time
@@ -52,23 +53,15 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from conductor_integrations import __version__
-from conductor_integrations.sandbox.auth import (
-    ANONYMOUS,
-    DEFAULT_TOKEN_TTL,
-    ApiKey,
-    Authenticator,
-    parse_key,
-)
+from conductor_integrations.sandbox import exchange, local
+from conductor_integrations.sandbox.auth import DEFAULT_TOKEN_TTL, ApiKey
 from conductor_integrations.sandbox.errors import ApiError, SandboxError
-from conductor_integrations.sandbox.routes import Request, Response, SandboxApp
-from conductor_integrations.sandbox.store import Store, StoreError
+from conductor_integrations.sandbox.exchange import BodyError
+from conductor_integrations.sandbox.routes import Response, SandboxApp
+from conductor_integrations.sandbox.store import Store
 
-MAX_BODY = 16 * 1024 * 1024
-#: The most a request that needs no token may send when auth is on (``POST /api/token``).
-MAX_OPEN_BODY = 64 * 1024
 #: Connections served at once; more are answered 503 and closed.
 MAX_CONNECTIONS = 128
 #: Seconds an idle keep-alive connection stays open.
@@ -80,7 +73,6 @@ BODY_TIMEOUT = 60.0
 #: Seconds a reply may take to be sent (a client that does not read is dropped).
 SEND_TIMEOUT = 30.0
 
-_DIGITS = re.compile(r"[0-9]+")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 #: A header name (an RFC 9110 token), directly followed by its colon.
 _FIELD_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -99,12 +91,6 @@ def escape_log(text: str) -> str:
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
     return _UNSAFE.sub(visible, text)
-
-
-class _BodyError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 class _HeadRecorder:
@@ -353,33 +339,14 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _framing(self) -> tuple[bool, int]:
-        """``(chunked, length)`` from the headers; a ``_BodyError`` for anything ambiguous."""
-        codings = self.headers.get_all("Transfer-Encoding") or []
-        lengths = self.headers.get_all("Content-Length") or []
-        if codings and lengths:
-            raise _BodyError(400, "Both Transfer-Encoding and Content-Length given")
-        if len(codings) > 1 or len(lengths) > 1:
-            raise _BodyError(400, "Transfer-Encoding or Content-Length given more than once")
-        if codings:
-            coding = codings[0].strip(" \t").lower()
-            if coding != "chunked":
-                raise _BodyError(501, f"Transfer-Encoding {coding!r} is not supported (only chunked)")
-            return True, 0
-        raw = lengths[0].strip(" \t") if lengths else "0"
-        if not _DIGITS.fullmatch(raw):
-            raise _BodyError(400, f"Invalid Content-Length {raw[:40]!r}")
-        digits = raw.lstrip("0") or "0"
-        return False, int(digits) if len(digits) <= 18 else MAX_BODY + 1
-
     def _read_body(self, chunked: bool, length: int, limit: int) -> bytes:
         if chunked:
             return self._read_chunked(limit)
         if length > limit:
-            raise _BodyError(413, f"Request body larger than {limit} bytes")
+            raise exchange.too_large(limit)
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
-            raise _BodyError(400, "Request body shorter than its Content-Length")
+            raise BodyError(400, exchange.SHORT_BODY)
         return body
 
     def _read_chunked(self, limit: int) -> bytes:
@@ -389,79 +356,60 @@ class _Handler(BaseHTTPRequestHandler):
             line = self.rfile.readline(1024)
             size_text = line.removesuffix(b"\r\n").split(b";", 1)[0].rstrip(b" \t")
             if not line.endswith(b"\r\n") or not _HEX.fullmatch(size_text):
-                raise _BodyError(400, "Malformed chunked request body: bad chunk size")
+                raise BodyError(400, "Malformed chunked request body: bad chunk size")
             size = int(size_text, 16) if len(size_text.lstrip(b"0")) <= 16 else limit + 1
             if size == 0:
                 for _ in range(100):  # trailers, up to the empty line
                     trailer = self.rfile.readline(1024)
                     if not trailer.endswith(b"\r\n"):
-                        raise _BodyError(400, "Malformed chunked request body: a line not ending in CRLF")
+                        raise BodyError(400, "Malformed chunked request body: a line not ending in CRLF")
                     if trailer == b"\r\n":
                         return b"".join(parts)
-                raise _BodyError(400, "Malformed chunked request body: too many trailers")
+                raise BodyError(400, "Malformed chunked request body: too many trailers")
             total += size
             if total > limit:
-                raise _BodyError(413, f"Request body larger than {limit} bytes")
+                raise exchange.too_large(limit)
             data = self.rfile.read(size)
             if len(data) < size or self.rfile.read(2) != b"\r\n":
-                raise _BodyError(400, "Malformed chunked request body: truncated chunk")
+                raise BodyError(400, "Malformed chunked request body: truncated chunk")
             parts.append(data)
 
     def _serve(self) -> None:
-        split = urlsplit(self.path)
-        request = Request(
-            method="GET" if self.command == "HEAD" else self.command,
-            segments=[unquote(s) for s in split.path.split("/")[1:]],
-            query=dict(reversed(parse_qsl(split.query, keep_blank_values=True))),
-            headers={k.lower(): v for k, v in self.headers.items()},
-        )
+        app = self.server.app
+        request = exchange.request_for(self.command, self.path, self.headers.items())
         try:
-            chunked, length = self._framing()
+            codings = self.headers.get_all("Transfer-Encoding") or []
+            chunked, length = exchange.framing(codings, self.headers.get_all("Content-Length") or [])
             # The token first: a refused caller's body is never read.
-            principal = self.server.app.admit(request)
-        except _BodyError as exc:
+            principal = app.admit(request)
+        except BodyError as exc:
             self.close_connection = True
-            self._send(Response(exc.status, ApiError(exc.status, str(exc)).body()))
+            self._send(exchange.refusal(exc))
             return
         except ApiError as exc:
             if chunked or length:
                 self.close_connection = True  # its body is left unread
-            self._send(Response(exc.status, exc.body(), dict(exc.headers)))
+            self._send(exchange.refusal(exc))
             return
-        open_request = self.server.app.auth.enabled and principal is ANONYMOUS
         try:
             self._clock.start_body()
-            request.body = self._read_body(chunked, length, MAX_OPEN_BODY if open_request else MAX_BODY)
-        except _BodyError as exc:
+            request.body = self._read_body(chunked, length, exchange.body_limit(app, principal))
+        except BodyError as exc:
             self.close_connection = True
-            self._send(Response(exc.status, ApiError(exc.status, str(exc)).body()))
+            self._send(exchange.refusal(exc))
             return
-        self._send(self._answer(request))
-
-    def _answer(self, request: Request) -> Response:
-        try:
-            return self.server.app.handle(request)
-        except (StoreError, sqlite3.OperationalError) as exc:
-            error = ApiError(503, f"Sandbox store busy or unavailable: {exc}", retryable=True)
-            return Response(503, error.body(), {"Retry-After": "1"})
-        except Exception as exc:
-            self.server.write_log(f"error serving {self.command} {self.path}:\n{traceback.format_exc()}")
-            error = ApiError(500, f"Internal error: {type(exc).__name__}: {exc}")
-            return Response(500, error.body())
+        self._send(exchange.answer(app, request, self.server.write_log, f"{self.command} {self.path}"))
 
     def _send(self, response: Response) -> None:
-        data = b"" if response.payload is None else json.dumps(response.payload).encode("utf-8")
+        status, headers, data = exchange.encode(
+            response, head=self.command == "HEAD", close=self.close_connection
+        )
         self.connection.settimeout(SEND_TIMEOUT)
-        self.send_response(response.status)
-        if data:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in response.headers.items():
+        self.send_response(status)
+        for key, value in headers:
             self.send_header(key, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if data:
             self.wfile.write(data)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -556,9 +504,8 @@ def start(
     """Open the store, bind ``host:port`` (0: a free port) and serve in a daemon thread.
     Returns once the socket listens. Raises ``SandboxError`` (port taken, data file
     unusable) or ValueError (a malformed ``auth`` entry)."""
-    keys = [k if isinstance(k, ApiKey) else parse_key(k) for k in auth]
-    store = Store(data_path)
-    app = SandboxApp(store, Authenticator(keys, token_ttl=token_ttl))
+    app = local.open_app(data_path, auth, token_ttl=token_ttl)
+    store = app.store
     try:
         server = _Server((host, port), app, log)
     except OSError as exc:

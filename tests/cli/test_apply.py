@@ -164,13 +164,25 @@ def test_dry_run_needs_no_server_and_masks(integ: Any, fleet: Path) -> None:
     assert r.exit_code == 0, r.stderr
     requests_ = r.json()
     assert [x["url"] for x in requests_] == [
-        "{server}/api/integrations/provider/openai-a",
-        "{server}/api/integrations/provider/anth-b",
-        "{server}/api/integrations/provider/kafka-c",
+        "<server>/api/integrations/provider/openai-a",
+        "<server>/api/integrations/provider/anth-b",
+        "<server>/api/integrations/provider/kafka-c",
     ]
     assert requests_[0]["body"]["configuration"]["api_key"] == "********"
     assert requests_[2]["body"]["configuration"]["groupId"] == "7"
     assert SECRET not in r.output
+
+
+def test_put_and_apply_dry_runs_name_the_missing_server_alike(integ: Any, fleet: Path) -> None:
+    """With no server configured, `put --dry-run` and `apply --dry-run` print the same
+    placeholder where the server's root goes."""
+    put = integ("provider", "put", "openai-a", "-t", "openai", "-c", "api_key=${env:TEST_KEY_A}", "--dry-run")
+    apply = integ("provider", "apply", "-f", str(fleet), "--dry-run")
+    assert put.exit_code == 0, put.stderr
+    assert apply.exit_code == 0, apply.stderr
+    put_line = put.stdout.splitlines()[0]
+    apply_line = apply.stdout.splitlines()[0]
+    assert put_line == apply_line == "POST <server>/api/integrations/provider/openai-a"
 
 
 def test_no_paths_is_usage(integ: Any) -> None:
@@ -366,10 +378,10 @@ def test_dry_run_lists_model_and_tag_requests(integ: Any, team: Path) -> None:
     r = integ("provider", "apply", "-f", str(team), "--dry-run", "-o", "json")
     assert r.exit_code == 0, r.stderr
     assert [(x["method"], x["url"]) for x in r.json()] == [
-        ("POST", "{server}/api/integrations/provider/openai-team"),
-        ("POST", "{server}/api/integrations/provider/openai-team/integration/gpt-4o"),
-        ("POST", "{server}/api/integrations/provider/openai-team/integration/gpt-4o-mini"),
-        ("PUT", "{server}/api/integrations/provider/openai-team/tags"),
+        ("POST", "<server>/api/integrations/provider/openai-team"),
+        ("POST", "<server>/api/integrations/provider/openai-team/integration/gpt-4o"),
+        ("POST", "<server>/api/integrations/provider/openai-team/integration/gpt-4o-mini"),
+        ("PUT", "<server>/api/integrations/provider/openai-team/tags"),
     ]
     assert r.json()[3]["body"] == [{"key": "team", "value": "ml"}]
     assert SECRET not in r.output
@@ -444,13 +456,13 @@ def test_a_crash_in_diff_is_not_read_as_drift(
     integ: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected internal error exits 70, never 1 (which `diff` uses for differences)."""
-    from conductor_integrations.fleet import engine
+    from conductor_integrations.fleet import planning
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("bug")
 
-    monkeypatch.setattr(engine, "plan_all", broken)
-    monkeypatch.setattr(engine, "read_live", lambda *a, **k: None)
+    monkeypatch.setattr(planning, "plan_all", broken)
+    monkeypatch.setattr(planning, "read_live", lambda *a, **k: None)
     doc = tmp_path / "p.yaml"
     doc.write_text("name: p\ntype: openai\nconfiguration:\n  api_key: sk-abcd\n")
     r = integ("provider", "diff", "-f", str(doc), "--server", "https://conductor.example.com")

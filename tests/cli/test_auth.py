@@ -16,9 +16,8 @@ import yaml
 from conductor_integrations import config
 from conductor_integrations.sandbox import RunningSandbox, serve_in_background
 from conductor_integrations.secrets import credentials
+from tests.cli.conftest import KEY, SECRET
 from tests.conftest import MemoryKeyring
-
-KEY, SECRET = "ci-key", "ci-secret-Zq81x"
 
 
 @pytest.fixture(autouse=True)
@@ -29,15 +28,8 @@ def fresh_credentials() -> Iterator[None]:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
-    with serve_in_background(tmp_path / "auth.db", auth=[f"{KEY}:{SECRET}"]) as running:
-        yield running
-
-
-@pytest.fixture
-def open_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
-    with serve_in_background(tmp_path / "open.db") as running:
-        yield running
+def sandbox(auth_sandbox: RunningSandbox) -> RunningSandbox:
+    return auth_sandbox
 
 
 def profiles() -> dict[str, Any]:

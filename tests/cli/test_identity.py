@@ -5,18 +5,17 @@ profile's own server."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 
 from conductor_integrations import config
-from conductor_integrations.sandbox import RunningSandbox, serve_in_background
+from conductor_integrations.sandbox import RunningSandbox
 from conductor_integrations.secrets import credentials
+from tests.cli.conftest import KEY, SECRET
 from tests.cli.provider_stubs import API, SERVER
 
-KEY, SECRET = "ci", "ci-secret-Zq81x"
 REFUSED = {"status": 401, "error": "INVALID_TOKEN", "message": "invalid token"}
 
 
@@ -100,18 +99,6 @@ def test_config_show_says_the_profile_key_does_not_apply(integ: Any) -> None:
 
 
 # -- against the sandbox: `auth login` to one server, then a command against another -------
-
-
-@pytest.fixture
-def auth_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
-    with serve_in_background(tmp_path / "auth.db", auth=[f"{KEY}:{SECRET}"]) as running:
-        yield running
-
-
-@pytest.fixture
-def open_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
-    with serve_in_background(tmp_path / "open.db") as running:
-        yield running
 
 
 def test_after_login_another_server_is_used_without_the_key(

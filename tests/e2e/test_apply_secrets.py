@@ -287,7 +287,7 @@ def test_dry_run_without_a_server_prints_requests_and_says_it_could_not_compare(
     doc.write_text(DOCUMENT)
     r = run_integ("provider", "apply", "-f", str(doc), "--dry-run")
     assert r.code == 0, r.stderr
-    assert "POST {server}/api/integrations/provider/pg1" in r.stdout
+    assert "POST <server>/api/integrations/provider/pg1" in r.stdout
     assert "could not compare" in r.stderr
     assert PASSWORD not in r.stdout + r.stderr
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conductor_integrations.sandbox import RunningSandbox
+from conductor_integrations.sandbox import exchange as rules
 from conductor_integrations.sandbox import server as http_layer
 from tests.sandbox.conftest import OPENAI, Client
 
@@ -83,7 +84,7 @@ def test_malformed_chunk_sizes_are_400(sandbox: RunningSandbox, size: bytes) -> 
 def test_chunks_adding_up_past_the_cap_are_413(
     sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(http_layer, "MAX_BODY", 1000)
+    monkeypatch.setattr(rules, "MAX_BODY", 1000)
     chunk = b"1f4\r\n" + b"x" * 500 + b"\r\n"
     status, _, body = exchange(sandbox, post_head("Transfer-Encoding: chunked") + chunk * 3)
     assert_conductor_error(status, body, 413)

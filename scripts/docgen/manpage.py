@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from conductor_integrations import __version__
-from conductor_integrations.cli import man_text
+from docgen import man_text
 
 PROG = "integ"
 MANUAL = "integ manual"

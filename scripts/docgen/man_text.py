@@ -6,6 +6,7 @@ To document a new command, add its examples under its path (``"provider put"``; 
 is ``integ`` itself) and run ``make docs``.
 """
 
+from conductor_integrations import config
 from conductor_integrations.errors import ExitCode
 
 #: command path -> ((what it does, the command line), ...)
@@ -239,37 +240,9 @@ RELATED: dict[str, tuple[str, ...]] = {
     "auth login": ("integ-config-show",),
 }
 
+#: the settings' variables come from their one declaration (``settings.SETTINGS``)
 ENVIRONMENT: tuple[tuple[str, str], ...] = (
-    (
-        "CONDUCTOR_SERVER_URL",
-        "The Conductor server URL, with or without /api (as `--server`); `local` "
-        "starts the built-in sandbox.",
-    ),
-    ("CONDUCTOR_AUTH_TOKEN", "A ready-made token, sent as the X-Authorization header (as `--token`)."),
-    ("CONDUCTOR_AUTH_KEY", "The application key id (as `--key-id`)."),
-    (
-        "CONDUCTOR_AUTH_SECRET",
-        "The application key secret; never accepted on the command line. Without it, "
-        "the secret stored by `integ auth login` in the keyring is used.",
-    ),
-    (
-        "INTEG_PROFILE",
-        "The profile of config.yaml to read settings from (as `--profile`); default `default`.",
-    ),
-    ("INTEG_OUTPUT", "Output format: table, json or yaml (as `-o`)."),
-    (
-        "INTEG_TIMEOUT",
-        "Seconds each request attempt may take, from connecting to the last byte of the reply "
-        "(as `--timeout`); default 10.",
-    ),
-    (
-        "INTEG_RETRIES",
-        "Retries on connection errors, timeouts, 429, 502, 503 and 504 (as `--retries`); default 3.",
-    ),
-    (
-        "INTEG_DEBUG",
-        "1, true or yes: log HTTP traffic with secrets masked and show tracebacks (as `--debug`).",
-    ),
+    *config.environment(),
     ("INTEG_CONFIG_DIR", "The folder of config.yaml, instead of $XDG_CONFIG_HOME/conductor-integrations."),
     ("INTEG_DATA_DIR", "The data folder, instead of $XDG_DATA_HOME/conductor-integrations."),
     (
@@ -296,8 +269,6 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ),
     ("INTEG_ANNOTATIONS", "0: no workflow commands under GitHub Actions (see GITHUB_ACTIONS)."),
     ("CI", "When set to a true value, as CI systems do, the keyring is not used (see INTEG_NO_KEYRING)."),
-    ("NO_COLOR", "When set and not empty, no colour (as `--no-color`)."),
-    ("REQUESTS_CA_BUNDLE", "CA certificates (PEM) to verify the server with (as `--ca-bundle`)."),
     (
         "PYTHON_KEYRING_BACKEND",
         "The keyring backend; keyring.backends.null.Keyring stores nothing, so "
