@@ -20,7 +20,7 @@ import keyring.backends.null
 import keyring.errors
 import pytest
 
-from conductor_integrations import config
+from conductor_integrations import config, notices
 from conductor_integrations.errors import ExitCode, UsageError
 from conductor_integrations.secrets import credentials, redact
 from conductor_integrations.secrets.credentials import KeyringUnavailable
@@ -260,8 +260,8 @@ def test_plaintext_backend_is_named_on_writes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     warned: list[str] = []
-    monkeypatch.setattr(credentials, "_warn", None)
-    credentials.warn_with(warned.append)
+    monkeypatch.setattr(notices, "_sink", None)
+    notices.warn_with(warned.append)
     keyring.set_keyring(PlaintextKeyring())
     backend = credentials.set_secret("p", "api_key", "plain-stored-1")
     assert backend.plaintext_file == PlaintextKeyring.file_path

@@ -7,14 +7,17 @@ the contract's code. Tracebacks only with ``--debug`` or ``INTEG_DEBUG=1``.
 
 import os
 import sys
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import __version__, output
+from conductor_integrations import __version__, notices
+from conductor_integrations.cli import lazy
 from conductor_integrations.cli.options import CONFIGURED_SERVER, RootGroup, command_start
 from conductor_integrations.errors import ExitCode, IntegError
-from conductor_integrations.secrets import redact
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 HELP = """Manage integration providers (OpenAI, Anthropic, Bedrock, Pinecone, Kafka, databases,
 git, SendGrid ...) on an Orkes Conductor server: safely, from flags or YAML, checked against
@@ -34,9 +37,69 @@ Exit codes: 0 ok, 1 diff found differences, 2 usage, 3 invalid input, 4 auth ref
 5 not found, 6 rejected by the server, 7 server unreachable, 70 internal error, 130 interrupted.
 """
 
+#: The subcommands of ``integ``, in the order ``--help`` lists them. Only the module of the
+#: command being run (or completed) is imported; ``--help`` shows the help here.
+COMMANDS = (
+    lazy.Entry(
+        "validate",
+        "conductor_integrations.cli.validate",
+        "Check provider documents against the provider types, offline.",
+    ),
+    lazy.Entry(
+        "server",
+        "conductor_integrations.cli.server",
+        "Run the built-in sandbox: a Conductor-compatible server for the integrations API.",
+    ),
+    lazy.Entry(
+        "completion",
+        "conductor_integrations.cli.completion",
+        "Print the completion script for bash, zsh or fish.",
+    ),
+    lazy.Entry(
+        "__complete",
+        "conductor_integrations.cli.completion",
+        "Print the candidates for the command line in $_INTEG_COMPLETE_LINE (used by the scripts).",
+        hidden=True,
+    ),
+    lazy.Entry(
+        "provider",
+        "conductor_integrations.cli.provider",
+        "Integration providers: put, get, list and delete one at a time; apply, diff and export fleets"
+        " of them from YAML; tag them.",
+    ),
+    lazy.Entry(
+        "model",
+        "conductor_integrations.cli.model",
+        "Create, read, list and delete the models of a provider (indexes for vector databases).",
+    ),
+    lazy.Entry(
+        "types",
+        "conductor_integrations.cli.types",
+        "The provider types integ knows, their keys and examples.",
+    ),
+    lazy.Entry(
+        "secret",
+        "conductor_integrations.cli.secret",
+        "Provider secrets in the OS keyring (set, list, delete); values are never printed.",
+    ),
+    lazy.Entry(
+        "auth",
+        "conductor_integrations.cli.auth",
+        "Log in with an application key, see where credentials come from, log out.",
+    ),
+    lazy.Entry("config", "conductor_integrations.cli.config_cmd", "Show the settings integ uses."),
+)
+
+
+class Root(RootGroup, lazy.LazyGroup):
+    """The root's options (``RootGroup``) over the lazy list of its commands."""
+
+    entries = COMMANDS
+
+
 app = typer.Typer(
     name="integ",
-    cls=RootGroup,
+    cls=Root,
     help=HELP,
     no_args_is_help=True,
     add_completion=False,
@@ -48,6 +111,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from conductor_integrations import output
+
         output.text(f"integ {__version__}")
         raise typer.Exit()
 
@@ -62,37 +127,6 @@ def root(
     """Manage integration providers on an Orkes Conductor server."""
 
 
-def _register() -> None:
-    from conductor_integrations.cli import (
-        apply,
-        auth,
-        completion,
-        config_cmd,
-        model,
-        provider,
-        secret,
-        server,
-        tags,
-        types,
-        validate,
-    )
-
-    provider.register(app)
-    apply.register(provider.app)
-    tags.register(provider.app)
-    model.register(app)
-    types.register(app)
-    validate.register(app)
-    secret.register(app)
-    auth.register(app)
-    config_cmd.register(app)
-    server.register(app)
-    completion.register(app)
-
-
-_register()
-
-
 def _debug_enabled(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("INTEG_DEBUG", "").lower() in ("1", "true", "yes")
 
@@ -102,30 +136,34 @@ def run(argv: Optional[list[str]] = None) -> int:
     from typer.main import get_command
 
     argv = _bare_server_flag(list(sys.argv[1:] if argv is None else argv))
-    output.reset()
-    _install_sinks()
+    for module in _imported("conductor_integrations.output"):
+        module.reset()
+    notices.warn_with(_warning)
     command = get_command(app)
     try:
         result: Any = command.main(args=argv, prog_name="integ", standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
     except IntegError as exc:
+        from conductor_integrations import output
+
         output.error(exc.message, hints=exc.hints, details=exc.details)
         if _debug_enabled(argv):
             _traceback()
         return int(exc.exit_code)
     except KeyboardInterrupt:
+        from conductor_integrations import output
+
         output.error("interrupted")
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:
         return _click_or_internal(exc, argv)
 
 
-def _install_sinks() -> None:
-    """Core code prints nothing: the warnings of keyring writes come here to be printed.
-    (The ``--debug`` HTTP log is given to each client by ``connection``.)"""
-    from conductor_integrations.secrets import credentials
+def _warning(message: str) -> None:
+    """The sink of the core layers' warnings (``notices``): printed as every warning is."""
+    from conductor_integrations import output
 
-    credentials.warn_with(output.warning)
+    output.warning(message)
 
 
 def _bare_server_flag(argv: list[str]) -> list[str]:
@@ -144,6 +182,9 @@ def _bare_server_flag(argv: list[str]) -> list[str]:
 
 
 def _click_or_internal(exc: Exception, argv: list[str]) -> int:
+    from conductor_integrations import output
+    from conductor_integrations.secrets import redact
+
     # Typer vendors its own click: recognise its exceptions by shape, not by class.
     name = type(exc).__name__
     if name == "Abort":
@@ -166,8 +207,17 @@ def _click_or_internal(exc: Exception, argv: list[str]) -> int:
     return int(ExitCode.INTERNAL)
 
 
+def _imported(*names: str) -> "list[ModuleType]":
+    """Those of the modules ``names`` imported so far (one not imported has no state of an
+    earlier ``run`` to reset, and importing it only for that would slow every command)."""
+    return [sys.modules[name] for name in names if name in sys.modules]
+
+
 def _traceback() -> None:
     import traceback
+
+    from conductor_integrations import output
+    from conductor_integrations.secrets import redact
 
     output.info(redact.scrub(traceback.format_exc()))
 

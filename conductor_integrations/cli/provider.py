@@ -6,7 +6,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from conductor_integrations import config, output
-from conductor_integrations.cli import complete_values
+from conductor_integrations.cli import apply, complete_values, tags
 from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.common import (
@@ -383,3 +383,8 @@ def delete(
     undone = len(failures) + len(unsent)
     more = f" ({len(unsent)} not sent)" if unsent else ""
     raise DeleteFailed(f"{undone} of {len(names)} providers not deleted{more}", failures[0].exit_code)
+
+
+# `provider apply|diff|export` and `provider tag` live in modules of their own.
+apply.register(app)
+tags.register(app)

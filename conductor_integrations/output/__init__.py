@@ -68,6 +68,23 @@ def color_allowed() -> bool:
     return not settings.no_color and not os.environ.get("NO_COLOR")
 
 
+def is_terminal(stderr: bool = False) -> bool:
+    """Whether stdout (or stderr) is a terminal, as its rich console says; when no console
+    is built yet and the stream plainly is no terminal (not a TTY, and neither
+    ``TTY_COMPATIBLE=1`` nor ``FORCE_COLOR`` says otherwise), without importing rich,
+    which is a good part of the start-up of a command that prints a plain table."""
+    if stderr not in _consoles and not (
+        os.environ.get("TTY_COMPATIBLE") == "1" or "FORCE_COLOR" in os.environ
+    ):
+        isatty = getattr(sys.stderr if stderr else sys.stdout, "isatty", None)
+        try:
+            if isatty is None or not isatty():
+                return False
+        except ValueError:  # a closed stream
+            return False
+    return console(stderr).is_terminal
+
+
 def console(stderr: bool = False) -> Console:
     """The rich console for stdout or stderr (built on first use)."""
     if stderr not in _consoles:
@@ -122,14 +139,13 @@ def _write(stream: Any, text: str, keep: str = "") -> None:
 
 
 def _styled(prefix: str, style: str, text: str) -> None:
-    con = console(stderr=True)
-    if con.is_terminal and color_allowed():
+    if color_allowed() and is_terminal(stderr=True):
         from rich.text import Text
 
         line = Text()
         line.append(prefix, style=style)
         line.append(escape_controls(redact.scrub(text)))
-        con.print(line)
+        console(stderr=True).print(line)
     else:
         _write(sys.stderr, prefix + text + "\n")
 
@@ -322,8 +338,8 @@ def table(
     Elsewhere plain aligned columns (no padding at line ends), which ``grep``, ``awk`` and
     ``cut`` handle well."""
     rows = rows if isinstance(rows, Sequence) else list(rows)
-    con = console()
-    if not con.is_terminal or len(rows) > RICH_MAX_ROWS:
+    con = console() if is_terminal() else None
+    if con is None or not con.is_terminal or len(rows) > RICH_MAX_ROWS:
         _write_all(sys.stdout, _plain_lines(rows, columns))
         return
     from rich import box
@@ -441,10 +457,10 @@ def records(
 @contextmanager
 def progress(total: int, description: str) -> Iterator[Any]:
     """A progress bar on a terminal; elsewhere a no-op. Yields ``advance(n=1)``."""
-    con = console(stderr=True)
-    if not con.is_terminal or total < 2:
+    if total < 2 or not is_terminal(stderr=True):
         yield lambda n=1: None
         return
+    con = console(stderr=True)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(

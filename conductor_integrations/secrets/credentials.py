@@ -24,7 +24,7 @@ Rules, all enforced here:
    ``KeyringUnavailable`` (exit 3) naming the alternatives: ``${env:VAR}``, ``-c KEY=@file``,
    ``CONDUCTOR_AUTH_SECRET``. Nothing ever falls back to plain-text storage; when the active
    backend itself is plain text (keyrings.alt's ``PlaintextKeyring``) every write says so,
-   through the warning sink the command line installs (``warn_with``): nothing prints here.
+   through the warning sink the command line installs (``notices``): nothing prints here.
 3. ``PYTHON_KEYRING_BACKEND`` and ``keyringrc.cfg`` choose the backend (keyring does that
    itself). The null backend stores nothing, so writes to it are refused.
 4. With ``INTEG_NO_KEYRING`` or ``CI`` set to a true value the keyring is not touched at all:
@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from conductor_integrations import notices
 from conductor_integrations.errors import ExitCode, InputError, IntegError, UsageError
 from conductor_integrations.secrets import private_files, redact
 
@@ -78,16 +79,6 @@ AUTH_ALTERNATIVES = (
 ALTERNATIVES = PROVIDER_ALTERNATIVES + AUTH_ALTERNATIVES
 
 T = TypeVar("T")
-
-#: Where warnings about writes go (``warn_with``); None: only the returned ``Backend`` says.
-_warn: Callable[[str], None] | None = None
-
-
-def warn_with(sink: Callable[[str], None] | None) -> None:
-    """Send the warnings of later writes (a plain-text backend) to ``sink``: the command
-    line gives its printer, so that every caller's writes are warned about."""
-    global _warn
-    _warn = sink
 
 
 class KeyringUnavailable(InputError):
@@ -344,8 +335,8 @@ def _set(service: str, user: str, value: str, what: str, interactive: bool) -> B
 
     backend = _call(op, what, interactive=interactive, alternatives=_alternatives(service))
     warning = plaintext_warning(backend)
-    if warning and _warn is not None:
-        _warn(warning)
+    if warning:
+        notices.warn(warning)
     return backend
 
 

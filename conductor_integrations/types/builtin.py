@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
@@ -113,7 +113,9 @@ def _build(data: dict[str, Any]) -> TypeTable:
 @cache
 def table() -> TypeTable:
     """The embedded table, loaded once per process."""
-    text = resources.files(__package__).joinpath("provider_types.json").read_text("utf-8")
+    # beside this file (importlib.resources would say the same, at the cost of importing
+    # tempfile, random and hashlib on every command that reads the table)
+    text = Path(__file__).with_name("provider_types.json").read_text("utf-8")
     return _build(json.loads(text))
 
 
