@@ -93,7 +93,7 @@ def check_documents(
 ) -> "list[Payload]":
     """Resolve and validate every document before anything is sent; any error is exit 3
     with every problem reported."""
-    from conductor_integrations.cli.validate import report_prepared
+    from conductor_integrations.cli.problem_render import report_prepared
     from conductor_integrations.documents import pipeline
     from conductor_integrations.errors import ValidationFailed
 

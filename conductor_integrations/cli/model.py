@@ -82,7 +82,7 @@ def _configuration(
     the command stops with exit 3 before anything is sent."""
     if not values:
         return None, set()
-    from conductor_integrations.cli.validate import report_problems
+    from conductor_integrations.cli.problem_render import report_problems
     from conductor_integrations.documents import payload
     from conductor_integrations.documents.references import LocalResolver
 

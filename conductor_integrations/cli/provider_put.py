@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from conductor_integrations import errors, output
 from conductor_integrations.cli import provider_render as render
-from conductor_integrations.cli.validate import report_prepared
+from conductor_integrations.cli.problem_render import report_prepared
 from conductor_integrations.documents import payload, pipeline
 from conductor_integrations.errors import InputError
 from conductor_integrations.fleet import upsert

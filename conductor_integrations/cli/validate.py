@@ -1,60 +1,21 @@
 """``integ validate``: check provider documents offline, reporting every problem at once;
 with ``--server-types``, against the server's own type definitions (the one request made)."""
 
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from conductor_integrations import output
 from conductor_integrations.cli.common import AllowOutsideFiles, ServerCommand, local_resolver, settings
+from conductor_integrations.cli.problem_render import problem_record, report_prepared, report_problems
 from conductor_integrations.documents import pipeline, reader
-from conductor_integrations.errors import ExitCode, Problem, UsageError
+from conductor_integrations.errors import ExitCode, UsageError
 
-if TYPE_CHECKING:
-    from conductor_integrations.documents.pipeline import Prepared
+__all__ = ["problem_record", "report_prepared", "report_problems", "validate_command"]
 
 
 def register(root: typer.Typer) -> None:
     root.command("validate", cls=ServerCommand)(validate_command)
-
-
-def problem_record(p: Problem) -> dict[str, Any]:
-    return {
-        "source": p.source,
-        "line": p.line,
-        "provider": p.provider,
-        "path": p.path,
-        "severity": p.severity,
-        "message": p.message,
-        "hint": p.hint,
-    }
-
-
-def report_prepared(prepared: "Prepared") -> None:
-    """What the pipeline found: its secrets registered (never printed), its warnings and
-    then its problems printed."""
-    from conductor_integrations.secrets import redact
-
-    for p in prepared.payloads:
-        redact.register(*p.secret_values)
-    for line in prepared.notes:
-        output.info(line)
-    for line in prepared.warnings:
-        output.warning(line)
-    report_problems(prepared.problems)
-
-
-def report_problems(problems: list[Problem]) -> None:
-    """Print problems to stderr, errors first within each document; under GitHub Actions
-    also as workflow commands (``annotations``)."""
-    from conductor_integrations.output import github
-
-    for p in problems:
-        if p.severity == "error":
-            output.error(p.render())
-        else:
-            output.warning(p.render())
-    github.emit(problems)
 
 
 def validate_command(
