@@ -55,7 +55,6 @@ SECRET_FIELDS = frozenset({"keySecret", "token", "password", "secret", "accessTo
 MAX_DEPTH = 100
 
 _values: set[str] = set()
-_pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
 
@@ -86,21 +85,104 @@ def _forms(value: str) -> set[str]:
 #: Where a value has whitespace, any run of whitespace (or its escapes) matches.
 _SPACE = re.compile(r"\s+")
 _ANY_SPACE = r"(?:\s|\\[tnr])+"
+#: Forms are found by their first ``_ANCHOR`` characters (a dict look-up at each place
+#: of a text), then told apart by their first ``_KEY`` characters: the cost of a scan
+#: grows with the text, not with the number of registered values.
+_ANCHOR = MIN_SCRUB_LENGTH
+_KEY = 12
 
 
 def _regex(form: str) -> str:
     return _ANY_SPACE.join(re.escape(part) for part in _SPACE.split(form))
 
 
+class _Form:
+    """One registered form and how to tell that it stands at a place of a text."""
+
+    __slots__ = ("pattern", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pattern = re.compile(_regex(text)) if _SPACE.search(text) else None
+
+    def end(self, text: str, at: int) -> int:
+        """Where this form ends when it stands at ``at`` in ``text``, else -1."""
+        if self.pattern is None:
+            return at + len(self.text) if text.startswith(self.text, at) else -1
+        found = self.pattern.match(text, at)
+        return found.end() if found else -1
+
+
+class _Bucket:
+    """The forms that begin with one anchor: by their first ``_KEY`` characters where
+    their first word is that long, else in a short list; longest first."""
+
+    __slots__ = ("keyed", "short")
+
+    def __init__(self) -> None:
+        self.keyed: dict[str, list[_Form]] = {}
+        self.short: list[_Form] = []
+
+    def add(self, form: _Form, head: str) -> None:
+        forms = self.keyed.setdefault(head[:_KEY], []) if len(head) >= _KEY else self.short
+        forms.append(form)
+        forms.sort(key=lambda f: len(f.text), reverse=True)
+
+    def end(self, text: str, at: int) -> int:
+        """The end of the longest form standing at ``at``, else -1."""
+        best = -1
+        for form in self.keyed.get(text[at : at + _KEY], ()):
+            best = max(best, form.end(text, at))
+            if best >= 0:
+                break
+        for form in self.short:
+            best = max(best, form.end(text, at))
+        return best
+
+
+#: Anchor (the first ``_ANCHOR`` characters of a form) to its bucket.
+_buckets: dict[str, _Bucket] = {}
+#: Forms whose first word is shorter than the anchor (a value with whitespace near its
+#: start), few: one alternation, longest first, rebuilt when one is added.
+_few: set[str] = set()
+_few_pattern: re.Pattern[str] | None = None
+#: Pieces of values for masking a cut (``_mask_partial_ends``): the first and last
+#: ``MIN_PARTIAL`` characters of each value longer than that, to the values.
+_starts: dict[str, set[str]] = {}
+_ends: dict[str, set[str]] = {}
+_longest = 0
+_forms_seen: set[str] = set()
+
+
+def _add_form(form: str) -> None:
+    global _few_pattern
+    if form in _forms_seen:
+        return
+    _forms_seen.add(form)
+    head = _SPACE.split(form, maxsplit=1)[0]
+    if len(head) >= _ANCHOR:
+        _buckets.setdefault(head[:_ANCHOR], _Bucket()).add(_Form(form), head)
+    else:
+        _few.add(form)
+        _few_pattern = None
+
+
 def register(*values: str | None) -> None:
     """Remember secret values so that ``scrub`` removes them from any text."""
-    global _pattern
+    global _longest
     with _lock:
         for value in values:
             if value and value not in _values:
                 _values.add(value)
-                _values.update(_forms(value))
-                _pattern = None
+                forms = _forms(value) | {value}
+                _values.update(forms)
+                for v in forms:
+                    if len(v) >= MIN_SCRUB_LENGTH:
+                        _add_form(v)
+                    if len(v) > MIN_PARTIAL:
+                        _starts.setdefault(v[:MIN_PARTIAL], set()).add(v)
+                        _ends.setdefault(v[-MIN_PARTIAL:], set()).add(v)
+                        _longest = max(_longest, len(v))
 
 
 def registered() -> frozenset[str]:
@@ -110,22 +192,51 @@ def registered() -> frozenset[str]:
 
 def forget_all() -> None:
     """Forget every registered value (tests)."""
-    global _pattern
+    global _longest, _few_pattern
     with _lock:
         _values.clear()
-        _pattern = None
+        _forms_seen.clear()
+        _buckets.clear()
+        _few.clear()
+        _few_pattern = None
+        _starts.clear()
+        _ends.clear()
+        _longest = 0
 
 
-def _compiled() -> re.Pattern[str] | None:
-    global _pattern
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Where registered forms stand in ``text``: at each place the longest one."""
+    global _few_pattern
     with _lock:
-        if _pattern is None:
-            candidates = sorted((v for v in _values if len(v) >= MIN_SCRUB_LENGTH), key=len, reverse=True)
-            if not candidates:
-                return None
-            # Longest first, so that a value containing another is masked whole.
-            _pattern = re.compile("|".join(_regex(v) for v in candidates))
-        return _pattern
+        if _few and _few_pattern is None:
+            _few_pattern = re.compile("|".join(_regex(f) for f in sorted(_few, key=len, reverse=True)))
+        few = _few_pattern
+        buckets = _buckets
+        spans = [] if few is None else [m.span() for m in few.finditer(text)]
+        for at in [i for i in range(len(text) - _ANCHOR + 1) if text[i : i + _ANCHOR] in buckets]:
+            end = buckets[text[at : at + _ANCHOR]].end(text, at)
+            if end > at:
+                spans.append((at, end))
+    return spans
+
+
+def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span replaced by ``MASK``; overlapping spans are one mask."""
+    if not spans:
+        return text
+    spans.sort()
+    out = []
+    done = 0
+    start, end = spans[0]
+    for s, e in spans[1:]:
+        if s < end:
+            end = max(end, e)
+            continue
+        out += [text[done:start], MASK]
+        done = end
+        start, end = s, e
+    out += [text[done:start], MASK, text[end:]]
+    return "".join(out)
 
 
 def scrub(text: str) -> str:
@@ -137,33 +248,34 @@ def scrub(text: str) -> str:
         text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
     if not _values:
         return text
-    pattern = _compiled()
-    return pattern.sub(MASK, text) if pattern is not None else text
+    return _mask_spans(text, _spans(text))
 
 
 def _mask_partial_ends(text: str) -> str:
     """``text`` with a piece of a registered value masked where the text may have been
     cut: a start of one at its end, an end of one at its start (an ellipsis, quotes or
-    whitespace may stand beside the cut)."""
+    whitespace may stand beside the cut). The longest piece is masked; values are found
+    by their first (last) ``MIN_PARTIAL`` characters, so the cost does not grow with
+    their number."""
     with _lock:
-        values = [v for v in _values if len(v) > MIN_PARTIAL]
-    if not values:
-        return text
-    body = text.rstrip(_CUT_MARKS)
-    tail = text[len(body) :]
-    for value in sorted(values, key=len, reverse=True):
-        last = body[-1:]
-        for size in range(len(value) - 1, MIN_PARTIAL - 1, -1):
-            if value[size - 1] == last and body.endswith(value[:size]):
-                body = body[:-size] + MASK
+        longest = _longest
+        if not longest:
+            return text
+        body = text.rstrip(_CUT_MARKS)
+        tail = text[len(body) :]
+        # A piece at the end: body[p:] is a start of a value longer than it.
+        for p in range(max(0, len(body) - longest + 1), len(body) - MIN_PARTIAL + 1):
+            piece = body[p:]
+            if any(len(v) > len(piece) and v.startswith(piece) for v in _starts.get(piece[:MIN_PARTIAL], ())):
+                body = body[:p] + MASK
                 break
-    head_len = len(body) - len(body.lstrip(_CUT_MARKS))
-    head, body = body[:head_len], body[head_len:]
-    for value in sorted(values, key=len, reverse=True):
-        first = body[:1]
-        for size in range(len(value) - 1, MIN_PARTIAL - 1, -1):
-            if value[-size] == first and body.startswith(value[-size:]):
-                body = MASK + body[size:]
+        head_len = len(body) - len(body.lstrip(_CUT_MARKS))
+        head, body = body[:head_len], body[head_len:]
+        # A piece at the start: body[:q] is an end of a value longer than it.
+        for q in range(min(len(body), longest - 1), MIN_PARTIAL - 1, -1):
+            piece = body[:q]
+            if any(len(v) > q and v.endswith(piece) for v in _ends.get(piece[-MIN_PARTIAL:], ())):
+                body = MASK + body[q:]
                 break
     return head + body + tail
 
