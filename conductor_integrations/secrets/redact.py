@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from conductor_integrations.types import builtin
+
 MASK = "********"
 #: Values shorter than this are masked by key but not searched for in free text, where
 #: they would mangle ordinary words.
@@ -246,7 +248,7 @@ def scrub(text: str) -> str:
         return text
     if "://" in text:
         text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
-    if not _values:
+    if not _values or (len(text) < _ANCHOR and not _few):
         return text
     return _mask_spans(text, _spans(text))
 
@@ -300,8 +302,6 @@ def scrub_cut(text: str, limit: int | None = None) -> str:
 
 
 def _is_secret(key: Any) -> bool:
-    from conductor_integrations.types import builtin
-
     return isinstance(key, str) and builtin.is_secret_key(key)
 
 
@@ -347,15 +347,27 @@ def register_keyed(obj: Any) -> None:
     under a plain key or in an error message, is masked by value too. Masks are skipped."""
     from conductor_integrations.fleet import plan
 
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k in SECRET_FIELDS or _is_secret(k):
-                register(*(s for s in _strings(v) if not plan.is_masked(s) and s.lower() not in _NOT_SECRETS))
-            else:
-                register_keyed(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            register_keyed(v)
+    found: list[str] = []
+    todo = [obj]
+    # A fleet repeats a few key names many times: each is judged once here.
+    judged: dict[Any, bool] = {}
+    while todo:
+        current = todo.pop()
+        if isinstance(current, dict):
+            for k, v in current.items():
+                secret = judged.get(k)
+                if secret is None:
+                    secret = judged[k] = k in SECRET_FIELDS or _is_secret(k)
+                if secret:
+                    found += (
+                        s for s in _strings(v) if not plan.is_masked(s) and s.lower() not in _NOT_SECRETS
+                    )
+                elif isinstance(v, (dict, list, tuple)):
+                    todo.append(v)
+        elif isinstance(current, (list, tuple)):
+            todo.extend(v for v in current if isinstance(v, (dict, list, tuple)))
+    if found:
+        register(*found)
 
 
 def mask_config(config: Any, secret_keys: Iterable[str]) -> Any:
