@@ -88,57 +88,50 @@ def _forms(value: str) -> set[str]:
 _SPACE = re.compile(r"\s+")
 _ANY_SPACE = r"(?:\s|\\[tnr])+"
 #: Forms are found by their first ``_ANCHOR`` characters (a dict look-up at each place
-#: of a text), then told apart by their first ``_KEY`` characters: the cost of a scan
-#: grows with the text, not with the number of registered values.
+#: of a text), then by their whole text (a look-up for each length of form under that
+#: anchor): the cost of a scan grows with the text, not with the number of registered
+#: values.
 _ANCHOR = MIN_SCRUB_LENGTH
-_KEY = 12
 
 
 def _regex(form: str) -> str:
     return _ANY_SPACE.join(re.escape(part) for part in _SPACE.split(form))
 
 
-class _Form:
-    """One registered form and how to tell that it stands at a place of a text."""
-
-    __slots__ = ("pattern", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pattern = re.compile(_regex(text)) if _SPACE.search(text) else None
-
-    def end(self, text: str, at: int) -> int:
-        """Where this form ends when it stands at ``at`` in ``text``, else -1."""
-        if self.pattern is None:
-            return at + len(self.text) if text.startswith(self.text, at) else -1
-        found = self.pattern.match(text, at)
-        return found.end() if found else -1
-
-
 class _Bucket:
-    """The forms that begin with one anchor: by their first ``_KEY`` characters where
-    their first word is that long, else in a short list; longest first."""
+    """The forms that begin with one anchor: those without whitespace by length, those
+    with whitespace (matched by a regex, any whitespace for whitespace) by their first
+    word."""
 
-    __slots__ = ("keyed", "short")
+    __slots__ = ("by_length", "lengths", "spaced")
 
     def __init__(self) -> None:
-        self.keyed: dict[str, list[_Form]] = {}
-        self.short: list[_Form] = []
+        self.by_length: dict[int, set[str]] = {}
+        self.lengths: list[int] = []  # longest first
+        self.spaced: dict[str, list[re.Pattern[str]]] = {}
 
-    def add(self, form: _Form, head: str) -> None:
-        forms = self.keyed.setdefault(head[:_KEY], []) if len(head) >= _KEY else self.short
-        forms.append(form)
-        forms.sort(key=lambda f: len(f.text), reverse=True)
+    def add(self, form: str, head: str) -> None:
+        if head == form:
+            if len(form) not in self.by_length:
+                self.by_length[len(form)] = set()
+                self.lengths = sorted(self.by_length, reverse=True)
+            self.by_length[len(form)].add(form)
+        else:
+            self.spaced.setdefault(head, []).append(re.compile(_regex(form)))
 
     def end(self, text: str, at: int) -> int:
         """The end of the longest form standing at ``at``, else -1."""
         best = -1
-        for form in self.keyed.get(text[at : at + _KEY], ()):
-            best = max(best, form.end(text, at))
-            if best >= 0:
+        for size in self.lengths:
+            if text[at : at + size] in self.by_length[size]:
+                best = at + size
                 break
-        for form in self.short:
-            best = max(best, form.end(text, at))
+        for head, patterns in self.spaced.items():
+            if text.startswith(head, at):
+                for pattern in patterns:
+                    found = pattern.match(text, at)
+                    if found:
+                        best = max(best, found.end())
         return best
 
 
@@ -163,7 +156,7 @@ def _add_form(form: str) -> None:
     _forms_seen.add(form)
     head = _SPACE.split(form, maxsplit=1)[0]
     if len(head) >= _ANCHOR:
-        _buckets.setdefault(head[:_ANCHOR], _Bucket()).add(_Form(form), head)
+        _buckets.setdefault(head[:_ANCHOR], _Bucket()).add(form, head)
     else:
         _few.add(form)
         _few_pattern = None
