@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import INTEG, PY, body, count_providers, free_port, timed, wait_until_up
+from bench import INTEG, PY, body, count_providers, free_port, integ_env, timed, wait_until_up
 
 SDK_SCRIPT = """
 import json, sys, warnings
@@ -185,13 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="integ-fleet-") as tmp:
         folder = Path(tmp)
-        env = {
-            **os.environ,
-            "INTEG_CONFIG_DIR": str(folder / "config"),
-            "INTEG_DATA_DIR": str(folder / "data"),
-            "INTEG_NO_KEYRING": "1",
-            "NO_COLOR": "1",
-        }
+        env = integ_env(folder)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         cores = os.cpu_count()
         print(f"integ fleet benchmarks (python {sys.version.split()[0]}, {cores} cores, load {load:.1f})\n")
