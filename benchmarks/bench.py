@@ -40,6 +40,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def integ_env(folder: Path) -> dict[str, str]:
+    """The environment of every integ the benchmarks run: settings and data under
+    ``folder``, no keyring, no colour."""
+    return {
+        **os.environ,
+        "INTEG_CONFIG_DIR": str(folder / "config"),
+        "INTEG_DATA_DIR": str(folder / "data"),
+        "INTEG_NO_KEYRING": "1",
+        "NO_COLOR": "1",
+    }
+
+
 def wait_until_up(url: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -128,13 +140,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="integ-bench-") as tmp:
         folder = Path(tmp)
-        env = {
-            **os.environ,
-            "INTEG_CONFIG_DIR": str(folder / "config"),
-            "INTEG_DATA_DIR": str(folder / "data"),
-            "INTEG_NO_KEYRING": "1",
-            "NO_COLOR": "1",
-        }
+        env = integ_env(folder)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(

@@ -7,9 +7,23 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conductor_integrations.documents import reader
 from conductor_integrations.errors import InputError
+
+LOADERS = {"libyaml": getattr(yaml, "CSafeLoader", None), "pure": yaml.SafeLoader}
+
+
+@pytest.fixture(autouse=True, params=sorted(LOADERS))
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type:
+    """Every test here runs with libyaml's loader and with the pure Python one (the one
+    used where PyYAML has no libyaml)."""
+    chosen = LOADERS[request.param]
+    if chosen is None:
+        pytest.skip("PyYAML was built without libyaml")
+    monkeypatch.setattr(reader, "_loader_class", lambda: chosen)
+    return chosen
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
@@ -171,3 +185,38 @@ def test_documents_of_another_kind_are_skipped_with_a_note(tmp_path: Path) -> No
     docs = reader.load_all([str(f)], note=notes.append)
     assert [d.data["name"] for d in docs] == ["a", "b"]
     assert len(notes) == 1 and "'Deployment'" in notes[0] and "mixed.yaml#1:1" in notes[0]
+
+
+RICH_YAML = """\
+base: &base
+  endpoint: https://e.example
+  port: 5672
+name: rich
+type: relational_db
+when: 2023-06-01
+enabled: yes
+ratio: 1.5
+nothing: ~
+configuration:
+  <<: *base
+  user: "quoted: text"
+  hosts:
+    - a
+    - {host: b, port: 1}
+  folded: >
+    two
+    lines
+"""
+
+
+def test_both_loaders_read_the_same_data_lines_and_raw_text(tmp_path: Path, loader: type) -> None:
+    path = write(tmp_path, "rich.yaml", RICH_YAML)
+    (doc,) = reader.load(path)
+    assert doc.data == yaml.safe_load(RICH_YAML)
+    assert doc.line_of(("configuration", "user")) == 12
+    assert doc.line_of(("configuration", "hosts", 1, "port")) == 15
+    assert doc.line_of(("configuration", "folded")) == 16
+    assert doc.line_of(("ratio",)) == 8
+    assert doc.raw_text(("when",)) == "2023-06-01"
+    assert doc.raw_text(("base", "port")) == "5672"
+    assert doc.raw_text(("name",)) is None

@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from conductor_integrations.secrets import redact
@@ -210,3 +210,66 @@ def test_register_and_scrub_from_many_threads() -> None:
 )
 def test_is_masked(value: Any, masked: bool) -> None:
     assert redact.is_masked(value) is masked
+
+
+#: Many secrets that share starts: a common prefix, and some the start of others, so that
+#: the look-up by first characters has crowded buckets and forms that end inside others.
+CUT_MARKS = " .\"'"
+shared_prefix_secrets = st.lists(
+    st.tuples(st.sampled_from(["", "sk-", "sk-proj-", "sk-proj-team-"]), secrets).map("".join),
+    min_size=20,
+    max_size=300,
+    unique=True,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=shared_prefix_secrets, data=st.data())
+def test_many_secrets_sharing_starts_are_all_masked(values: list[str], data: st.DataObject) -> None:
+    redact.forget_all()
+    # Registered in batches of every size, as a fleet registers them.
+    cut = data.draw(st.integers(0, len(values)))
+    redact.register(*values[:cut])
+    for value in values[cut:]:
+        redact.register(value)
+    shown = data.draw(st.lists(st.sampled_from(values), min_size=1, max_size=30))
+    gaps = data.draw(st.lists(prose, min_size=len(shown) + 1, max_size=len(shown) + 1))
+    text = gaps[0] + "".join(f"{value}{gap}" for value, gap in zip(shown, gaps[1:], strict=True))
+    for printed in (text, json.dumps({"values": shown, "text": text}), repr(text)):
+        scrubbed = redact.scrub(printed)
+        for value in values:
+            assert leaks(scrubbed, value) == []
+    # The text around the secrets is kept, in order.
+    kept = [piece for piece in redact.scrub(text).split(MASK) if piece]
+    assert "".join(kept) == "".join(gaps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=shared_prefix_secrets, text=prose)
+def test_many_secrets_leave_other_text_alone(values: list[str], text: str) -> None:
+    redact.forget_all()
+    redact.register(*values)
+    assert redact.scrub(text) == text
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=shared_prefix_secrets, data=st.data())
+def test_a_cut_piece_of_one_of_many_secrets_is_masked(values: list[str], data: st.DataObject) -> None:
+    redact.forget_all()
+    redact.register(*values)
+    value = data.draw(st.sampled_from(values))
+    size = data.draw(st.integers(redact.MIN_PARTIAL, len(value) - 1))
+    # Quotes and dots beside a cut are taken for cut marks, not for the secret.
+    assume(value[:size] == value[:size].strip(CUT_MARKS) and value[-size:] == value[-size:].strip(CUT_MARKS))
+    start = redact.scrub_cut("error near " + value[:size] + "...")
+    end = redact.scrub_cut(value[-size:] + " was refused")
+    assert value[:size] not in start and start.startswith("error near ")
+    assert value[-size:] not in end and end.endswith(" was refused")
+
+
+def test_many_secrets_one_the_start_of_another_are_masked_whole() -> None:
+    redact.forget_all()
+    values = [f"sk-proj-{'a' * n}" for n in range(1, 200)]
+    redact.register(*values)
+    assert redact.scrub("<" + values[-1] + "> <" + values[3] + "!") == f"<{MASK}> <{MASK}!"
+    assert redact.scrub("sk-proj- alone") == "sk-proj- alone"

@@ -2,7 +2,8 @@
 mapping of replies to typed errors. Only ``client/`` imports requests and urllib3, and
 nothing here prints: the ``--debug`` log goes to the sink the client is given (``http_log``).
 The endpoints (paths, shapes of replies) are ``endpoints``'s; the methods here that name
-one are that module's functions.
+one are that module's functions. Bulk work sets a lean exchange on the client as its
+``transport`` (``bulk``).
 
 How a request is made (written once, here):
 
@@ -126,6 +127,8 @@ class Client:
         self._stopped = threading.Event()
         #: set by bulk work (``apply``): counts attempts, and stops them when it opens
         self.breaker: Breaker | None = None
+        #: set by bulk work (``bulk.Transport``): sends over kept-alive connections
+        self.transport: Any = None
         self._env_by_host: dict[str, dict[str, Any]] = {}
 
     # -- the integrations API (``endpoints``) --------------------------------------------
@@ -251,11 +254,7 @@ class Client:
             started = time.monotonic()
             try:
                 with deadline.within(self.timeout):
-                    # Redirects are not followed: requests would turn a redirected POST into a GET.
-                    response = self.session.send(
-                        prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
-                    )
-                    self._read_body(response, started, method, path)
+                    response = self._exchange(prepared, env, started, method, path)
                     self._attempted(answered=True)
             except requests.exceptions.SSLError as exc:
                 if replies.not_tls(replies.chain_text(exc)):
@@ -309,6 +308,23 @@ class Client:
                     attempt += 1
                     continue
             return response, attempt
+
+    def _exchange(
+        self, prepared: requests.PreparedRequest, env: dict[str, Any], started: float, method: str, path: str
+    ) -> requests.Response:
+        """One attempt: the request sent and its whole reply read, through the bulk
+        ``transport`` where one is set and takes this request, else through the session (a
+        session whose adapter is not integ's own, or whose sending was replaced, is always
+        used as it is)."""
+        if self.transport is not None and self.transport.takes(env) and _own_adapter(self.session, prepared):
+            found: requests.Response = self.transport.exchange(self, prepared, env, started, method, path)
+            return found
+        # Redirects are not followed: requests would turn a redirected POST into a GET.
+        response = self.session.send(
+            prepared, timeout=(self.timeout, self.timeout), allow_redirects=False, **env
+        )
+        self._read_body(response, started, method, path)
+        return response
 
     def _read_body(self, response: requests.Response, started: float, method: str, path: str) -> None:
         """Read the whole body of ``response`` within the attempt's time (``--timeout``
@@ -459,6 +475,12 @@ def _body_chunks(response: requests.Response, size: int = 64 * 1024) -> Iterator
         yield chunk
 
 
+def _own_adapter(session: requests.Session, prepared: requests.PreparedRequest) -> bool:
+    """True when ``session`` sends ``prepared`` through integ's adapter as it was defined."""
+    adapter = session.get_adapter(prepared.url or "")
+    return isinstance(adapter, _DeadlineAdapter) and type(adapter).send is _GENUINE_SEND
+
+
 class _SlowReply(requests.exceptions.Timeout):
     """The body did not arrive within the attempt's time (retried like a timeout)."""
 
@@ -516,3 +538,7 @@ def header_safe(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return value == value.strip() and not any(c in value for c in "\r\n\0")
+
+
+#: ``HTTPAdapter.send`` as requests defines it (a test double may replace it later).
+_GENUINE_SEND = HTTPAdapter.send

@@ -80,9 +80,17 @@ class Document:
 
 
 def _loader_class() -> type:
+    """libyaml's loader (``yaml.CSafeLoader``) where PyYAML was built with it, else the pure
+    Python one: the same nodes with the same marks, several times faster."""
     import yaml
 
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+_STR = "tag:yaml.org,2002:str"
+#: Keys ``flatten_mapping`` rewrites (``<<`` merges and ``=`` values): the mapping is
+#: flattened only when one of them is there.
+_FLATTENED = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 
 
 class _Marks:
@@ -106,10 +114,15 @@ def _build(node: Any, loader: Any, path: KeyPath, marks: _Marks, source: str) ->
         )
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+        if any(k.tag in _FLATTENED for k, _ in node.value):
+            loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            # A plain text key (nearly all of them) is its node's value, as constructed.
+            if key_node.tag == _STR and isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value
+            else:
+                key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise InputError(
                     f"{source}:{key_node.start_mark.line + 1}: a mapping key must be a plain value"
@@ -126,6 +139,8 @@ def _build(node: Any, loader: Any, path: KeyPath, marks: _Marks, source: str) ->
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, loader, (*path, i), marks, source) for i, item in enumerate(node.value)]
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
     value = loader.construct_object(node, deep=True)
     if isinstance(value, bytes):
         raise InputError(

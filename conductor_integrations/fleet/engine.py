@@ -41,7 +41,7 @@ import functools
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from conductor_integrations.client import breaker as breaker_mod
 from conductor_integrations.client import endpoints
@@ -90,6 +90,9 @@ __all__ = [
     "apply",
     "update_time_after",
 ]
+
+if TYPE_CHECKING:
+    from conductor_integrations.client.bulk import Transport
 
 FAIL_FAST = "not sent: an earlier provider failed (--fail-fast)"
 
@@ -302,6 +305,7 @@ def apply(
     outcomes: list[Outcome | None] = [None] * len(payloads)
     stop, halt = threading.Event(), threading.Event()
     gone = _watch(client)
+    transport = _kept_alive(client, concurrency)
 
     def finish(i: int, outcome: Outcome) -> None:
         outcomes[i] = outcome
@@ -368,6 +372,9 @@ def apply(
         interrupted = interrupted or stopped_by_user
     if hasattr(client, "breaker") and not gone.is_open:
         client.breaker = None  # a request after apply retries as usual; after a dead server none starts
+    if transport is not None:
+        setattr(client, "transport", None)  # noqa: B010 (a ProviderClient need not have one)
+        transport.close()
     stopped = gone.reason(str(getattr(client, "base_url", "") or "?")) if gone.is_open else None
     return Report(final, interrupted, stopped)
 
@@ -430,6 +437,18 @@ def _watch(client: Any) -> breaker_mod.Breaker:
     if hasattr(client, "breaker"):
         client.breaker = found
     return found
+
+
+def _kept_alive(client: Any, workers: int) -> Transport | None:
+    """The writes go over kept-alive connections, one per worker (``bulk``), where the
+    client takes a transport (a client without one, as in tests, sends as it does)."""
+    if not hasattr(client, "transport"):
+        return None
+    from conductor_integrations.client import bulk
+
+    transport = bulk.Transport(workers)
+    client.transport = transport
+    return transport
 
 
 def _interrupt(client: Any, halt: threading.Event, pending: dict[Future[Outcome], int]) -> None:

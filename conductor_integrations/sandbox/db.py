@@ -9,8 +9,10 @@ Concurrency, written once here:
   used by two threads at once);
 - every change is one short ``BEGIN IMMEDIATE`` transaction (``Database.write``): it takes the
   write lock before reading, so a read-modify-write (the type-change check, the kept secrets)
-  cannot interleave with another writer; writers queue on the lock through the busy timeout
-  instead of failing;
+  cannot interleave with another writer. Writers of one process queue first on an
+  in-process lock per data file (``_writer_lock``), so SQLite's busy handler, which polls
+  by sleeping, is never what a waiting request thread sleeps in; writers of other processes
+  sharing the file still queue on SQLite's lock through the busy timeout instead of failing;
 - reads that take several queries run in one read transaction (``Database.read``), so they
   see one snapshot.
 """
@@ -100,6 +102,18 @@ DROP TABLE tag_1;
 """
 
 
+_writer_locks: dict[str, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.RLock:
+    """The lock the writers of this process take before SQLite's write lock on ``path``:
+    one per file, whichever ``Database`` opened it."""
+    key = os.path.realpath(path)
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(key, threading.RLock())
+
+
 class StoreError(SandboxError):
     """Raised when the data file cannot be opened or used (not a database, made by a newer
     version, unwritable folder)."""
@@ -161,6 +175,7 @@ class Database:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
+        self._writer = _writer_lock(self.path)
         if not self.path.parent.is_dir():
             raise StoreError(
                 f"{self.path}: no such folder {self.path.parent} (the sandbox does not create it)"
@@ -248,8 +263,10 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, holding the write lock from its first statement."""
-        with self._borrow() as conn:
+        """One short write transaction, holding the write lock from its first statement
+        (taken in-process first: the threads of this process wait on a lock, not in SQLite's
+        sleeping busy handler)."""
+        with self._borrow() as conn, self._writer:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

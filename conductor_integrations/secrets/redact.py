@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from conductor_integrations.secrets import safe_json
+from conductor_integrations.types import builtin
 
 MASK = "********"
 #: Values shorter than this are masked by key but not searched for in free text, where
@@ -57,7 +58,6 @@ SECRET_FIELDS = frozenset({"keySecret", "token", "password", "secret", "accessTo
 MAX_DEPTH = 100
 
 _values: set[str] = set()
-_pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
 
@@ -88,21 +88,97 @@ def _forms(value: str) -> set[str]:
 #: Where a value has whitespace, any run of whitespace (or its escapes) matches.
 _SPACE = re.compile(r"\s+")
 _ANY_SPACE = r"(?:\s|\\[tnr])+"
+#: Forms are found by their first ``_ANCHOR`` characters (a dict look-up at each place
+#: of a text), then by their whole text (a look-up for each length of form under that
+#: anchor): the cost of a scan grows with the text, not with the number of registered
+#: values.
+_ANCHOR = MIN_SCRUB_LENGTH
 
 
 def _regex(form: str) -> str:
     return _ANY_SPACE.join(re.escape(part) for part in _SPACE.split(form))
 
 
+class _Bucket:
+    """The forms that begin with one anchor: those without whitespace by length, those
+    with whitespace (matched by a regex, any whitespace for whitespace) by their first
+    word."""
+
+    __slots__ = ("by_length", "lengths", "spaced")
+
+    def __init__(self) -> None:
+        self.by_length: dict[int, set[str]] = {}
+        self.lengths: list[int] = []  # longest first
+        self.spaced: dict[str, list[re.Pattern[str]]] = {}
+
+    def add(self, form: str, head: str) -> None:
+        if head == form:
+            if len(form) not in self.by_length:
+                self.by_length[len(form)] = set()
+                self.lengths = sorted(self.by_length, reverse=True)
+            self.by_length[len(form)].add(form)
+        else:
+            self.spaced.setdefault(head, []).append(re.compile(_regex(form)))
+
+    def end(self, text: str, at: int) -> int:
+        """The end of the longest form standing at ``at``, else -1."""
+        best = -1
+        for size in self.lengths:
+            if text[at : at + size] in self.by_length[size]:
+                best = at + size
+                break
+        for head, patterns in self.spaced.items():
+            if text.startswith(head, at):
+                for pattern in patterns:
+                    found = pattern.match(text, at)
+                    if found:
+                        best = max(best, found.end())
+        return best
+
+
+#: Anchor (the first ``_ANCHOR`` characters of a form) to its bucket.
+_buckets: dict[str, _Bucket] = {}
+#: Forms whose first word is shorter than the anchor (a value with whitespace near its
+#: start), few: one alternation, longest first, rebuilt when one is added.
+_few: set[str] = set()
+_few_pattern: re.Pattern[str] | None = None
+#: Pieces of values for masking a cut (``_mask_partial_ends``): the first and last
+#: ``MIN_PARTIAL`` characters of each value longer than that, to the values.
+_starts: dict[str, set[str]] = {}
+_ends: dict[str, set[str]] = {}
+_longest = 0
+_forms_seen: set[str] = set()
+
+
+def _add_form(form: str) -> None:
+    global _few_pattern
+    if form in _forms_seen:
+        return
+    _forms_seen.add(form)
+    head = _SPACE.split(form, maxsplit=1)[0]
+    if len(head) >= _ANCHOR:
+        _buckets.setdefault(head[:_ANCHOR], _Bucket()).add(form, head)
+    else:
+        _few.add(form)
+        _few_pattern = None
+
+
 def register(*values: str | None) -> None:
     """Remember secret values so that ``scrub`` removes them from any text."""
-    global _pattern
+    global _longest
     with _lock:
         for value in values:
             if value and value not in _values:
                 _values.add(value)
-                _values.update(_forms(value))
-                _pattern = None
+                forms = _forms(value) | {value}
+                _values.update(forms)
+                for v in forms:
+                    if len(v) >= MIN_SCRUB_LENGTH:
+                        _add_form(v)
+                    if len(v) > MIN_PARTIAL:
+                        _starts.setdefault(v[:MIN_PARTIAL], set()).add(v)
+                        _ends.setdefault(v[-MIN_PARTIAL:], set()).add(v)
+                        _longest = max(_longest, len(v))
 
 
 def registered() -> frozenset[str]:
@@ -112,22 +188,51 @@ def registered() -> frozenset[str]:
 
 def forget_all() -> None:
     """Forget every registered value (tests)."""
-    global _pattern
+    global _longest, _few_pattern
     with _lock:
         _values.clear()
-        _pattern = None
+        _forms_seen.clear()
+        _buckets.clear()
+        _few.clear()
+        _few_pattern = None
+        _starts.clear()
+        _ends.clear()
+        _longest = 0
 
 
-def _compiled() -> re.Pattern[str] | None:
-    global _pattern
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Where registered forms stand in ``text``: at each place the longest one."""
+    global _few_pattern
     with _lock:
-        if _pattern is None:
-            candidates = sorted((v for v in _values if len(v) >= MIN_SCRUB_LENGTH), key=len, reverse=True)
-            if not candidates:
-                return None
-            # Longest first, so that a value containing another is masked whole.
-            _pattern = re.compile("|".join(_regex(v) for v in candidates))
-        return _pattern
+        if _few and _few_pattern is None:
+            _few_pattern = re.compile("|".join(_regex(f) for f in sorted(_few, key=len, reverse=True)))
+        few = _few_pattern
+        buckets = _buckets
+        spans = [] if few is None else [m.span() for m in few.finditer(text)]
+        for at in [i for i in range(len(text) - _ANCHOR + 1) if text[i : i + _ANCHOR] in buckets]:
+            end = buckets[text[at : at + _ANCHOR]].end(text, at)
+            if end > at:
+                spans.append((at, end))
+    return spans
+
+
+def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span replaced by ``MASK``; overlapping spans are one mask."""
+    if not spans:
+        return text
+    spans.sort()
+    out = []
+    done = 0
+    start, end = spans[0]
+    for s, e in spans[1:]:
+        if s < end:
+            end = max(end, e)
+            continue
+        out += [text[done:start], MASK]
+        done = end
+        start, end = s, e
+    out += [text[done:start], MASK, text[end:]]
+    return "".join(out)
 
 
 def scrub(text: str) -> str:
@@ -137,35 +242,36 @@ def scrub(text: str) -> str:
         return text
     if "://" in text:
         text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
-    if not _values:
+    if not _values or (len(text) < _ANCHOR and not _few):
         return text
-    pattern = _compiled()
-    return pattern.sub(MASK, text) if pattern is not None else text
+    return _mask_spans(text, _spans(text))
 
 
 def _mask_partial_ends(text: str) -> str:
     """``text`` with a piece of a registered value masked where the text may have been
     cut: a start of one at its end, an end of one at its start (an ellipsis, quotes or
-    whitespace may stand beside the cut)."""
+    whitespace may stand beside the cut). The longest piece is masked; values are found
+    by their first (last) ``MIN_PARTIAL`` characters, so the cost does not grow with
+    their number."""
     with _lock:
-        values = [v for v in _values if len(v) > MIN_PARTIAL]
-    if not values:
-        return text
-    body = text.rstrip(_CUT_MARKS)
-    tail = text[len(body) :]
-    for value in sorted(values, key=len, reverse=True):
-        last = body[-1:]
-        for size in range(len(value) - 1, MIN_PARTIAL - 1, -1):
-            if value[size - 1] == last and body.endswith(value[:size]):
-                body = body[:-size] + MASK
+        longest = _longest
+        if not longest:
+            return text
+        body = text.rstrip(_CUT_MARKS)
+        tail = text[len(body) :]
+        # A piece at the end: body[p:] is a start of a value longer than it.
+        for p in range(max(0, len(body) - longest + 1), len(body) - MIN_PARTIAL + 1):
+            piece = body[p:]
+            if any(len(v) > len(piece) and v.startswith(piece) for v in _starts.get(piece[:MIN_PARTIAL], ())):
+                body = body[:p] + MASK
                 break
-    head_len = len(body) - len(body.lstrip(_CUT_MARKS))
-    head, body = body[:head_len], body[head_len:]
-    for value in sorted(values, key=len, reverse=True):
-        first = body[:1]
-        for size in range(len(value) - 1, MIN_PARTIAL - 1, -1):
-            if value[-size] == first and body.startswith(value[-size:]):
-                body = MASK + body[size:]
+        head_len = len(body) - len(body.lstrip(_CUT_MARKS))
+        head, body = body[:head_len], body[head_len:]
+        # A piece at the start: body[:q] is an end of a value longer than it.
+        for q in range(min(len(body), longest - 1), MIN_PARTIAL - 1, -1):
+            piece = body[:q]
+            if any(len(v) > q and v.endswith(piece) for v in _ends.get(piece[-MIN_PARTIAL:], ())):
+                body = MASK + body[q:]
                 break
     return head + body + tail
 
@@ -196,8 +302,6 @@ def is_masked(value: Any) -> bool:
 
 
 def _is_secret(key: Any) -> bool:
-    from conductor_integrations.types import builtin
-
     return isinstance(key, str) and builtin.is_secret_key(key)
 
 
@@ -241,15 +345,25 @@ def register_keyed(obj: Any) -> None:
     """Register the values under secret-looking keys anywhere in a JSON-like structure
     (what a server sent, or a body about to be sent), so that an echo of one elsewhere,
     under a plain key or in an error message, is masked by value too. Masks are skipped."""
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if k in SECRET_FIELDS or _is_secret(k):
-                register(*(s for s in _strings(v) if not is_masked(s) and s.lower() not in _NOT_SECRETS))
-            else:
-                register_keyed(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            register_keyed(v)
+    found: list[str] = []
+    todo = [obj]
+    # A fleet repeats a few key names many times: each is judged once here.
+    judged: dict[Any, bool] = {}
+    while todo:
+        current = todo.pop()
+        if isinstance(current, dict):
+            for k, v in current.items():
+                secret = judged.get(k)
+                if secret is None:
+                    secret = judged[k] = k in SECRET_FIELDS or _is_secret(k)
+                if secret:
+                    found += (s for s in _strings(v) if not is_masked(s) and s.lower() not in _NOT_SECRETS)
+                elif isinstance(v, (dict, list, tuple)):
+                    todo.append(v)
+        elif isinstance(current, (list, tuple)):
+            todo.extend(v for v in current if isinstance(v, (dict, list, tuple)))
+    if found:
+        register(*found)
 
 
 def mask_config(config: Any, secret_keys: Iterable[str]) -> Any:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from conductor_integrations.sandbox import RunningSandbox
+import pytest
+
+from conductor_integrations.sandbox import RunningSandbox, db
 from conductor_integrations.sandbox.shapes import MASK
 
 from .conftest import OPENAI, Client, stored_configuration
@@ -112,3 +115,32 @@ def test_two_servers_on_one_file(start_sandbox: Callable[..., RunningSandbox]) -
     for server in servers:
         listed = Client(server.url).get("/integrations/provider").json()
         assert len(listed) == 80
+
+
+def test_writers_of_one_process_never_wait_in_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no busy timeout at all, 32 writers on two ``Database`` objects of one file all
+    succeed: they queue on the in-process lock, never on SQLite's (which would refuse them
+    at once with 'database is locked')."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 0)
+    path = tmp_path / "data.db"
+    first, second = db.Database(path), db.Database(path)
+    per_thread = 10
+
+    def write(i: int) -> int:
+        done = 0
+        for _ in range(per_thread):
+            with (first if i % 2 else second).write() as conn:
+                count = conn.execute("SELECT count(*) FROM tag").fetchone()[0]
+                conn.execute("INSERT INTO tag VALUES (?, '', 'k', ?)", (f"p{i}", str(count)))
+                done += 1
+        return done
+
+    try:
+        assert sum(run_together(32, write)) == 32 * per_thread
+        with first.read() as conn:
+            values = sorted(int(v) for (v,) in conn.execute("SELECT value FROM tag"))
+        # Each read-modify-write saw every one before it: no two read the same count.
+        assert values == list(range(32 * per_thread))
+    finally:
+        first.close()
+        second.close()
