@@ -332,12 +332,14 @@ def table(
 ) -> None:
     """Print rows as a table for people: ``columns`` are ``(key, header)`` pairs. On a
     terminal a rich table (up to ``RICH_MAX_ROWS``) that fits the width: the columns in
-    ``whole`` (names, types) are never broken, the others wrap; when even the ``whole``
-    columns do not fit, the plain table is printed. ``styles`` maps a key to the style of
+    ``whole`` (default: the first column, which names the row, and a ``type`` column) are
+    never broken, the others wrap; when even the ``whole`` columns do not fit, the plain
+    table is printed. ``styles`` maps a key to the style of
     each value (``{"action": {"created": "green"}}``), used where colour is allowed.
     Elsewhere plain aligned columns (no padding at line ends), which ``grep``, ``awk`` and
     ``cut`` handle well."""
     rows = rows if isinstance(rows, Sequence) else list(rows)
+    whole = whole or [key for i, (key, _) in enumerate(columns) if i == 0 or key == "type"]
     con = console() if is_terminal() else None
     if con is None or not con.is_terminal or len(rows) > RICH_MAX_ROWS:
         _write_all(sys.stdout, _plain_lines(rows, columns))

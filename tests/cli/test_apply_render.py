@@ -197,3 +197,23 @@ def test_no_colour_where_it_is_not_wanted(
     for r in (diff, applied):
         assert not re.search("\x1b\\[[0-9;]*3[0-7]", r.stdout), repr(r.stdout)
         assert "changed-one" in r.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_list_table_keeps_names_and_types_whole(
+    integ: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    """Every table names its rows in its first column: `provider list` on a terminal never
+    breaks a name or a type (where they and the other columns cannot fit, the plain table
+    is printed, its lines whole)."""
+    with serve_in_background(tmp_path / "sandbox.db") as running:
+        monkeypatch.setenv("CONDUCTOR_SERVER_URL", running.url)
+        assert integ("provider", "apply", str(_fleet(tmp_path, FLEET))).exit_code == 0
+        _terminal(monkeypatch, columns)
+        r = integ("provider", "list")
+    assert r.exit_code == 0, r.stderr
+    lines = SGR.sub("", r.stdout).splitlines()
+    if columns == 200:
+        assert all(cell_len(line) <= columns for line in lines), lines
+    for name, type_ in FLEET:
+        assert any(name in line and type_ in line for line in lines), (name, lines)
