@@ -6,12 +6,20 @@ import typer
 
 from conductor_integrations import output
 from conductor_integrations.cli import apply_render, complete_values
+from conductor_integrations.cli.arguments import (
+    PathsArgument,
+    PathsOption,
+    StrictOption,
+    category_option,
+    provider_argument,
+)
 from conductor_integrations.cli.common import (
     SELECTORS,
     AllowOutsideFiles,
     ServerCommand,
     local_resolver,
     parse_selectors,
+    require_paths,
     settings,
 )
 from conductor_integrations.errors import ExitCode, UsageError
@@ -29,18 +37,6 @@ def register(provider_app: typer.Typer) -> None:
     provider_app.command("export", cls=ServerCommand)(export_command)
 
 
-PathsArgument = Annotated[
-    Optional[list[str]],
-    typer.Argument(
-        metavar="PATH",
-        help="YAML/JSON files, folders (read recursively, hidden ones skipped) or - for stdin.",
-        show_default=False,
-    ),
-]
-PathsOption = Annotated[
-    Optional[list[str]],
-    typer.Option("--file", "-f", help="A PATH given as an option; repeatable.", metavar="PATH"),
-]
 #: ``--filename``: the former name of ``--file`` on apply and diff, kept for old scripts.
 OldPathsOption = Annotated[Optional[list[str]], typer.Option("--filename", hidden=True, metavar="PATH")]
 
@@ -50,7 +46,6 @@ def all_paths(*given: Optional[list[str]]) -> list[str]:
     return [p for paths in given for p in paths or ()]
 
 
-StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")]
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the type table (for types newer than it).")
 ]
@@ -75,11 +70,8 @@ ServerTypesOption = Annotated[
 def read_documents(paths: Optional[list[str]]) -> "list[Document]":
     from conductor_integrations.documents import reader
 
-    if not paths:
-        raise UsageError(
-            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
-        )
-    return reader.load_all(paths, output.info)
+    require_paths(paths or [])
+    return reader.load_all(paths or [], output.info)
 
 
 def check_documents(
@@ -395,12 +387,7 @@ def diff_command(
 def export_command(
     ctx: typer.Context,
     names: Annotated[
-        Optional[list[str]],
-        typer.Argument(
-            metavar="NAME",
-            help="Providers to export (default: all).",
-            autocompletion=complete_values.complete_provider_name,
-        ),
+        Optional[list[str]], provider_argument("Providers to export (default: all).", checked=False)
     ] = None,
     secrets: Annotated[
         str,
@@ -410,15 +397,7 @@ def export_command(
             metavar="keyring|env",
         ),
     ] = "keyring",
-    category: Annotated[
-        Optional[str],
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Only providers of this category.",
-            autocompletion=complete_values.complete_category,
-        ),
-    ] = None,
+    category: Annotated[Optional[str], category_option("Only providers of this category.")] = None,
     selector: SELECTORS = None,
 ) -> None:
     """Write live providers as YAML documents that `provider apply` accepts, with their

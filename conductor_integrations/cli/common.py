@@ -88,6 +88,21 @@ def settings(ctx: typer.Context) -> config.Settings:
     return found.settings
 
 
+def server_named(s: config.Settings) -> str:
+    """How messages name the configured server (exit 2 when there is none): "the local
+    sandbox", or the server's root."""
+    server = config.require_server(s)
+    return "the local sandbox" if config.is_local(server) else config.server_root(server)
+
+
+def require_paths(given: list[str]) -> None:
+    """A command that reads documents needs at least one PATH (else exit 2)."""
+    if not given:
+        raise UsageError(
+            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
+        )
+
+
 def confirm_delete(yes: bool, question: str, on_terminal: bool) -> bool:
     """Ask ``question`` before deleting. True: go on. On a terminal a yes/no prompt, where
     "no" is an answer, not a failure (as kubectl's ``delete --interactive``): it says

@@ -1,14 +1,15 @@
 """``integ model``: put, get, list and delete the models of a provider (what Conductor
 calls the provider's "integration APIs": an LLM's models, a vector database's indexes)."""
 
-import sys
 from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, errors, output
+from conductor_integrations import errors, output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import ServerCommand, confirm_delete, path_name, settings
+from conductor_integrations.cli.arguments import provider_argument
+from conductor_integrations.cli.common import ServerCommand, confirm_delete, path_name, server_named, settings
+from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.errors import (
     AuthError,
     ExitCode,
@@ -29,27 +30,10 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="model")
 
 
-def stdin_is_terminal() -> bool:
-    return bool(sys.stdin and sys.stdin.isatty())
-
-
-ProviderArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="PROVIDER",
-        help="The provider's name.",
-        autocompletion=complete_values.complete_provider_name,
-        callback=path_name,
-    ),
-]
+ProviderArg = Annotated[str, provider_argument(metavar="PROVIDER")]
 ModelArg = Annotated[
     str, typer.Argument(metavar="MODEL", help="The model's name, e.g. gpt-4o.", callback=path_name)
 ]
-
-
-def _where(s: config.Settings) -> str:
-    server = config.require_server(s)
-    return "the local sandbox" if config.is_local(server) else config.server_root(server)
 
 
 def no_provider(name: str, where: str) -> NotFoundError:
@@ -140,7 +124,7 @@ def put(
     from conductor_integrations.fleet import upsert
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     configuration, kept = _configuration(provider, model, config_values)
     with connection.connect(s) as client:
         if client.get_provider(provider) is None:
@@ -164,7 +148,7 @@ def get(ctx: typer.Context, provider: ProviderArg, model: ModelArg) -> None:
     from conductor_integrations.client import endpoints
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     with connection.connect(s) as client:
         found = endpoints.get_model(client, provider, model)
         if found is None:
@@ -186,7 +170,7 @@ def list_models(
     from conductor_integrations.client import endpoints
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     with connection.connect(s) as client:
         try:
             found = endpoints.list_models(client, provider, active_only)
@@ -222,7 +206,7 @@ def delete(
     from conductor_integrations.client import endpoints
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     names = list(dict.fromkeys(names))
     listed = ", ".join(names)
     if not confirm_delete(

@@ -1,6 +1,5 @@
 """``integ provider``: put, get, list and delete providers on a server."""
 
-import sys
 from typing import Annotated, Any, Optional
 
 import typer
@@ -9,6 +8,8 @@ from conductor_integrations import config, output
 from conductor_integrations.cli import apply, complete_values, tags
 from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
+from conductor_integrations.cli.arguments import ProviderName as NameArg
+from conductor_integrations.cli.arguments import category_option, provider_argument
 from conductor_integrations.cli.common import (
     SELECTORS,
     AllowOutsideFiles,
@@ -16,9 +17,10 @@ from conductor_integrations.cli.common import (
     confirm_delete,
     local_resolver,
     parse_selectors,
-    path_name,
+    server_named,
     settings,
 )
+from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.documents import payload, pipeline
 from conductor_integrations.errors import (
     AuthError,
@@ -41,21 +43,6 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="provider")
 
 
-def stdin_is_terminal() -> bool:
-    return bool(sys.stdin and sys.stdin.isatty())
-
-
-NameArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="NAME",
-        help="The provider's name.",
-        autocompletion=complete_values.complete_provider_name,
-        callback=path_name,
-    ),
-]
-
-
 # -- put ----------------------------------------------------------------------------------
 
 
@@ -63,13 +50,7 @@ NameArg = Annotated[
 def put(
     ctx: typer.Context,
     name: Annotated[
-        Optional[str],
-        typer.Argument(
-            metavar="NAME",
-            help="The provider's name (wins over `name:` in the file).",
-            autocompletion=complete_values.complete_provider_name,
-            callback=path_name,
-        ),
+        Optional[str], provider_argument("The provider's name (wins over `name:` in the file).")
     ] = None,
     file: Annotated[
         Optional[str],
@@ -86,13 +67,7 @@ def put(
         ),
     ] = None,
     category: Annotated[
-        Optional[str],
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Category; filled in from the type when not given.",
-            autocompletion=complete_values.complete_category,
-        ),
+        Optional[str], category_option("Category; filled in from the type when not given.")
     ] = None,
     description: Annotated[
         Optional[str], typer.Option("--description", "-d", metavar="TEXT", help="Description.")
@@ -189,7 +164,7 @@ def put(
     if dry_run and not s.server and not server_types:
         flow.dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
         return
-    where = _require(s)
+    where = server_named(s)
     from conductor_integrations.cli import connection
 
     with connection.connect(s) as client:
@@ -214,11 +189,6 @@ def put(
         output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
     else:
         output.data(result.record())
-
-
-def _require(s: config.Settings) -> str:
-    server = config.require_server(s)
-    return "the local sandbox" if config.is_local(server) else config.server_root(server)
 
 
 def _where(s: config.Settings, base_url: str) -> str:
@@ -268,13 +238,7 @@ def get(ctx: typer.Context, name: NameArg) -> None:
 def list_providers(
     ctx: typer.Context,
     category: Annotated[
-        Optional[str],
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Only this category (AI_MODEL, VECTOR_DB ...).",
-            autocompletion=complete_values.complete_category,
-        ),
+        Optional[str], category_option("Only this category (AI_MODEL, VECTOR_DB ...).")
     ] = None,
     active_only: Annotated[
         bool, typer.Option("--active-only", help="Only enabled providers (default: all of them).")
@@ -313,15 +277,7 @@ class DeleteFailed(IntegError):
 @app.command("delete", cls=ServerCommand)
 def delete(
     ctx: typer.Context,
-    names: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="NAME",
-            help="Providers to delete.",
-            autocompletion=complete_values.complete_provider_name,
-            callback=path_name,
-        ),
-    ],
+    names: Annotated[list[str], provider_argument("Providers to delete.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     missing_ok: Annotated[
         bool, typer.Option("--missing-ok", help="A provider that does not exist is not an error.")
@@ -331,7 +287,7 @@ def delete(
     from conductor_integrations.cli import connection
 
     s = settings(ctx)
-    server = _require(s)
+    server = server_named(s)
     names = list(dict.fromkeys(names))
     if not confirm_delete(
         yes,
