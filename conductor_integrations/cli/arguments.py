@@ -33,6 +33,11 @@ def category_option(help: str, callback: Optional[Callable[..., Any]] = None) ->
     )
 
 
+def missing_ok_option(what: str) -> Any:
+    """``--missing-ok`` of ``delete``: a ``what`` that does not exist is not an error."""
+    return typer.Option("--missing-ok", help=f"A {what} that does not exist is not an error.")
+
+
 #: The NAME of one provider (``provider get``, ``provider tag ...``).
 ProviderName = Annotated[str, provider_argument()]
 
@@ -49,4 +54,5 @@ PathsOption = Annotated[
     Optional[list[str]],
     typer.Option("--file", "-f", help="A PATH given as an option; repeatable.", metavar="PATH"),
 ]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")]

@@ -7,15 +7,20 @@ import typer
 
 from conductor_integrations import errors, output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.arguments import provider_argument
-from conductor_integrations.cli.common import ServerCommand, confirm_delete, path_name, server_named, settings
+from conductor_integrations.cli.arguments import YesOption, missing_ok_option, provider_argument
+from conductor_integrations.cli.common import (
+    ServerCommand,
+    confirm_delete,
+    delete_each,
+    path_name,
+    raise_failures,
+    server_named,
+    settings,
+)
 from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.errors import (
-    AuthError,
-    ExitCode,
     IntegError,
     NotFoundError,
-    ServerUnavailable,
 )
 from conductor_integrations.secrets import redact
 
@@ -180,15 +185,6 @@ def list_models(
     model_render.print_models(found, provider)
 
 
-class DeleteFailed(IntegError):
-    """Raised when some of several models could not be deleted; exits with the code of the
-    first failure (each failure was already reported)."""
-
-    def __init__(self, message: str, code: ExitCode):
-        super().__init__(message)
-        self.exit_code = code
-
-
 @app.command("delete", cls=ServerCommand)
 def delete(
     ctx: typer.Context,
@@ -196,10 +192,8 @@ def delete(
     names: Annotated[
         list[str], typer.Argument(metavar="MODEL", help="Models to delete.", callback=path_name)
     ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    missing_ok: Annotated[
-        bool, typer.Option("--missing-ok", help="A model that does not exist is not an error.")
-    ] = False,
+    yes: YesOption = False,
+    missing_ok: Annotated[bool, missing_ok_option("model")] = False,
 ) -> None:
     """Delete models of a provider. Asks first on a terminal; elsewhere --yes is required."""
     from conductor_integrations.cli import connection
@@ -215,39 +209,23 @@ def delete(
         stdin_is_terminal(),
     ):
         return
-    table = output.settings.format == "table"
-    results: list[dict[str, Any]] = []
-    failures: list[IntegError] = []
     with connection.connect(s) as client:
-        for name in names:
-            try:
-                endpoints.delete_model(client, provider, name)
-            except NotFoundError as exc:
-                if missing_ok:
-                    results.append({"api": name, "action": "missing", "error": None})
-                    if table:
-                        output.info(f"model {name} of provider {provider} does not exist; nothing to delete")
-                    continue
-                gone = _missing(client, provider, name, where)
-                gone.status, gone.body = exc.status, exc.body
-                gone.hints.append("pass --missing-ok to accept models that are already gone")
-                failures.append(gone)
-                results.append({"api": name, "action": "failed", "error": gone.message})
-            except IntegError as exc:
-                failures.append(exc)
-                results.append({"api": name, "action": "failed", "error": exc.message})
-                if isinstance(exc, (AuthError, ServerUnavailable)):
-                    break  # the rest would fail the same way
-            else:
-                results.append({"api": name, "action": "deleted", "error": None})
-                if table:
-                    output.success(f"deleted model {name} of provider {provider}")
-    if not table:
-        output.data([{"integrationName": provider, **r} for r in results])
-    if not failures:
-        return
-    if len(names) == 1:
-        raise failures[0]
-    for failure in failures:
-        output.error(failure.message, hints=failure.hints, details=failure.details)
-    raise DeleteFailed(f"{len(failures)} of {len(names)} models not deleted", failures[0].exit_code)
+
+        def not_found(name: str, exc: NotFoundError) -> IntegError:
+            failure = _missing(client, provider, name, where)
+            failure.status, failure.body = exc.status, exc.body
+            failure.hints.append("pass --missing-ok to accept models that are already gone")
+            return failure
+
+        done = delete_each(
+            names,
+            lambda name: endpoints.delete_model(client, provider, name),
+            key="api",
+            what=lambda name: f"model {name} of provider {provider}",
+            missing_ok=missing_ok,
+            not_found=not_found,
+        )
+    if output.settings.format != "table":
+        output.data([{"integrationName": provider, **r} for r in done.results])
+    failures = done.failures
+    raise_failures(failures, len(names), f"{len(failures)} of {len(names)} models not deleted")

@@ -1,6 +1,6 @@
 """``integ provider``: put, get, list and delete providers on a server."""
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -9,14 +9,21 @@ from conductor_integrations.cli import apply, complete_values, tags
 from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.arguments import ProviderName as NameArg
-from conductor_integrations.cli.arguments import category_option, provider_argument
+from conductor_integrations.cli.arguments import (
+    YesOption,
+    category_option,
+    missing_ok_option,
+    provider_argument,
+)
 from conductor_integrations.cli.common import (
     SELECTORS,
     AllowOutsideFiles,
     ServerCommand,
     confirm_delete,
+    delete_each,
     local_resolver,
     parse_selectors,
+    raise_failures,
     server_named,
     settings,
 )
@@ -24,10 +31,8 @@ from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.documents import payload, pipeline
 from conductor_integrations.errors import (
     AuthError,
-    ExitCode,
     IntegError,
     NotFoundError,
-    ServerUnavailable,
     UsageError,
 )
 from conductor_integrations.fleet import upsert
@@ -265,23 +270,12 @@ def list_providers(
 # -- delete --------------------------------------------------------------------------------
 
 
-class DeleteFailed(IntegError):
-    """Raised when some of several providers could not be deleted; exits with the code
-    of the first failure (each failure was already reported)."""
-
-    def __init__(self, message: str, code: ExitCode):
-        super().__init__(message)
-        self.exit_code = code
-
-
 @app.command("delete", cls=ServerCommand)
 def delete(
     ctx: typer.Context,
     names: Annotated[list[str], provider_argument("Providers to delete.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    missing_ok: Annotated[
-        bool, typer.Option("--missing-ok", help="A provider that does not exist is not an error.")
-    ] = False,
+    yes: YesOption = False,
+    missing_ok: Annotated[bool, missing_ok_option("provider")] = False,
 ) -> None:
     """Delete providers. Asks first on a terminal; elsewhere --yes is required."""
     from conductor_integrations.cli import connection
@@ -295,32 +289,23 @@ def delete(
         stdin_is_terminal(),
     ):
         return
-    results: list[dict[str, Any]] = []
-    failures: list[IntegError] = []
     with connection.connect(s) as client:
-        for name in names:
-            try:
-                client.delete_provider(name)
-            except NotFoundError as exc:
-                if missing_ok:
-                    results.append({"name": name, "action": "missing", "error": None})
-                    if output.settings.format == "table":
-                        output.info(f"provider {name} does not exist; nothing to delete")
-                    continue
-                said = exc.body.message or f"HTTP {exc.status}"
-                exc.message = f"no provider {name!r} on {_where(s, client.base_url)}: {said}"
-                exc.hints = ["pass --missing-ok to accept providers that are already gone"]
-                failures.append(exc)
-                results.append({"name": name, "action": "failed", "error": exc.message})
-            except IntegError as exc:
-                failures.append(exc)
-                results.append({"name": name, "action": "failed", "error": exc.message})
-                if isinstance(exc, (AuthError, ServerUnavailable)):
-                    break  # the rest would fail the same way
-            else:
-                results.append({"name": name, "action": "deleted", "error": None})
-                if output.settings.format == "table":
-                    output.success(f"deleted provider {name}")
+
+        def not_found(name: str, exc: NotFoundError) -> IntegError:
+            said = exc.body.message or f"HTTP {exc.status}"
+            exc.message = f"no provider {name!r} on {_where(s, client.base_url)}: {said}"
+            exc.hints = ["pass --missing-ok to accept providers that are already gone"]
+            return exc
+
+        done = delete_each(
+            names,
+            client.delete_provider,
+            key="name",
+            what=lambda name: f"provider {name}",
+            missing_ok=missing_ok,
+            not_found=not_found,
+        )
+    results, failures = done.results, done.failures
     # After a refusal or a server that cannot be reached, the rest was not sent.
     unsent = names[len(results) :]
     if unsent:
@@ -330,15 +315,9 @@ def delete(
     complete_values.forget_providers(gone, server=s.server)
     if output.settings.format != "table":
         output.data(results)
-    if not failures:
-        return
-    if len(names) == 1:
-        raise failures[0]
-    for failure in failures:
-        output.error(failure.message, hints=failure.hints, details=failure.details)
     undone = len(failures) + len(unsent)
     more = f" ({len(unsent)} not sent)" if unsent else ""
-    raise DeleteFailed(f"{undone} of {len(names)} providers not deleted{more}", failures[0].exit_code)
+    raise_failures(failures, len(names), f"{undone} of {len(names)} providers not deleted{more}")
 
 
 # `provider apply|diff|export` and `provider tag` live in modules of their own.
