@@ -38,6 +38,11 @@ def missing_ok_option(what: str) -> Any:
     return typer.Option("--missing-ok", help=f"A {what} that does not exist is not an error.")
 
 
+def active_only_option(what: str) -> Any:
+    """``--active-only`` of ``list``: only the enabled ``what`` (plural)."""
+    return typer.Option("--active-only", help=f"Only enabled {what} (default: all of them).")
+
+
 #: The NAME of one provider (``provider get``, ``provider tag ...``).
 ProviderName = Annotated[str, provider_argument()]
 

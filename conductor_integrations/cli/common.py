@@ -112,6 +112,15 @@ def require_paths(given: list[str]) -> None:
         )
 
 
+def to_delete(
+    names: list[str], yes: bool, question: Callable[[list[str]], str], on_terminal: bool
+) -> list[str]:
+    """``names`` once each, in the order given, once the deletion is confirmed (see
+    ``confirm_delete``; ``question`` asks about them); empty when the answer was no."""
+    names = list(dict.fromkeys(names))
+    return names if confirm_delete(yes, question(names), on_terminal) else []
+
+
 def confirm_delete(yes: bool, question: str, on_terminal: bool) -> bool:
     """Ask ``question`` before deleting. True: go on. On a terminal a yes/no prompt, where
     "no" is an answer, not a failure (as kubectl's ``delete --interactive``): it says

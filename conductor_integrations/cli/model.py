@@ -7,15 +7,20 @@ import typer
 
 from conductor_integrations import errors, output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.arguments import YesOption, missing_ok_option, provider_argument
+from conductor_integrations.cli.arguments import (
+    YesOption,
+    active_only_option,
+    missing_ok_option,
+    provider_argument,
+)
 from conductor_integrations.cli.common import (
     ServerCommand,
-    confirm_delete,
     delete_each,
     path_name,
     raise_failures,
     server_named,
     settings,
+    to_delete,
 )
 from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.errors import (
@@ -165,9 +170,7 @@ def get(ctx: typer.Context, provider: ProviderArg, model: ModelArg) -> None:
 def list_models(
     ctx: typer.Context,
     provider: ProviderArg,
-    active_only: Annotated[
-        bool, typer.Option("--active-only", help="Only enabled models (default: all of them).")
-    ] = False,
+    active_only: Annotated[bool, active_only_option("models")] = False,
 ) -> None:
     """List the models of a provider, disabled ones included. Exit 5 when there is no such
     provider."""
@@ -201,13 +204,16 @@ def delete(
 
     s = settings(ctx)
     where = server_named(s)
-    names = list(dict.fromkeys(names))
-    listed = ", ".join(names)
-    if not confirm_delete(
+    names = to_delete(
+        names,
         yes,
-        f"Delete {output.counted(len(names), 'model')} of provider {provider} from {where}: {listed}?",
+        lambda names: (
+            f"Delete {output.counted(len(names), 'model')} of provider {provider} from {where}: "
+            f"{', '.join(names)}?"
+        ),
         stdin_is_terminal(),
-    ):
+    )
+    if not names:
         return
     with connection.connect(s) as client:
 

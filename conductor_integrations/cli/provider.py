@@ -11,6 +11,7 @@ from conductor_integrations.cli import provider_render as render
 from conductor_integrations.cli.arguments import ProviderName as NameArg
 from conductor_integrations.cli.arguments import (
     YesOption,
+    active_only_option,
     category_option,
     missing_ok_option,
     provider_argument,
@@ -19,13 +20,13 @@ from conductor_integrations.cli.common import (
     SELECTORS,
     AllowOutsideFiles,
     ServerCommand,
-    confirm_delete,
     delete_each,
     local_resolver,
     parse_selectors,
     raise_failures,
     server_named,
     settings,
+    to_delete,
 )
 from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.documents import payload, pipeline
@@ -245,9 +246,7 @@ def list_providers(
     category: Annotated[
         Optional[str], category_option("Only this category (AI_MODEL, VECTOR_DB ...).")
     ] = None,
-    active_only: Annotated[
-        bool, typer.Option("--active-only", help="Only enabled providers (default: all of them).")
-    ] = False,
+    active_only: Annotated[bool, active_only_option("providers")] = False,
     selector: SELECTORS = None,
 ) -> None:
     """List the providers on the server, disabled ones included; -l KEY=VALUE (repeatable,
@@ -282,12 +281,13 @@ def delete(
 
     s = settings(ctx)
     server = server_named(s)
-    names = list(dict.fromkeys(names))
-    if not confirm_delete(
+    names = to_delete(
+        names,
         yes,
-        f"Delete {output.counted(len(names), 'provider')} from {server}: {', '.join(names)}?",
+        lambda names: f"Delete {output.counted(len(names), 'provider')} from {server}: {', '.join(names)}?",
         stdin_is_terminal(),
-    ):
+    )
+    if not names:
         return
     with connection.connect(s) as client:
 
