@@ -1,22 +1,34 @@
 """``integ provider apply|diff|export``: the declarative workflow for fleets of providers."""
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from conductor_integrations import output
 from conductor_integrations.cli import apply_render, complete_values
+from conductor_integrations.cli.arguments import (
+    PathsArgument,
+    PathsOption,
+    StrictOption,
+    category_option,
+    provider_argument,
+)
 from conductor_integrations.cli.common import (
     SELECTORS,
     AllowOutsideFiles,
     ServerCommand,
     local_resolver,
     parse_selectors,
+    require_paths,
     settings,
 )
 from conductor_integrations.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from conductor_integrations import config
     from conductor_integrations.documents.payload import Payload
     from conductor_integrations.documents.reader import Document
     from conductor_integrations.documents.references import LocalResolver
@@ -29,18 +41,6 @@ def register(provider_app: typer.Typer) -> None:
     provider_app.command("export", cls=ServerCommand)(export_command)
 
 
-PathsArgument = Annotated[
-    Optional[list[str]],
-    typer.Argument(
-        metavar="PATH",
-        help="YAML/JSON files, folders (read recursively, hidden ones skipped) or - for stdin.",
-        show_default=False,
-    ),
-]
-PathsOption = Annotated[
-    Optional[list[str]],
-    typer.Option("--file", "-f", help="A PATH given as an option; repeatable.", metavar="PATH"),
-]
 #: ``--filename``: the former name of ``--file`` on apply and diff, kept for old scripts.
 OldPathsOption = Annotated[Optional[list[str]], typer.Option("--filename", hidden=True, metavar="PATH")]
 
@@ -50,7 +50,6 @@ def all_paths(*given: Optional[list[str]]) -> list[str]:
     return [p for paths in given for p in paths or ()]
 
 
-StrictOption = Annotated[bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")]
 NoValidateOption = Annotated[
     bool, typer.Option("--no-validate", help="Skip the type table (for types newer than it).")
 ]
@@ -75,11 +74,8 @@ ServerTypesOption = Annotated[
 def read_documents(paths: Optional[list[str]]) -> "list[Document]":
     from conductor_integrations.documents import reader
 
-    if not paths:
-        raise UsageError(
-            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
-        )
-    return reader.load_all(paths, output.info)
+    require_paths(paths or [])
+    return reader.load_all(paths or [], output.info)
 
 
 def check_documents(
@@ -172,11 +168,76 @@ def server_table(client: Any) -> "TypeSource":
     return found
 
 
-def apply_command(
+@dataclass(frozen=True)
+class Fleet:
+    """What apply and diff start from: the run's settings, the documents read from
+    ``paths`` (not yet resolved), the ``--prune`` selectors, and how to check them."""
+
+    cfg: "config.Settings"
+    paths: list[str]
+    docs: "list[Document]"
+    selectors: dict[str, str]
+    resolver: "LocalResolver"
+    strict: bool
+    no_validate: bool
+    server_types: bool
+
+    def check(self, types: "Optional[TypeSource]" = None) -> "list[Payload]":
+        """Resolve and validate every document (exit 3 on any error, nothing sent); under
+        --prune each must carry the selector tags."""
+        payloads = check_documents(
+            self.docs, self.paths, self.strict, self.no_validate, types, resolver=self.resolver
+        )
+        require_selector_tags(payloads, self.selectors)
+        return payloads
+
+
+def open_fleet(
     ctx: typer.Context,
     paths: PathsArgument = None,
     files: PathsOption = None,
     filename: OldPathsOption = None,
+    prune: PruneOption = False,
+    selector: SELECTORS = None,
+    strict: StrictOption = False,
+    no_validate: NoValidateOption = False,
+    server_types: ServerTypesOption = False,
+    allow_outside_files: AllowOutsideFiles = False,
+) -> Fleet:
+    """The parameters apply and diff share, and what they make of them: flags checked,
+    every document read."""
+    _no_both(server_types, no_validate)
+    given = all_paths(paths, files, filename)
+    selectors = prune_selectors(prune, selector)
+    cfg = settings(ctx)
+    resolver = local_resolver(allow_outside_files)
+    docs = read_documents(given)
+    return Fleet(cfg, given, docs, selectors, resolver, strict, no_validate, server_types)
+
+
+#: How many of ``open_fleet``'s parameters come before a command's own (ctx and the PATHs).
+_LEADING = 4
+
+
+def fleet_command(run: Callable[..., None]) -> Callable[..., None]:
+    """``run(fleet, **own)`` as a command whose parameters are ``open_fleet``'s with its
+    own between the PATHs and the shared options (the order --help shows them in)."""
+    shared = list(inspect.signature(open_fleet).parameters.values())
+    own = list(inspect.signature(run).parameters.values())[1:]
+
+    def command(**given: Any) -> None:
+        run(open_fleet(**{p.name: given.pop(p.name) for p in shared}), **given)
+
+    params = [*shared[:_LEADING], *own, *shared[_LEADING:]]
+    command.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    command.__name__, command.__qualname__, command.__doc__ = run.__name__, run.__qualname__, run.__doc__
+    return command
+
+
+@fleet_command
+def apply_command(
+    fleet: Fleet,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -201,12 +262,6 @@ def apply_command(
             help="Send every secret, even those this machine applied unchanged.",
         ),
     ] = False,
-    prune: PruneOption = False,
-    selector: SELECTORS = None,
-    strict: StrictOption = False,
-    no_validate: NoValidateOption = False,
-    server_types: ServerTypesOption = False,
-    allow_outside_files: AllowOutsideFiles = False,
 ) -> None:
     """Create or update every provider described in PATH(s), like `kubectl apply`.
 
@@ -241,24 +296,16 @@ def apply_command(
     from conductor_integrations.fleet import engine, planning
     from conductor_integrations.secrets import fingerprints
 
-    _no_both(server_types, no_validate)
-    paths = all_paths(paths, files, filename)
-    selectors = prune_selectors(prune, selector)
-    cfg = settings(ctx)
-    resolver = local_resolver(allow_outside_files)
-    docs = read_documents(paths)
+    cfg, selectors = fleet.cfg, fleet.selectors
     if dry_run and not cfg.server:
-        payloads = check_documents(docs, paths or [], strict, no_validate, resolver=resolver)
-        require_selector_tags(payloads, selectors)
+        payloads = fleet.check()
         apply_render.dry_run(payloads, None)
         output.warning("no server configured: could not compare with what is there; these are the requests")
         return
     config.require_server(cfg)
     workers = concurrency or engine.DEFAULT_CONCURRENCY
     with connection.connect(cfg) as client:
-        types = server_table(client) if server_types else None
-        payloads = check_documents(docs, paths or [], strict, no_validate, types, resolver=resolver)
-        require_selector_tags(payloads, selectors)
+        payloads = fleet.check(server_table(client) if fleet.server_types else None)
         prints = fingerprints.for_server(server_key(cfg))
         if dry_run:
             live = planning.read_live(client, payloads, workers)
@@ -328,11 +375,9 @@ def server_key(cfg: Any) -> str:
     return config.LOCAL if server == config.LOCAL else config.normalize_server(server)
 
 
+@fleet_command
 def diff_command(
-    ctx: typer.Context,
-    paths: PathsArgument = None,
-    files: PathsOption = None,
-    filename: OldPathsOption = None,
+    fleet: Fleet,
     ignore_secrets: Annotated[
         bool,
         typer.Option(
@@ -341,12 +386,6 @@ def diff_command(
             "code (they are still shown).",
         ),
     ] = False,
-    prune: PruneOption = False,
-    selector: SELECTORS = None,
-    strict: StrictOption = False,
-    no_validate: NoValidateOption = False,
-    server_types: ServerTypesOption = False,
-    allow_outside_files: AllowOutsideFiles = False,
 ) -> None:
     """Show, field by field, what `provider apply` would change on the server.
 
@@ -364,22 +403,13 @@ def diff_command(
     from conductor_integrations.fleet import planning
     from conductor_integrations.secrets import fingerprints
 
-    _no_both(server_types, no_validate)
-    paths = all_paths(paths, files, filename)
-    selectors = prune_selectors(prune, selector)
-    cfg = settings(ctx)
-    resolver = local_resolver(allow_outside_files)
-    docs = read_documents(paths)
-    if not server_types:
-        payloads = check_documents(docs, paths or [], strict, no_validate, resolver=resolver)
-        require_selector_tags(payloads, selectors)
+    cfg, selectors = fleet.cfg, fleet.selectors
+    if not fleet.server_types:
+        payloads = fleet.check()
     config.require_server(cfg)
     with connection.connect(cfg) as client:
-        if server_types:
-            payloads = check_documents(
-                docs, paths or [], strict, no_validate, server_table(client), resolver=resolver
-            )
-            require_selector_tags(payloads, selectors)
+        if fleet.server_types:
+            payloads = fleet.check(server_table(client))
         workers = planning.DEFAULT_CONCURRENCY
         live = planning.read_live(client, payloads, workers)
         doomed = planning.doomed(client, payloads, live, selectors, workers) if selectors else []
@@ -395,12 +425,7 @@ def diff_command(
 def export_command(
     ctx: typer.Context,
     names: Annotated[
-        Optional[list[str]],
-        typer.Argument(
-            metavar="NAME",
-            help="Providers to export (default: all).",
-            autocompletion=complete_values.complete_provider_name,
-        ),
+        Optional[list[str]], provider_argument("Providers to export (default: all).", checked=False)
     ] = None,
     secrets: Annotated[
         str,
@@ -410,15 +435,7 @@ def export_command(
             metavar="keyring|env",
         ),
     ] = "keyring",
-    category: Annotated[
-        Optional[str],
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Only providers of this category.",
-            autocompletion=complete_values.complete_category,
-        ),
-    ] = None,
+    category: Annotated[Optional[str], category_option("Only providers of this category.")] = None,
     selector: SELECTORS = None,
 ) -> None:
     """Write live providers as YAML documents that `provider apply` accepts, with their

@@ -8,6 +8,8 @@ cls=ServerCommand)``), not with the function's parameters; a command reads them 
 documents (``AllowOutsideFiles``), handed to ``local_resolver``.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -20,7 +22,14 @@ from conductor_integrations.cli.options import (
     ServerCommand,
     invocation,
 )
-from conductor_integrations.errors import UsageError
+from conductor_integrations.errors import (
+    AuthError,
+    ExitCode,
+    IntegError,
+    NotFoundError,
+    ServerUnavailable,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from conductor_integrations.documents.references import LocalResolver
@@ -88,12 +97,35 @@ def settings(ctx: typer.Context) -> config.Settings:
     return found.settings
 
 
+def server_named(s: config.Settings) -> str:
+    """How messages name the configured server (exit 2 when there is none): "the local
+    sandbox", or the server's root."""
+    server = config.require_server(s)
+    return "the local sandbox" if config.is_local(server) else config.server_root(server)
+
+
+def require_paths(given: list[str]) -> None:
+    """A command that reads documents needs at least one PATH (else exit 2)."""
+    if not given:
+        raise UsageError(
+            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
+        )
+
+
+def to_delete(
+    names: list[str], yes: bool, question: Callable[[list[str]], str], on_terminal: bool
+) -> list[str]:
+    """``names`` once each, in the order given, once the deletion is confirmed (see
+    ``confirm_delete``; ``question`` asks about them); empty when the answer was no."""
+    names = list(dict.fromkeys(names))
+    return names if confirm_delete(yes, question(names), on_terminal) else []
+
+
 def confirm_delete(yes: bool, question: str, on_terminal: bool) -> bool:
     """Ask ``question`` before deleting. True: go on. On a terminal a yes/no prompt, where
     "no" is an answer, not a failure (as kubectl's ``delete --interactive``): it says
     "nothing deleted" and returns False, and the command ends with exit 0. Elsewhere
     ``--yes`` is required (exit 2); Ctrl-C at the prompt is exit 130."""
-    from conductor_integrations.errors import UsageError
 
     if yes:
         return True
@@ -106,6 +138,74 @@ def confirm_delete(yes: bool, question: str, on_terminal: bool) -> bool:
         return True
     output.info("nothing deleted")
     return False
+
+
+class DeleteFailed(IntegError):
+    """Raised when some of several deletions failed; exits with the code of the first
+    failure (each failure was already reported)."""
+
+    def __init__(self, message: str, code: ExitCode):
+        super().__init__(message)
+        self.exit_code = code
+
+
+@dataclass
+class Deletions:
+    """What deleting names one by one came to: a record per name tried, and the failures."""
+
+    results: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[IntegError] = field(default_factory=list)
+
+
+def delete_each(
+    names: list[str],
+    delete: Callable[[str], None],
+    *,
+    key: str,
+    what: Callable[[str], str],
+    missing_ok: bool,
+    not_found: Callable[[str, NotFoundError], IntegError],
+) -> Deletions:
+    """Delete each of ``names`` in turn (``what(name)`` says what it is; ``key`` names it in
+    the records). A 404 is "missing" with ``missing_ok``, else the failure ``not_found``
+    makes of it; a refusal or a server that stops answering ends the run (the rest would
+    fail the same way), so fewer results than names means the rest was not sent."""
+    table = output.settings.format == "table"
+    done = Deletions()
+    for name in names:
+        try:
+            delete(name)
+        except NotFoundError as exc:
+            if missing_ok:
+                done.results.append({key: name, "action": "missing", "error": None})
+                if table:
+                    output.info(f"{what(name)} does not exist; nothing to delete")
+                continue
+            failure = not_found(name, exc)
+            done.failures.append(failure)
+            done.results.append({key: name, "action": "failed", "error": failure.message})
+        except IntegError as exc:
+            done.failures.append(exc)
+            done.results.append({key: name, "action": "failed", "error": exc.message})
+            if isinstance(exc, (AuthError, ServerUnavailable)):
+                break
+        else:
+            done.results.append({key: name, "action": "deleted", "error": None})
+            if table:
+                output.success(f"deleted {what(name)}")
+    return done
+
+
+def raise_failures(failures: list[IntegError], tried: int, summary: str) -> None:
+    """After deleting ``tried`` names: the one failure as it is, or each reported and then
+    ``DeleteFailed(summary)`` with the exit code of the first."""
+    if not failures:
+        return
+    if tried == 1:
+        raise failures[0]
+    for failure in failures:
+        output.error(failure.message, hints=failure.hints, details=failure.details)
+    raise DeleteFailed(summary, failures[0].exit_code)
 
 
 SELECTORS = Annotated[

@@ -1,20 +1,31 @@
 """``integ model``: put, get, list and delete the models of a provider (what Conductor
 calls the provider's "integration APIs": an LLM's models, a vector database's indexes)."""
 
-import sys
 from typing import Annotated, Any, Optional
 
 import typer
 
-from conductor_integrations import config, errors, output
+from conductor_integrations import errors, output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import ServerCommand, confirm_delete, path_name, settings
+from conductor_integrations.cli.arguments import (
+    YesOption,
+    active_only_option,
+    missing_ok_option,
+    provider_argument,
+)
+from conductor_integrations.cli.common import (
+    ServerCommand,
+    delete_each,
+    path_name,
+    raise_failures,
+    server_named,
+    settings,
+    to_delete,
+)
+from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.errors import (
-    AuthError,
-    ExitCode,
     IntegError,
     NotFoundError,
-    ServerUnavailable,
 )
 from conductor_integrations.secrets import redact
 
@@ -29,27 +40,10 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="model")
 
 
-def stdin_is_terminal() -> bool:
-    return bool(sys.stdin and sys.stdin.isatty())
-
-
-ProviderArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="PROVIDER",
-        help="The provider's name.",
-        autocompletion=complete_values.complete_provider_name,
-        callback=path_name,
-    ),
-]
+ProviderArg = Annotated[str, provider_argument(metavar="PROVIDER")]
 ModelArg = Annotated[
     str, typer.Argument(metavar="MODEL", help="The model's name, e.g. gpt-4o.", callback=path_name)
 ]
-
-
-def _where(s: config.Settings) -> str:
-    server = config.require_server(s)
-    return "the local sandbox" if config.is_local(server) else config.server_root(server)
 
 
 def no_provider(name: str, where: str) -> NotFoundError:
@@ -140,7 +134,7 @@ def put(
     from conductor_integrations.fleet import upsert
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     configuration, kept = _configuration(provider, model, config_values)
     with connection.connect(s) as client:
         if client.get_provider(provider) is None:
@@ -164,7 +158,7 @@ def get(ctx: typer.Context, provider: ProviderArg, model: ModelArg) -> None:
     from conductor_integrations.client import endpoints
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     with connection.connect(s) as client:
         found = endpoints.get_model(client, provider, model)
         if found is None:
@@ -176,9 +170,7 @@ def get(ctx: typer.Context, provider: ProviderArg, model: ModelArg) -> None:
 def list_models(
     ctx: typer.Context,
     provider: ProviderArg,
-    active_only: Annotated[
-        bool, typer.Option("--active-only", help="Only enabled models (default: all of them).")
-    ] = False,
+    active_only: Annotated[bool, active_only_option("models")] = False,
 ) -> None:
     """List the models of a provider, disabled ones included. Exit 5 when there is no such
     provider."""
@@ -186,7 +178,7 @@ def list_models(
     from conductor_integrations.client import endpoints
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     with connection.connect(s) as client:
         try:
             found = endpoints.list_models(client, provider, active_only)
@@ -196,15 +188,6 @@ def list_models(
     model_render.print_models(found, provider)
 
 
-class DeleteFailed(IntegError):
-    """Raised when some of several models could not be deleted; exits with the code of the
-    first failure (each failure was already reported)."""
-
-    def __init__(self, message: str, code: ExitCode):
-        super().__init__(message)
-        self.exit_code = code
-
-
 @app.command("delete", cls=ServerCommand)
 def delete(
     ctx: typer.Context,
@@ -212,58 +195,43 @@ def delete(
     names: Annotated[
         list[str], typer.Argument(metavar="MODEL", help="Models to delete.", callback=path_name)
     ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    missing_ok: Annotated[
-        bool, typer.Option("--missing-ok", help="A model that does not exist is not an error.")
-    ] = False,
+    yes: YesOption = False,
+    missing_ok: Annotated[bool, missing_ok_option("model")] = False,
 ) -> None:
     """Delete models of a provider. Asks first on a terminal; elsewhere --yes is required."""
     from conductor_integrations.cli import connection
     from conductor_integrations.client import endpoints
 
     s = settings(ctx)
-    where = _where(s)
-    names = list(dict.fromkeys(names))
-    listed = ", ".join(names)
-    if not confirm_delete(
+    where = server_named(s)
+    names = to_delete(
+        names,
         yes,
-        f"Delete {output.counted(len(names), 'model')} of provider {provider} from {where}: {listed}?",
+        lambda names: (
+            f"Delete {output.counted(len(names), 'model')} of provider {provider} from {where}: "
+            f"{', '.join(names)}?"
+        ),
         stdin_is_terminal(),
-    ):
+    )
+    if not names:
         return
-    table = output.settings.format == "table"
-    results: list[dict[str, Any]] = []
-    failures: list[IntegError] = []
     with connection.connect(s) as client:
-        for name in names:
-            try:
-                endpoints.delete_model(client, provider, name)
-            except NotFoundError as exc:
-                if missing_ok:
-                    results.append({"api": name, "action": "missing", "error": None})
-                    if table:
-                        output.info(f"model {name} of provider {provider} does not exist; nothing to delete")
-                    continue
-                gone = _missing(client, provider, name, where)
-                gone.status, gone.body = exc.status, exc.body
-                gone.hints.append("pass --missing-ok to accept models that are already gone")
-                failures.append(gone)
-                results.append({"api": name, "action": "failed", "error": gone.message})
-            except IntegError as exc:
-                failures.append(exc)
-                results.append({"api": name, "action": "failed", "error": exc.message})
-                if isinstance(exc, (AuthError, ServerUnavailable)):
-                    break  # the rest would fail the same way
-            else:
-                results.append({"api": name, "action": "deleted", "error": None})
-                if table:
-                    output.success(f"deleted model {name} of provider {provider}")
-    if not table:
-        output.data([{"integrationName": provider, **r} for r in results])
-    if not failures:
-        return
-    if len(names) == 1:
-        raise failures[0]
-    for failure in failures:
-        output.error(failure.message, hints=failure.hints, details=failure.details)
-    raise DeleteFailed(f"{len(failures)} of {len(names)} models not deleted", failures[0].exit_code)
+
+        def not_found(name: str, exc: NotFoundError) -> IntegError:
+            failure = _missing(client, provider, name, where)
+            failure.status, failure.body = exc.status, exc.body
+            failure.hints.append("pass --missing-ok to accept models that are already gone")
+            return failure
+
+        done = delete_each(
+            names,
+            lambda name: endpoints.delete_model(client, provider, name),
+            key="api",
+            what=lambda name: f"model {name} of provider {provider}",
+            missing_ok=missing_ok,
+            not_found=not_found,
+        )
+    if output.settings.format != "table":
+        output.data([{"integrationName": provider, **r} for r in done.results])
+    failures = done.failures
+    raise_failures(failures, len(names), f"{len(failures)} of {len(names)} models not deleted")

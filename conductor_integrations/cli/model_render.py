@@ -2,7 +2,7 @@
 names), rows for tables, and the detail view of ``model get``. Secret configuration values
 are masked by key (and any value the server already masked) before anything is printed."""
 
-from typing import Any, Optional
+from typing import Any
 
 from conductor_integrations import output
 from conductor_integrations.cli import provider_render
@@ -64,39 +64,15 @@ def print_model(model: dict[str, Any], provider: str) -> None:
     if output.settings.format != "table":
         output.data(rec)
         return
-    lines = []
-    for label, value in (
-        ("provider", rec["integrationName"]),
-        ("model", rec["api"]),
-        ("description", rec["description"] or None),
-        ("enabled", rec["enabled"]),
-        ("tags", _tags(rec["tags"])),
-        ("created", _audit(rec["createTime"], rec["createdBy"])),
-        ("updated", _audit(rec["updateTime"], rec["updatedBy"])),
-    ):
-        lines.append(f"{label + ':':<14}{output.cell(value)}")
-    config = rec["configuration"]
-    if isinstance(config, dict) and config:
-        lines.append("configuration:")
-        width = max(len(str(k)) for k in config) + 2
-        for key, value in config.items():
-            lines.append(f"  {str(key) + ':':<{width}}{output.cell(value)}")
-    else:
-        lines.append(f"{'configuration:':<14}-")
-    output.text("\n".join(lines))
-
-
-def _tags(tags: Any) -> Optional[str]:
-    if not isinstance(tags, list) or not tags:
-        return None
-    return ", ".join(f"{t.get('key')}={t.get('value')}" for t in tags if isinstance(t, dict)) or None
-
-
-def _audit(when: Any, who: Any) -> Optional[str]:
-    text = provider_render.format_time(when)
-    if text and who:
-        return f"{text} by {who}"
-    return text or (str(who) if who else None)
+    provider_render.print_detail(
+        rec,
+        [
+            ("provider", rec["integrationName"]),
+            ("model", rec["api"]),
+            ("description", rec["description"] or None),
+            ("enabled", rec["enabled"]),
+        ],
+    )
 
 
 def print_tags(tags: list[tuple[str, str]], provider: str) -> None:

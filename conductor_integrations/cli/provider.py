@@ -1,7 +1,6 @@
 """``integ provider``: put, get, list and delete providers on a server."""
 
-import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -9,23 +8,32 @@ from conductor_integrations import config, output
 from conductor_integrations.cli import apply, complete_values, tags
 from conductor_integrations.cli import provider_put as flow
 from conductor_integrations.cli import provider_render as render
+from conductor_integrations.cli.arguments import ProviderName as NameArg
+from conductor_integrations.cli.arguments import (
+    YesOption,
+    active_only_option,
+    category_option,
+    missing_ok_option,
+    provider_argument,
+)
 from conductor_integrations.cli.common import (
     SELECTORS,
     AllowOutsideFiles,
     ServerCommand,
-    confirm_delete,
+    delete_each,
     local_resolver,
     parse_selectors,
-    path_name,
+    raise_failures,
+    server_named,
     settings,
+    to_delete,
 )
+from conductor_integrations.cli.prompts import stdin_is_terminal
 from conductor_integrations.documents import payload, pipeline
 from conductor_integrations.errors import (
     AuthError,
-    ExitCode,
     IntegError,
     NotFoundError,
-    ServerUnavailable,
     UsageError,
 )
 from conductor_integrations.fleet import upsert
@@ -41,21 +49,6 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="provider")
 
 
-def stdin_is_terminal() -> bool:
-    return bool(sys.stdin and sys.stdin.isatty())
-
-
-NameArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="NAME",
-        help="The provider's name.",
-        autocompletion=complete_values.complete_provider_name,
-        callback=path_name,
-    ),
-]
-
-
 # -- put ----------------------------------------------------------------------------------
 
 
@@ -63,13 +56,7 @@ NameArg = Annotated[
 def put(
     ctx: typer.Context,
     name: Annotated[
-        Optional[str],
-        typer.Argument(
-            metavar="NAME",
-            help="The provider's name (wins over `name:` in the file).",
-            autocompletion=complete_values.complete_provider_name,
-            callback=path_name,
-        ),
+        Optional[str], provider_argument("The provider's name (wins over `name:` in the file).")
     ] = None,
     file: Annotated[
         Optional[str],
@@ -86,13 +73,7 @@ def put(
         ),
     ] = None,
     category: Annotated[
-        Optional[str],
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Category; filled in from the type when not given.",
-            autocompletion=complete_values.complete_category,
-        ),
+        Optional[str], category_option("Category; filled in from the type when not given.")
     ] = None,
     description: Annotated[
         Optional[str], typer.Option("--description", "-d", metavar="TEXT", help="Description.")
@@ -189,7 +170,7 @@ def put(
     if dry_run and not s.server and not server_types:
         flow.dry_run_offline(built, resolver, options, _dry_run_root(s) + url_path)
         return
-    where = _require(s)
+    where = server_named(s)
     from conductor_integrations.cli import connection
 
     with connection.connect(s) as client:
@@ -214,11 +195,6 @@ def put(
         output.success(f"{result.action} provider {result.name} ({result.type}) on {where}")
     else:
         output.data(result.record())
-
-
-def _require(s: config.Settings) -> str:
-    server = config.require_server(s)
-    return "the local sandbox" if config.is_local(server) else config.server_root(server)
 
 
 def _where(s: config.Settings, base_url: str) -> str:
@@ -268,17 +244,9 @@ def get(ctx: typer.Context, name: NameArg) -> None:
 def list_providers(
     ctx: typer.Context,
     category: Annotated[
-        Optional[str],
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Only this category (AI_MODEL, VECTOR_DB ...).",
-            autocompletion=complete_values.complete_category,
-        ),
+        Optional[str], category_option("Only this category (AI_MODEL, VECTOR_DB ...).")
     ] = None,
-    active_only: Annotated[
-        bool, typer.Option("--active-only", help="Only enabled providers (default: all of them).")
-    ] = False,
+    active_only: Annotated[bool, active_only_option("providers")] = False,
     selector: SELECTORS = None,
 ) -> None:
     """List the providers on the server, disabled ones included; -l KEY=VALUE (repeatable,
@@ -301,70 +269,43 @@ def list_providers(
 # -- delete --------------------------------------------------------------------------------
 
 
-class DeleteFailed(IntegError):
-    """Raised when some of several providers could not be deleted; exits with the code
-    of the first failure (each failure was already reported)."""
-
-    def __init__(self, message: str, code: ExitCode):
-        super().__init__(message)
-        self.exit_code = code
-
-
 @app.command("delete", cls=ServerCommand)
 def delete(
     ctx: typer.Context,
-    names: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="NAME",
-            help="Providers to delete.",
-            autocompletion=complete_values.complete_provider_name,
-            callback=path_name,
-        ),
-    ],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    missing_ok: Annotated[
-        bool, typer.Option("--missing-ok", help="A provider that does not exist is not an error.")
-    ] = False,
+    names: Annotated[list[str], provider_argument("Providers to delete.")],
+    yes: YesOption = False,
+    missing_ok: Annotated[bool, missing_ok_option("provider")] = False,
 ) -> None:
     """Delete providers. Asks first on a terminal; elsewhere --yes is required."""
     from conductor_integrations.cli import connection
 
     s = settings(ctx)
-    server = _require(s)
-    names = list(dict.fromkeys(names))
-    if not confirm_delete(
+    server = server_named(s)
+    names = to_delete(
+        names,
         yes,
-        f"Delete {output.counted(len(names), 'provider')} from {server}: {', '.join(names)}?",
+        lambda names: f"Delete {output.counted(len(names), 'provider')} from {server}: {', '.join(names)}?",
         stdin_is_terminal(),
-    ):
+    )
+    if not names:
         return
-    results: list[dict[str, Any]] = []
-    failures: list[IntegError] = []
     with connection.connect(s) as client:
-        for name in names:
-            try:
-                client.delete_provider(name)
-            except NotFoundError as exc:
-                if missing_ok:
-                    results.append({"name": name, "action": "missing", "error": None})
-                    if output.settings.format == "table":
-                        output.info(f"provider {name} does not exist; nothing to delete")
-                    continue
-                said = exc.body.message or f"HTTP {exc.status}"
-                exc.message = f"no provider {name!r} on {_where(s, client.base_url)}: {said}"
-                exc.hints = ["pass --missing-ok to accept providers that are already gone"]
-                failures.append(exc)
-                results.append({"name": name, "action": "failed", "error": exc.message})
-            except IntegError as exc:
-                failures.append(exc)
-                results.append({"name": name, "action": "failed", "error": exc.message})
-                if isinstance(exc, (AuthError, ServerUnavailable)):
-                    break  # the rest would fail the same way
-            else:
-                results.append({"name": name, "action": "deleted", "error": None})
-                if output.settings.format == "table":
-                    output.success(f"deleted provider {name}")
+
+        def not_found(name: str, exc: NotFoundError) -> IntegError:
+            said = exc.body.message or f"HTTP {exc.status}"
+            exc.message = f"no provider {name!r} on {_where(s, client.base_url)}: {said}"
+            exc.hints = ["pass --missing-ok to accept providers that are already gone"]
+            return exc
+
+        done = delete_each(
+            names,
+            client.delete_provider,
+            key="name",
+            what=lambda name: f"provider {name}",
+            missing_ok=missing_ok,
+            not_found=not_found,
+        )
+    results, failures = done.results, done.failures
     # After a refusal or a server that cannot be reached, the rest was not sent.
     unsent = names[len(results) :]
     if unsent:
@@ -374,15 +315,9 @@ def delete(
     complete_values.forget_providers(gone, server=s.server)
     if output.settings.format != "table":
         output.data(results)
-    if not failures:
-        return
-    if len(names) == 1:
-        raise failures[0]
-    for failure in failures:
-        output.error(failure.message, hints=failure.hints, details=failure.details)
     undone = len(failures) + len(unsent)
     more = f" ({len(unsent)} not sent)" if unsent else ""
-    raise DeleteFailed(f"{undone} of {len(names)} providers not deleted{more}", failures[0].exit_code)
+    raise_failures(failures, len(names), f"{undone} of {len(names)} providers not deleted{more}")
 
 
 # `provider apply|diff|export` and `provider tag` live in modules of their own.

@@ -129,17 +129,28 @@ def print_one(provider: dict[str, Any]) -> None:
     if output.settings.format != "table":
         output.data(rec)
         return
+    print_detail(
+        rec,
+        [
+            ("name", rec["name"]),
+            ("type", rec["type"]),
+            ("category", rec["category"]),
+            ("description", rec["description"]),
+            ("enabled", rec["enabled"]),
+            ("models", rec["modelsCount"]),
+        ],
+    )
+
+
+def print_detail(rec: dict[str, Any], fields: list[tuple[str, Any]]) -> None:
+    """The detail view of ``get``: ``fields``, then the record's tags, audit lines and
+    configuration, one ``label: value`` a line."""
     lines = []
     for label, value in (
-        ("name", rec["name"]),
-        ("type", rec["type"]),
-        ("category", rec["category"]),
-        ("description", rec["description"]),
-        ("enabled", rec["enabled"]),
-        ("models", rec["modelsCount"]),
-        ("tags", _tags(rec["tags"])),
-        ("created", _audit(rec["createTime"], rec["createdBy"])),
-        ("updated", _audit(rec["updateTime"], rec["updatedBy"])),
+        *fields,
+        ("tags", tags_text(rec["tags"])),
+        ("created", audit_text(rec["createTime"], rec["createdBy"])),
+        ("updated", audit_text(rec["updateTime"], rec["updatedBy"])),
     ):
         lines.append(f"{label + ':':<14}{output.cell(value)}")
     config = rec["configuration"]
@@ -153,7 +164,8 @@ def print_one(provider: dict[str, Any]) -> None:
     output.text("\n".join(lines))
 
 
-def _tags(tags: Any) -> Optional[str]:
+def tags_text(tags: Any) -> Optional[str]:
+    """Tags as ``KEY=VALUE, ...`` (None when there are none)."""
     if not isinstance(tags, list) or not tags:
         return None
     parts = []
@@ -165,7 +177,8 @@ def _tags(tags: Any) -> Optional[str]:
     return ", ".join(parts)
 
 
-def _audit(when: Any, who: Any) -> Optional[str]:
+def audit_text(when: Any, who: Any) -> Optional[str]:
+    """When and by whom, as far as either is known."""
     text = format_time(when)
     if text and who:
         return f"{text} by {who}"

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from conductor_integrations import output
-from conductor_integrations.cli import complete_values
+from conductor_integrations.cli.arguments import provider_argument
 from conductor_integrations.cli.common import OutputCommand, settings
 from conductor_integrations.cli.prompts import read_hidden, read_stdin_secret, stdin_is_terminal
 from conductor_integrations.errors import InputError, UsageError
@@ -29,11 +29,7 @@ def _complete_secret_key(ctx: Any, incomplete: str) -> list[str]:
 
 ProviderArg = Annotated[
     str,
-    typer.Argument(
-        metavar="PROVIDER",
-        help="Provider name, as in `integ provider put NAME`.",
-        autocompletion=complete_values.complete_provider_name,
-    ),
+    provider_argument("Provider name, as in `integ provider put NAME`.", metavar="PROVIDER", checked=False),
 ]
 KeyArg = Annotated[
     str,
@@ -114,12 +110,7 @@ def set_command(ctx: typer.Context, provider: ProviderArg, key: KeyArg) -> None:
 def list_command(
     ctx: typer.Context,
     provider: Annotated[
-        Optional[str],
-        typer.Argument(
-            metavar="PROVIDER",
-            help="Only this provider's secrets.",
-            autocompletion=complete_values.complete_provider_name,
-        ),
+        Optional[str], provider_argument("Only this provider's secrets.", metavar="PROVIDER", checked=False)
     ] = None,
 ) -> None:
     """List the names of the secrets stored with `integ secret set` (never their values).

@@ -6,7 +6,8 @@ import typer
 
 from conductor_integrations import config, output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import ServerCommand, path_name, settings
+from conductor_integrations.cli.arguments import ProviderName as NameArg
+from conductor_integrations.cli.common import ServerCommand, server_named, settings
 from conductor_integrations.errors import NotFoundError
 
 app = typer.Typer(help="Set, list and remove the tags of a provider (KEY=VALUE).", no_args_is_help=True)
@@ -17,21 +18,7 @@ def register(provider_app: typer.Typer) -> None:
     provider_app.add_typer(app, name="tag")
 
 
-NameArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="NAME",
-        help="The provider's name.",
-        autocompletion=complete_values.complete_provider_name,
-        callback=path_name,
-    ),
-]
 TagsArg = Annotated[list[str], typer.Argument(metavar="KEY=VALUE", help="Tags, e.g. team=ml.")]
-
-
-def _where(s: config.Settings) -> str:
-    server = config.require_server(s)
-    return "the local sandbox" if config.is_local(server) else config.server_root(server)
 
 
 #: What a well-formed command looks like, per method: the hint of a malformed pair.
@@ -53,7 +40,7 @@ def _write(s: "config.Settings", name: str, values: list[str], method: str) -> N
     from conductor_integrations.client import endpoints
 
     tags = _parse(values, method)
-    where = _where(s)
+    where = server_named(s)
     send = endpoints.set_tags if method == "PUT" else endpoints.delete_tags
     with connection.connect(s) as client:
         try:
@@ -88,7 +75,7 @@ def list_tags(ctx: typer.Context, name: NameArg) -> None:
     from conductor_integrations.client import endpoints
 
     s = settings(ctx)
-    where = _where(s)
+    where = server_named(s)
     with connection.connect(s) as client:
         try:
             found = endpoints.get_tags(client, name)

@@ -11,7 +11,8 @@ import typer
 
 from conductor_integrations import output
 from conductor_integrations.cli import complete_values
-from conductor_integrations.cli.common import OutputCommand, ServerCommand, given, settings
+from conductor_integrations.cli.arguments import category_option
+from conductor_integrations.cli.common import OutputCommand, ServerCommand, given, server_named, settings
 from conductor_integrations.errors import ExitCode, InputError
 from conductor_integrations.secrets import redact
 from conductor_integrations.types import builtin
@@ -68,13 +69,7 @@ def list_types(
     ctx: typer.Context,
     category: Annotated[
         Optional[str],
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Only types of this category (AI_MODEL, VECTOR_DB ...).",
-            callback=_check_category,
-            autocompletion=complete_values.complete_category,
-        ),
+        category_option("Only types of this category (AI_MODEL, VECTOR_DB ...).", _check_category),
     ] = None,
 ) -> None:
     """List the provider types, with their category and required keys.
@@ -128,11 +123,10 @@ def diff_types(ctx: typer.Context) -> None:
     category, keys only on one side, required/conditional/optional, and which keys are
     secret (PASSWORD or FILE fields). Exit 0: no differences; 1: differences.
     """
-    from conductor_integrations import config
     from conductor_integrations.types import remote
 
     s = settings(ctx)
-    server = config.require_server(s)
+    where = server_named(s)
     found = remote.compare(builtin.table(), _fetch(s))
     records = [d.record() for d in found]
     if output.settings.format == "table":
@@ -140,7 +134,6 @@ def diff_types(ctx: typer.Context) -> None:
             output.table([{k: "-" if v is None else v for k, v in r.items()} for r in records], DIFF_COLUMNS)
     else:
         output.data(records)
-    where = "the local sandbox" if config.is_local(server) else config.server_root(server)
     if not found:
         output.info(f"no differences: {where} defines the same types as integ's table")
         return

@@ -1,15 +1,22 @@
 """``integ validate``: check provider documents offline, reporting every problem at once;
 with ``--server-types``, against the server's own type definitions (the one request made)."""
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from conductor_integrations import output
-from conductor_integrations.cli.common import AllowOutsideFiles, ServerCommand, local_resolver, settings
+from conductor_integrations.cli.arguments import PathsArgument, PathsOption, StrictOption
+from conductor_integrations.cli.common import (
+    AllowOutsideFiles,
+    ServerCommand,
+    local_resolver,
+    require_paths,
+    settings,
+)
 from conductor_integrations.cli.problem_render import problem_record, report_prepared, report_problems
 from conductor_integrations.documents import pipeline, reader
-from conductor_integrations.errors import ExitCode, UsageError
+from conductor_integrations.errors import ExitCode
 
 __all__ = ["problem_record", "report_prepared", "report_problems", "validate_command"]
 
@@ -20,21 +27,9 @@ def register(root: typer.Typer) -> None:
 
 def validate_command(
     ctx: typer.Context,
-    paths: Annotated[
-        Optional[list[str]],
-        typer.Argument(
-            metavar="PATH",
-            help="YAML/JSON files, folders (read recursively, hidden ones skipped) or - for stdin.",
-            show_default=False,
-        ),
-    ] = None,
-    files: Annotated[
-        Optional[list[str]],
-        typer.Option("--file", "-f", help="A PATH given as an option; repeatable.", metavar="PATH"),
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Treat warnings (unknown keys ...) as errors.")
-    ] = False,
+    paths: PathsArgument = None,
+    files: PathsOption = None,
+    strict: StrictOption = False,
     server_types: Annotated[
         bool,
         typer.Option(
@@ -63,10 +58,7 @@ def validate_command(
     show TYPE --example` (`<HOST>`) are errors.
     """
     given = [*(paths or ()), *(files or ())]
-    if not given:
-        raise UsageError(
-            "give at least one PATH", hints=["for example: providers/, -f providers/ or - for stdin"]
-        )
+    require_paths(given)
     s = settings(ctx)
     docs = reader.load_all(given, output.info)
     types = None

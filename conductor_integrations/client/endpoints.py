@@ -114,13 +114,17 @@ def _list_of_objects(client: object, found: Any, method: str, path: str, what: s
 
 def get_provider(client: Requester, name: str) -> dict[str, Any] | None:
     """The provider called ``name``, or None when the server answers 404."""
-    path = provider_path(name)
+    return _object_or_none(client, provider_path(name), "a provider object")
+
+
+def _object_or_none(client: Requester, path: str, what: str) -> dict[str, Any] | None:
+    """``GET path``: an object, or None when the server answers 404."""
     try:
         found = client.request("GET", path)
     except NotFoundError:
         return None
     if not isinstance(found, dict):
-        raise not_the_api(client, "GET", path, "expected a provider object")
+        raise not_the_api(client, "GET", path, f"expected {what}")
     return found
 
 
@@ -176,14 +180,7 @@ def list_models(client: Requester, provider: str, active_only: bool = False) -> 
 
 def get_model(client: Requester, provider: str, model: str) -> dict[str, Any] | None:
     """One model, or None when the server answers 404 (no such model, or no such provider)."""
-    path = model_path(provider, model)
-    try:
-        found = client.request("GET", path)
-    except NotFoundError:
-        return None
-    if not isinstance(found, dict):
-        raise not_the_api(client, "GET", path, "expected a model object")
-    return found
+    return _object_or_none(client, model_path(provider, model), "a model object")
 
 
 def put_model(client: Requester, provider: str, model: str, body: dict[str, Any]) -> dict[str, Any] | None:

@@ -105,14 +105,12 @@ def check_body(
         value = config.get(key)
         return isinstance(value, str) and value.strip() != ""
 
-    for key in ptype.effective_required:
+    def require(key: str, message: str) -> None:
         if not has(key):
-            add(
-                ("configuration", key),
-                f"{ptype.name} requires {key!r}",
-                _supply_hint(key, name, ptype),
-                "error",
-            )
+            add(("configuration", key), message, _supply_hint(key, name, ptype), "error")
+
+    for key in ptype.effective_required:
+        require(key, f"{ptype.name} requires {key!r}")
     for key, choices in ptype.conditional.items():
         value = config.get(key)
         if not has(key) or key in unknown:
@@ -128,13 +126,7 @@ def check_body(
             )
             continue
         for needed in choices[str(value)]:
-            if not has(needed):
-                add(
-                    ("configuration", needed),
-                    f"{key} {value} requires {needed!r}",
-                    _supply_hint(needed, name, ptype),
-                    "error",
-                )
+            require(needed, f"{key} {value} requires {needed!r}")
 
     known = ptype.all_keys
     for key in config:

@@ -68,9 +68,11 @@ def serve_in_background(
     and is a context manager. Raises ``SandboxError`` when the port is taken or the data
     file cannot be used, ValueError for a malformed ``auth`` entry.
     """
-    from conductor_integrations.sandbox.server import start
+    from conductor_integrations.sandbox.local import open_app
+    from conductor_integrations.sandbox.server import listen
 
-    return start(_data_file(data_path), host, port, auth, token_ttl=token_ttl, log=log)
+    path = _data_file(data_path)
+    return listen(open_app(path, auth, token_ttl=token_ttl), path, host, port, log)
 
 
 def open_in_process(

@@ -49,14 +49,12 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
 from conductor_integrations import __version__
-from conductor_integrations.sandbox import exchange, local
-from conductor_integrations.sandbox.auth import DEFAULT_TOKEN_TTL, ApiKey
+from conductor_integrations.sandbox import exchange
 from conductor_integrations.sandbox.errors import ApiError, SandboxError
 from conductor_integrations.sandbox.exchange import BodyError
 from conductor_integrations.sandbox.routes import Response, SandboxApp
@@ -492,19 +490,10 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def start(
-    data_path: Path,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    auth: Sequence[str | ApiKey] = (),
-    *,
-    token_ttl: float = DEFAULT_TOKEN_TTL,
-    log: TextIO | None = None,
-) -> RunningSandbox:
-    """Open the store, bind ``host:port`` (0: a free port) and serve in a daemon thread.
-    Returns once the socket listens. Raises ``SandboxError`` (port taken, data file
-    unusable) or ValueError (a malformed ``auth`` entry)."""
-    app = local.open_app(data_path, auth, token_ttl=token_ttl)
+def listen(app: SandboxApp, data_path: Path, host: str, port: int, log: TextIO | None) -> RunningSandbox:
+    """Bind ``host:port`` (0: a free port) and serve ``app`` (over the store at
+    ``data_path``) in a daemon thread. Returns once the socket listens; raises
+    ``SandboxError`` when the port is taken (the store is closed then)."""
     store = app.store
     try:
         server = _Server((host, port), app, log)
