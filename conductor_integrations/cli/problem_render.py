@@ -40,6 +40,8 @@ def report_prepared(prepared: "Prepared") -> None:
 def report_problems(problems: list[Problem]) -> None:
     """Print problems to stderr, errors first within each document; under GitHub Actions
     also as workflow commands (``annotations``)."""
+    if not problems:  # nothing to annotate: the workflow-command module is not loaded
+        return
     from conductor_integrations.output import github
 
     for p in problems:

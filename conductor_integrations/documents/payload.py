@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,10 +63,19 @@ class Unresolved(Exception):
     well formed and its value is not known here. Not a problem of the document."""
 
 
-#: Conductor's own expressions (``${workflow.input.a}``, ``${task.output.x}``): left alone.
-_EXPRESSION = re.compile(r"\$\{[A-Za-z_][\w-]*(?:\.[^{}\s]+)+\}")
-#: The start of what was meant as a reference: ``${WORD`` and a ``:`` after it, if any.
-_REF_START = re.compile(r"\$\{([A-Za-z_]*)(:?)")
+@functools.cache
+def _expression() -> re.Pattern[str]:
+    """Conductor's own expressions (``${workflow.input.a}``, ``${task.output.x}``): left
+    alone. (Compiled when first needed, as ``_ref_start``: only text holding ``${`` is.)"""
+    return re.compile(r"\$\{[A-Za-z_][\w-]*(?:\.[^{}\s]+)+\}")
+
+
+@functools.cache
+def _ref_start() -> re.Pattern[str]:
+    """The start of what was meant as a reference: ``${WORD`` and a ``:`` after it, if any."""
+    return re.compile(r"\$\{([A-Za-z_]*)(:?)")
+
+
 _REF_KINDS = {"env": "${env:NAME}", "file": "${file:PATH}", "keyring": "${keyring}"}
 
 
@@ -496,13 +506,13 @@ def _check_literal(text: str, path: KeyPath, b: _Builder, secret: bool) -> None:
     is shown only as far as the word that names the reference."""
     start = text.find("${")
     while start != -1:
-        expression = _EXPRESSION.match(text, start)
+        expression = _expression().match(text, start)
         if not expression:
             break
         start = text.find("${", expression.end())
     if start == -1:
         return
-    m = _REF_START.match(text, start)
+    m = _ref_start().match(text, start)
     word, colon = (m.group(1), m.group(2)) if m else ("", "")
     rest = text[start + 2 :]
     closed = "}" in rest

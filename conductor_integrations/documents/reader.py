@@ -4,6 +4,7 @@ folders or stdin, keeping the line of every key so that problems can point at it
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import json
 import re
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conductor_integrations import pyyaml
 from conductor_integrations.errors import InputError
 
 KeyPath = tuple[str | int, ...]
@@ -153,6 +155,7 @@ def _build(node: Any, loader: Any, path: KeyPath, marks: _Marks, source: str) ->
 
 def parse_yaml(text: str, source: str, base_dir: Path) -> list[Document]:
     """Every non-empty document of a YAML stream; syntax errors name the file and line."""
+    pyyaml.prepare()
     import yaml
 
     loader = _loader_class()(text)
@@ -225,9 +228,12 @@ class _FloatText(str):
     """A fraction's source text."""
 
 
-#: A JSON string, and the colon after it when it is a key. In valid JSON a ``"`` outside a
-#: string opens one, so successive matches are exactly the text's strings, in order.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?')
+@functools.cache
+def _json_string() -> re.Pattern[str]:
+    """A JSON string, and the colon after it when it is a key. In valid JSON a ``"``
+    outside a string opens one, so successive matches are exactly the text's strings, in
+    order. (Compiled when first needed: YAML documents never need it.)"""
+    return re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?')
 
 
 class _JsonMarks:
@@ -238,7 +244,7 @@ class _JsonMarks:
     def __init__(self, text: str, source: str):
         self.text = text
         self.source = source
-        offsets = [m.start() for m in _JSON_STRING.finditer(text) if m.group(1)]
+        offsets = [m.start() for m in _json_string().finditer(text) if m.group(1)]
         breaks = [m.start() for m in re.finditer("\n", text)]
         #: the line of each key of the text, in order
         self.key_lines = [n + 1 for n in map(bisect.bisect_left, itertools.repeat(breaks), offsets)]

@@ -25,7 +25,6 @@ For the ``--debug`` HTTP log the client calls ``mask_headers`` and ``mask_body``
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import threading
@@ -64,6 +63,8 @@ _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\
 
 def _forms(value: str) -> set[str]:
     """The ways ``value`` may be written in output."""
+    import html  # here: its table of entities is needed only once a secret is registered
+
     forms = {
         value,
         " ".join(value.split()),

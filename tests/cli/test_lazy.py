@@ -119,6 +119,8 @@ def test_validate_imports_its_module_only(tmp_path: Path) -> None:
     modules, _ = modules_after(tmp_path, "validate", str(doc))
     assert modules & COMMAND_MODULES == {"conductor_integrations.cli.validate"}
     assert not modules & {"requests", "keyring", "rich"}
+    # nothing to annotate, no secret to mask in its escaped forms, no server to ask
+    assert not modules & {"conductor_integrations.output.github", "html", "conductor_integrations.client.api"}
 
 
 def test_a_plain_table_does_not_import_rich(tmp_path: Path) -> None:
