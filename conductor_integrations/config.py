@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conductor_integrations import pyyaml
 from conductor_integrations.errors import UsageError
 
 # The table of settings; re-exported so that ``config.SETTINGS`` is where callers look.
@@ -143,7 +142,6 @@ def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
     """The ``profiles:`` mapping of the config file ({} when there is no file)."""
     if not path.exists():
         return {}
-    pyyaml.prepare()
     import yaml
 
     try:
@@ -159,7 +157,6 @@ def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
 def write_profile(path: Path, name: str, values: Mapping[str, Any], *, replace: bool = False) -> None:
     """Set ``values`` in profile ``name`` (keys with value None are removed). Only the
     keys of ``PROFILE_KEYS`` are accepted: no secret is ever written here."""
-    pyyaml.prepare()
     import yaml
 
     bad = [k for k in values if k not in PROFILE_KEYS]

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conductor_integrations import pyyaml
 from conductor_integrations.errors import InputError
 
 KeyPath = tuple[str | int, ...]
@@ -155,7 +154,6 @@ def _build(node: Any, loader: Any, path: KeyPath, marks: _Marks, source: str) ->
 
 def parse_yaml(text: str, source: str, base_dir: Path) -> list[Document]:
     """Every non-empty document of a YAML stream; syntax errors name the file and line."""
-    pyyaml.prepare()
     import yaml
 
     loader = _loader_class()(text)

@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from conductor_integrations import pyyaml
 from conductor_integrations.secrets import redact
 
 if TYPE_CHECKING:
@@ -201,7 +200,6 @@ def _yaml_dumper() -> Any:
     """``yaml.SafeDumper``, but a string holding a control character is written double-quoted
     with escapes (``"\\e"``, ``"\\u202E"``): safe_dump with allow_unicode writes bidi controls
     and NEL raw (NEL even as a line break, which changes the value)."""
-    pyyaml.prepare()
     import yaml
 
     class Dumper(yaml.SafeDumper):
@@ -225,7 +223,6 @@ def _yaml_dumper() -> Any:
 
 
 def to_yaml(data: Any, explicit_start: bool = False) -> str:
-    pyyaml.prepare()
     import yaml
 
     text: str = yaml.dump(
