@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import re
+import ssl
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -192,7 +193,7 @@ class Transport:
                 if conn.sock is None:
                     conn.timeout = client.timeout  # what is left of the attempt, at most
                     conn.connect()
-            except u3.SSLError as exc:
+            except (u3.SSLError, ssl.SSLError) as exc:
                 raise requests.exceptions.SSLError(exc) from exc
             except u3.ConnectTimeoutError as exc:
                 raise requests.exceptions.ConnectTimeout(exc) from exc
@@ -204,6 +205,8 @@ class Transport:
                 sock.sendall(_wire(conn, request))
             except TimeoutError as exc:
                 raise requests.exceptions.ReadTimeout(exc) from exc
+            except ssl.SSLError as exc:
+                raise requests.exceptions.SSLError(exc) from exc
             except OSError as exc:
                 raise requests.exceptions.ConnectionError(_aborted(exc)) from exc
             reader = _Reader(sock, ends)
@@ -211,6 +214,8 @@ class Transport:
                 status, reason, headers, close = _head(reader, request.method)
             except (TimeoutError, u3.ReadTimeoutError) as exc:
                 raise requests.exceptions.ReadTimeout(exc) from exc
+            except ssl.SSLError as exc:
+                raise requests.exceptions.SSLError(exc) from exc
             except (http.client.HTTPException, OSError) as exc:
                 raise requests.exceptions.ConnectionError(_aborted(exc)) from exc
             response = _Reply(status, reason, headers, request.url)
@@ -220,6 +225,8 @@ class Transport:
                 raise requests.exceptions.ReadTimeout(exc) from exc
             except u3.DecodeError as exc:
                 raise requests.exceptions.ContentDecodingError(exc) from exc
+            except ssl.SSLError as exc:
+                raise requests.exceptions.SSLError(exc) from exc
             except (http.client.HTTPException, OSError) as exc:
                 raise requests.exceptions.ChunkedEncodingError(
                     u3.ProtocolError(f"Connection broken: {exc!r}", exc)

@@ -304,3 +304,77 @@ def test_requests_it_cannot_send_as_requests_would_go_through_the_session(captur
         assert capture.raw[-1].startswith(b"GET /api/integrations/provider?activeOnly=false HTTP/1.1\r\n")
     finally:
         transport.close()
+
+
+# -- over TLS -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
+    """A self-signed certificate for 127.0.0.1, and a server context holding it."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl to make a certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return str(cert), context
+
+
+@pytest.mark.parametrize("fault", ["ok", "404", "503 then ok", "drip head", "chunked", "reset mid-reply"])
+@pytest.mark.parametrize("trusted", [True, False], ids=["verified", "unknown CA"])
+def test_over_tls_a_write_ends_the_same_through_the_bulk_transport(
+    certificate: tuple[str, Any], fault: str, trusted: bool
+) -> None:
+    cert, context = certificate
+    runs = []
+    for through_bulk in (False, True):
+        with FaultServer(sequence(list(FAULTS[fault])), tls=context) as server:
+            client = api.Client(server.url, retries=1, timeout=1.0, verify=cert if trusted else True)
+            transport = bulk.Transport(workers=1) if through_bulk else None
+            client.transport = transport
+            try:
+                found: Any = ("ok", client.put_provider("p1", BODY))
+            except IntegError as exc:
+                found = (type(exc).__name__, exc.exit_code, str(exc), list(getattr(exc, "hints", []) or []))
+            finally:
+                if transport is not None:
+                    transport.close()
+            runs.append((_same(found, server.url), [r.path for r in server.requests]))
+    assert runs[1] == runs[0]
+    if not trusted:
+        assert runs[1][0][0] == "ServerUnavailable" and "TLS error" in runs[1][0][2]
+
+
+def test_https_to_a_plain_http_server_says_so_through_the_bulk_transport() -> None:
+    """A plain-HTTP server on the port answers the TLS hello with an HTTP error page."""
+    sock = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    url = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        session, _ = _outcome(url, False, lambda c: c.put_provider("p1", BODY))
+        lean, _ = _outcome(url, True, lambda c: c.put_provider("p1", BODY))
+    finally:
+        sock.close()
+    assert lean == session
+    assert "does not speak TLS" in lean[2]
