@@ -489,6 +489,14 @@ def _body(
             raise client._too_large(method, path)
         chunks.append(data)
 
+    def exactly(left: int) -> None:
+        while left:
+            data = reader.some(min(left, 65536))
+            if not data:
+                raise http.client.IncompleteRead(b"".join(chunks), left)
+            left -= len(data)
+            take(data)
+
     ended = False
     if "chunked" in headers.get("Transfer-Encoding", "").lower():
         while True:
@@ -501,12 +509,7 @@ def _body(
                 while reader.line("trailer line") not in (b"\r\n", b"\n", b""):
                     pass
                 break
-            while left:
-                data = reader.some(min(left, 65536))
-                if not data:
-                    raise http.client.IncompleteRead(b"".join(chunks), left)
-                left -= len(data)
-                take(data)
+            exactly(left)
             reader.line("chunk end")
     else:
         declared = headers.get("Content-Length", "")
@@ -518,13 +521,7 @@ def _body(
             while data := reader.some(65536):
                 take(data)
         else:
-            left = length
-            while left:
-                data = reader.some(min(left, 65536))
-                if not data:
-                    raise http.client.IncompleteRead(b"".join(chunks), left)
-                left -= len(data)
-                take(data)
+            exactly(length)
     if decoder is not None:
         try:
             tail = decoder.flush()

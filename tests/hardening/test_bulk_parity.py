@@ -19,7 +19,17 @@ import pytest
 
 from conductor_integrations.client import api, bulk
 from conductor_integrations.errors import IntegError
-from tests.hardening.fault_server import Action, Close, FaultServer, Hang, Raw, Reply, Reset, sequence
+from tests.hardening.fault_server import (
+    Action,
+    Close,
+    FaultServer,
+    Hang,
+    Raw,
+    Reply,
+    Reset,
+    self_signed,
+    sequence,
+)
 
 SECRET = "sk-parity-Zq81x0secret"
 BODY = {
@@ -313,21 +323,10 @@ def test_requests_it_cannot_send_as_requests_would_go_through_the_session(captur
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Any]:
     """A self-signed certificate for 127.0.0.1, and a server context holding it."""
     import shutil
-    import ssl
-    import subprocess
 
     if shutil.which("openssl") is None:
         pytest.skip("needs openssl to make a certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return str(cert), context
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.mark.parametrize("fault", ["ok", "404", "503 then ok", "drip head", "chunked", "reset mid-reply"])
