@@ -110,6 +110,7 @@ FAULTS: dict[str, list[Action]] = {
                 "x-note: two",
                 "Retry-After: 0",
                 "Content-Length: 0",
+                "Connection: close",  # as it does: Raw closes the connection after it
             ],
             b"",
         ),
