@@ -201,7 +201,9 @@ class Client:
         ``REQUESTS_CA_BUNDLE`` ...) for ``url``, worked out once per host: requests does it
         by walking the whole environment twice, which cost more than the request itself in a
         large ``apply``."""
-        host = urlsplit(url).netloc
+        parts = url.split("/", 3)  # scheme:, "", host, path: as urlsplit finds the host, faster
+        plain = len(parts) > 2 and parts[0].endswith(":") and not parts[1] and "?" not in parts[2]
+        host = parts[2] if plain and "#" not in parts[2] else urlsplit(url).netloc
         cached = self._env_by_host.get(host)
         if cached is None:
             cached = dict(self.session.merge_environment_settings(url, {}, None, self.verify, None))
@@ -234,17 +236,27 @@ class Client:
         # session settings (auth, hooks, cookie jars) integ does not use and which cost a
         # fifth of each request's time in a large apply; the session's headers and cookies
         # are still sent.
-        prepared = requests.PreparedRequest()
-        prepared.prepare(
-            method=method,
-            url=self.api_url + path,
-            headers=headers,
-            json=json,
-            params=params,
-            cookies=self.session.cookies,
-        )
-        url = prepared.url or self.api_url + path
-        env = self._environment(url)
+        prepared: Any = None
+        if self.transport is not None:
+            # The bulk transport sends it, as requests would have prepared it, when it can.
+            prepared = self.transport.prepare(self, method, path, headers, json, params)
+            if prepared is not None:
+                url = prepared.url
+                env = self._environment(url)
+                if not self.transport.takes(env) or not _own_adapter(self.session, url):
+                    prepared = None
+        if prepared is None:
+            prepared = requests.PreparedRequest()
+            prepared.prepare(
+                method=method,
+                url=self.api_url + path,
+                headers=headers,
+                json=json,
+                params=params,
+                cookies=self.session.cookies,
+            )
+            url = prepared.url or self.api_url + path
+            env = self._environment(url)
         env["stream"] = True  # the body is read by ``_read_body``, within the attempt's time
         attempt = 0
         while True:
@@ -310,13 +322,13 @@ class Client:
             return response, attempt
 
     def _exchange(
-        self, prepared: requests.PreparedRequest, env: dict[str, Any], started: float, method: str, path: str
+        self, prepared: Any, env: dict[str, Any], started: float, method: str, path: str
     ) -> requests.Response:
         """One attempt: the request sent and its whole reply read, through the bulk
-        ``transport`` where one is set and takes this request, else through the session (a
-        session whose adapter is not integ's own, or whose sending was replaced, is always
-        used as it is)."""
-        if self.transport is not None and self.transport.takes(env) and _own_adapter(self.session, prepared):
+        ``transport`` when it prepared the request (``_send``: when one is set and takes
+        it; a session whose adapter is not integ's own, or whose sending was replaced, is
+        always used as it is), else through the session."""
+        if not isinstance(prepared, requests.PreparedRequest):
             found: requests.Response = self.transport.exchange(self, prepared, env, started, method, path)
             return found
         # Redirects are not followed: requests would turn a redirected POST into a GET.
@@ -475,9 +487,9 @@ def _body_chunks(response: requests.Response, size: int = 64 * 1024) -> Iterator
         yield chunk
 
 
-def _own_adapter(session: requests.Session, prepared: requests.PreparedRequest) -> bool:
-    """True when ``session`` sends ``prepared`` through integ's adapter as it was defined."""
-    adapter = session.get_adapter(prepared.url or "")
+def _own_adapter(session: requests.Session, url: str) -> bool:
+    """True when ``session`` sends to ``url`` through integ's adapter as it was defined."""
+    adapter = session.get_adapter(url)
     return isinstance(adapter, _DeadlineAdapter) and type(adapter).send is _GENUINE_SEND
 
 

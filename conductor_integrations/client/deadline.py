@@ -25,8 +25,6 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from http.client import HTTPResponse
 from typing import Any
 
@@ -40,15 +38,22 @@ class DeadlinePassed(TimeoutError):
     """The attempt's time ran out while its reply was still arriving."""
 
 
-@contextmanager
-def within(seconds: float) -> Iterator[None]:
-    """Everything this thread sends and receives in the block is done within ``seconds``."""
-    previous = getattr(_local, "deadline", None)
-    _local.deadline = time.monotonic() + seconds
-    try:
-        yield
-    finally:
-        _local.deadline = previous
+class within:
+    """Everything this thread sends and receives in the block is done within ``seconds``
+    (a class rather than a generator: it is entered for every request of a large apply)."""
+
+    __slots__ = ("_previous", "_seconds")
+
+    def __init__(self, seconds: float):
+        self._seconds = seconds
+        self._previous: float | None = None
+
+    def __enter__(self) -> None:
+        self._previous = getattr(_local, "deadline", None)
+        _local.deadline = time.monotonic() + self._seconds
+
+    def __exit__(self, *exc: object) -> None:
+        _local.deadline = self._previous
 
 
 def current() -> float | None:

@@ -114,7 +114,7 @@ class Fingerprints:
         tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self._data, fh)
+            fh.write(json.dumps(self._data))  # one call: json.dump encodes in pure Python
         os.replace(tmp, self.path)
         self._dirty = False
 

@@ -342,21 +342,35 @@ def _strings(value: Any) -> Iterable[str]:
 _NOT_SECRETS = frozenset({"true", "false", "null", "none", "yes", "no"})
 
 
+#: Key names judged by ``register_keyed`` (kept across calls), with the count of server
+#: secret keys they were judged under.
+_judged: tuple[int, dict[Any, bool]] = (-1, {})
+_MAX_JUDGED = 4096
+
+
 def register_keyed(obj: Any) -> None:
     """Register the values under secret-looking keys anywhere in a JSON-like structure
     (what a server sent, or a body about to be sent), so that an echo of one elsewhere,
     under a plain key or in an error message, is masked by value too. Masks are skipped."""
+    global _judged
+    if obj is None:
+        return
     found: list[str] = []
     todo = [obj]
-    # A fleet repeats a few key names many times: each is judged once here.
-    judged: dict[Any, bool] = {}
+    # A fleet repeats a few key names many times: each is judged once, until a server's
+    # definitions mark more keys secret (then they are judged afresh).
+    noted, judged = _judged
+    if noted != builtin.server_secret_keys_noted():
+        noted, judged = _judged = (builtin.server_secret_keys_noted(), {})
     while todo:
         current = todo.pop()
         if isinstance(current, dict):
             for k, v in current.items():
                 secret = judged.get(k)
                 if secret is None:
-                    secret = judged[k] = k in SECRET_FIELDS or _is_secret(k)
+                    secret = k in SECRET_FIELDS or _is_secret(k)
+                    if len(judged) < _MAX_JUDGED:
+                        judged[k] = secret
                 if secret:
                     found += (s for s in _strings(v) if not is_masked(s) and s.lower() not in _NOT_SECRETS)
                 elif isinstance(v, (dict, list, tuple)):

@@ -198,6 +198,12 @@ def note_server_secret_keys(keys: Any) -> None:
     _server_secret_keys.update(k for k in keys if isinstance(k, str) and k)
 
 
+def server_secret_keys_noted() -> int:
+    """How many keys servers' definitions have marked secret so far: a caller that keeps
+    ``is_secret_key``'s answers keeps them while this stays the same (it only grows)."""
+    return len(_server_secret_keys)
+
+
 def is_secret_key(key: str) -> bool:
     """True for configuration keys whose values are secrets: the table's PASSWORD and FILE
     keys (``awsAccountId`` ...), keys a server's definitions marked so, and any key whose

@@ -306,6 +306,23 @@ def _read_request(reader: Any) -> Request | None:
     return Request(method, path, headers, body)
 
 
+def self_signed(folder: Any) -> tuple[str, Any]:
+    """A self-signed certificate for 127.0.0.1 made in ``folder`` (needs openssl), and a
+    server-side ``ssl.SSLContext`` holding it (for ``FaultServer(tls=...)``)."""
+    import ssl
+    import subprocess
+
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return str(cert), context
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (connections to it are refused)."""
     with socket.socket() as sock:

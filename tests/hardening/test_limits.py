@@ -26,7 +26,7 @@ from conductor_integrations import output
 from conductor_integrations.client import api, http_log, replies
 from conductor_integrations.errors import ServerUnavailable, TooDeepToPrint
 from conductor_integrations.secrets import redact, safe_json
-from tests.hardening.fault_server import FaultServer, Raw, Reply, sequence
+from tests.hardening.fault_server import FaultServer, Raw, Reply, self_signed, sequence
 
 #: A command that should end in a second or two: a hang, never a speed test.
 BOUND = 20.0
@@ -138,19 +138,9 @@ def test_the_deadline_holds_through_an_http_proxy(
 def test_the_deadline_holds_over_https(tmp_path: Path, sleeps: list[float]) -> None:
     """Over TLS (a self-signed certificate, verified): a normal reply, then dripped
     headers on the same connection, cut off at the deadline."""
-    import ssl
-    import subprocess
-
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    cert, context = self_signed(tmp_path)
     with FaultServer(sequence([Reply(200, [PROVIDER]), head_drip()]), tls=context) as server:
-        client = api.Client(server.url, timeout=1.0, retries=0, verify=str(cert))
+        client = api.Client(server.url, timeout=1.0, retries=0, verify=cert)
         try:
             assert client.list_providers() == [PROVIDER]
             with pytest.raises(ServerUnavailable, match="was too slow: no complete reply within 1 s"):
