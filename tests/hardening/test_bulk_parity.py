@@ -7,6 +7,7 @@ log (masked the same way, the secret in none of it)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import re
@@ -239,22 +240,26 @@ class _Capture:
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(10)
+        # a kept-alive connection the client leaves open and idle ends here, quietly
+        with conn, contextlib.suppress(TimeoutError):
+            self._exchanges(conn)
+
+    def _exchanges(self, conn: socket.socket) -> None:
         data = b""
-        with conn:
-            while True:
-                while b"\r\n\r\n" not in data:
-                    more = conn.recv(65536)
-                    if not more:
-                        return
-                    data += more
-                head, _, rest = data.partition(b"\r\n\r\n")
-                length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-                need = int(length.group(1)) if length else 0
-                while len(rest) < need:
-                    rest += conn.recv(65536)
-                self.raw.append(head + b"\r\n\r\n" + rest[:need])
-                data = rest[need:]
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        while True:
+            while b"\r\n\r\n" not in data:
+                more = conn.recv(65536)
+                if not more:
+                    return
+                data += more
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            need = int(length.group(1)) if length else 0
+            while len(rest) < need:
+                rest += conn.recv(65536)
+            self.raw.append(head + b"\r\n\r\n" + rest[:need])
+            data = rest[need:]
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
     def close(self) -> None:
         self._sock.close()
