@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,16 @@ class ProviderType:
         return tuple(k for k in self.all_keys if is_secret_key(k))
 
 
-@dataclass(frozen=True)
-class TypeTable:
-    types: dict[str, ProviderType]
-    categories: tuple[str, ...]
-    known_categories: tuple[str, ...]
-    secret_keys: frozenset[str]
-    file_keys: frozenset[str]
-    key_docs: dict[str, dict[str, str]]
-    reading: tuple[str, ...]
+T = TypeVar("T", bound=ProviderType)
 
-    def get(self, name: str) -> ProviderType | None:
+
+class Lookups(Generic[T]):
+    """The look-ups validation and hints use, for any table of types by name (the
+    embedded ``TypeTable`` and the server's ``remote.ServerTable``)."""
+
+    types: dict[str, T]
+
+    def get(self, name: str) -> T | None:
         return self.types.get(name)
 
     def names(self, category: str | None = None) -> list[str]:
@@ -81,6 +80,17 @@ class TypeTable:
             return [by_lower[name.lower()]]
         found = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
         return [by_lower[f] for f in found]
+
+
+@dataclass(frozen=True)
+class TypeTable(Lookups[ProviderType]):
+    types: dict[str, ProviderType]
+    categories: tuple[str, ...]
+    known_categories: tuple[str, ...]
+    secret_keys: frozenset[str]
+    file_keys: frozenset[str]
+    key_docs: dict[str, dict[str, str]]
+    reading: tuple[str, ...]
 
 
 def _build(data: dict[str, Any]) -> TypeTable:

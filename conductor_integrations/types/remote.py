@@ -14,7 +14,6 @@ How an ``IntegrationDef`` is read (written once, here):
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,24 +35,11 @@ class ServerType(ProviderType):
 
 
 @dataclass(frozen=True)
-class ServerTable:
+class ServerTable(builtin.Lookups[ServerType]):
     """The server's types, with the look-ups validation uses (as ``TypeTable`` has them)."""
 
     types: dict[str, ServerType]
     known_categories: tuple[str, ...]
-
-    def get(self, name: str) -> ServerType | None:
-        return self.types.get(name)
-
-    def names(self, category: str | None = None) -> list[str]:
-        return [n for n, t in self.types.items() if category is None or t.category == category]
-
-    def closest(self, name: str, n: int = 3) -> list[str]:
-        by_lower = {k.lower(): k for k in self.types}
-        if name.lower() in by_lower:
-            return [by_lower[name.lower()]]
-        found = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
-        return [by_lower[f] for f in found]
 
 
 def _text(value: Any) -> str:
