@@ -104,19 +104,6 @@ def check_documents(
     return prepared.payloads
 
 
-def load_payloads(
-    paths: Optional[list[str]],
-    strict: bool,
-    no_validate: bool,
-    types: "Optional[TypeSource]" = None,
-    *,
-    resolver: "LocalResolver",
-) -> "list[Payload]":
-    """Read, resolve and validate every document before anything is sent."""
-    docs = read_documents(paths)
-    return check_documents(docs, paths or [], strict, no_validate, types, resolver=resolver)
-
-
 def prune_selectors(prune: bool, given: Optional[list[str]]) -> "dict[str, str]":
     """``--prune -l KEY=VALUE...``: the selectors (empty without --prune); --prune without
     -l, or -l without --prune, is a usage error."""

@@ -21,7 +21,6 @@ from conductor_integrations.errors import ServerUnavailable, UsageError
 
 if TYPE_CHECKING:
     from conductor_integrations.client.api import Client
-    from conductor_integrations.sandbox.server import RunningSandbox
     from conductor_integrations.types.remote import ServerTable
 
 #: The longest --timeout accepted (a day); longer ones overflow the socket layer.
@@ -60,21 +59,6 @@ def tls_verify(settings: config.Settings) -> bool | str:
             raise UsageError(f"{settings.source('ca_bundle')}: CA bundle {bundle!r}: no such file")
         return str(Path(str(bundle)).expanduser())
     return True
-
-
-def start_sandbox() -> RunningSandbox:
-    """The built-in sandbox on a free loopback port, its state in the data folder."""
-    from conductor_integrations import sandbox
-    from conductor_integrations.sandbox.errors import SandboxError
-
-    try:
-        return sandbox.serve_in_background()
-    except SandboxError as exc:
-        raise ServerUnavailable(
-            f"the built-in sandbox could not start: {exc}",
-            0,
-            hints=["give a Conductor server with --server URL or CONDUCTOR_SERVER_URL"],
-        ) from None
 
 
 def checked_timeout(settings: config.Settings) -> float:
