@@ -22,7 +22,7 @@ stored as ``integ secret set PROVIDER/MODEL KEY``. Tag keys and values are taken
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conductor_integrations.client.endpoints import name_problem
@@ -81,16 +81,7 @@ class _Checker:
         doc = self.doc
         if doc is None:
             return Document(data=data, source="")
-        return Document(
-            data=data,
-            source=doc.source,
-            index=doc.index,
-            count=doc.count,
-            base_dir=doc.base_dir,
-            lines=doc.lines,
-            raw=doc.raw,
-            prefix=doc.prefix + path,
-        )
+        return replace(doc, data=data, prefix=doc.prefix + path)
 
 
 def check(payload: Payload, resolver: Resolver) -> list[Problem]:

@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +62,7 @@ class Document:
         """The providers in this document: itself, or each item of a top-level list."""
         if isinstance(self.data, list):
             for i, item in enumerate(self.data):
-                yield Document(
-                    data=item,
-                    source=self.source,
-                    index=self.index,
-                    count=self.count,
-                    base_dir=self.base_dir,
-                    lines=self.lines,
-                    raw=self.raw,
-                    prefix=(i,),
-                )
+                yield replace(self, data=item, prefix=(i,))
         else:
             yield self
 
