@@ -1,4 +1,5 @@
-"""The sandbox's HTTP layer: the standard library's ``ThreadingHTTPServer``.
+"""The sandbox's HTTP layer: the standard library's ``ThreadingHTTPServer``, reading each
+request's head itself (not through the email package) and writing each reply in one piece.
 
 Why this layer: it ships with Python (no dependency to install or pin), it starts in a few
 milliseconds (``--server local`` starts one for every command), it runs in-process in a
@@ -21,9 +22,10 @@ which the in-process sandbox (``local``) applies too:
 - framing is strict: ``Content-Length`` is ASCII digits only, given once, never together
   with ``Transfer-Encoding``; only ``chunked`` is understood (others: 501); chunk sizes are
   plain hex and chunk lines end in CRLF; a body (or the sum of its chunks) over
-  ``MAX_BODY`` is a 413; a header folded onto the line before, without a colon or with
-  whitespace before it, a missing or repeated ``Host`` on HTTP/1.1, and a request line
-  other than ``METHOD TARGET HTTP/1.0|1.1`` are a 400 (505 for another version); after
+  ``MAX_BODY`` is a 413; a header folded onto the line before, without a colon, with
+  whitespace before it or with a bare CR or NUL in it, a missing or repeated ``Host`` on
+  HTTP/1.1, and a request line other than ``METHOD TARGET HTTP/1.0|1.1`` are a 400 (505
+  for another version); a header line over 64 KiB or more than 100 of them a 431; after
   any framing error the connection is closed, so a body is never read as a request;
 - the token is checked before the body is read: a caller without a valid token gets its
   401 without the server reading (or buffering) what it sends, and a request that needs no
@@ -38,6 +40,7 @@ which the in-process sandbox (``local``) applies too:
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import io
 import json
 import os
@@ -72,6 +75,9 @@ BODY_TIMEOUT = 60.0
 SEND_TIMEOUT = 30.0
 
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
+#: As ``http.client`` reads headers: the longest line, the most header lines.
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
 #: A header name (an RFC 9110 token), directly followed by its colon.
 _FIELD_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSIONS = ("HTTP/1.0", "HTTP/1.1")
@@ -91,18 +97,51 @@ def escape_log(text: str) -> str:
     return _UNSAFE.sub(visible, text)
 
 
-class _HeadRecorder:
-    """The connection's reader while ``http.client`` parses a request's headers: it keeps
-    each raw line, so the handler can check what the lenient parser would let through."""
+class _Headers:
+    """A request's header fields in the order given, looked up by name in any case (what
+    the handler needs of ``email.message.Message``, without the email package's parser)."""
 
-    def __init__(self, rfile: Any):
-        self._rfile = rfile
-        self.lines: list[bytes] = []
+    __slots__ = ("_fields",)
 
-    def readline(self, limit: int = -1) -> bytes:
-        line: bytes = self._rfile.readline(limit)
-        self.lines.append(line)
-        return line
+    def __init__(self, fields: list[tuple[str, str]]):
+        self._fields = fields
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._fields)
+
+    def get_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self._fields if key.lower() == wanted]
+
+    def get(self, name: str, default: str = "") -> str:
+        found = self.get_all(name)
+        return found[0] if found else default
+
+
+def _read_head(rfile: Any) -> list[bytes] | str:
+    """The raw header lines of a request, up to the blank line that ends them (not
+    included), or what makes them unreadable: a line over ``_MAX_LINE`` bytes, more than
+    ``_MAX_HEADERS`` lines (the limits ``http.client`` sets)."""
+    lines: list[bytes] = []
+    while True:
+        line: bytes = rfile.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE:
+            return "Line too long"
+        if line in (b"\r\n", b"\n", b""):
+            return lines
+        lines.append(line)
+        if len(lines) > _MAX_HEADERS:
+            return "Too many headers"
+
+
+def _fields(lines: list[bytes]) -> list[tuple[str, str]]:
+    """``(name, value)`` of each raw line already found well formed (``_head_problem``):
+    the value without the whitespace after the colon and without the line's end."""
+    out = []
+    for line in lines:
+        name, _, value = line.decode("iso-8859-1").partition(":")
+        out.append((name, value.lstrip(" \t").rstrip("\r\n")))
+    return out
 
 
 def _head_problem(lines: list[bytes], version: str) -> str | None:
@@ -118,6 +157,8 @@ def _head_problem(lines: list[bytes], version: str) -> str | None:
         name, colon, _ = line.partition(b":")
         if not colon:
             return "Malformed header: a line without a colon"
+        if b"\0" in line or b"\r" in line.removesuffix(b"\r\n"):
+            return "Malformed header: a CR or NUL inside a line"
         if not _FIELD_NAME.fullmatch(name):
             return f"Malformed header name {name[:40].decode('latin-1')!r}"
         hosts += name.lower() == b"host"
@@ -263,12 +304,29 @@ class _Server(ThreadingHTTPServer):
                 self.log.flush()
 
 
+def _reason(status: int) -> str:
+    known = BaseHTTPRequestHandler.responses.get(status)
+    return known[0] if known else ""
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """Now as the ``Date`` header gives it (formatted once a second)."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, email.utils.formatdate(now, usegmt=True))
+    return _date[1]
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"integ-sandbox/{__version__}"
     timeout = IDLE_TIMEOUT
-    # Headers and body go out in two writes; with Nagle's algorithm the second waits for
-    # the client's delayed ACK (about 40 ms per request on keep-alive connections).
+    # A reply goes out in one write, but "100 Continue" and the reply after it are two;
+    # with Nagle's algorithm the second would wait for the client's delayed ACK.
     disable_nagle_algorithm = True
     server: _Server
 
@@ -321,20 +379,27 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.send_error(400, f"Bad request line {self.requestline[:80]!r}")
             return False
-        rfile = self.rfile
-        recorder = _HeadRecorder(rfile)
-        self.rfile = recorder  # type: ignore[assignment]
-        try:
-            parsed = super().parse_request()
-        finally:
-            self.rfile = rfile
-        if not parsed:
+        self.command, self.path, self.request_version = words
+        self.close_connection = self.request_version == "HTTP/1.0"
+        if self.path.startswith("//"):  # as the stdlib does (gh-87389): one slash
+            self.path = "/" + self.path.lstrip("/")
+        lines = _read_head(self.rfile)
+        if isinstance(lines, str):
+            self.send_error(431, lines)
             return False
-        problem = _head_problem(recorder.lines, self.request_version)
+        problem = _head_problem(lines, self.request_version)
         if problem:
-            self.request_version = "HTTP/1.1"
             self.send_error(400, problem)
             return False
+        headers = _Headers(_fields(lines))
+        self.headers = headers  # type: ignore[assignment]
+        connection = headers.get("Connection").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if self.request_version == "HTTP/1.1" and headers.get("Expect").lower() == "100-continue":
+            return bool(self.handle_expect_100())
         return True
 
     def _read_body(self, chunked: bool, length: int, limit: int) -> bytes:
@@ -402,13 +467,19 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, data = exchange.encode(
             response, head=self.command == "HEAD", close=self.close_connection
         )
-        self.connection.settimeout(SEND_TIMEOUT)
-        self.send_response(status)
+        self.log_request(status)
+        lines = [
+            f"{self.protocol_version} {status} {_reason(status)}",
+            f"Server: {self.server_version}",
+            f"Date: {_http_date()}",
+        ]
         for key, value in headers:
-            self.send_header(key, value)
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
+            lines.append(f"{key}: {value}")
+            if key.lower() == "connection" and value.lower() == "close":
+                self.close_connection = True
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.connection.settimeout(SEND_TIMEOUT)
+        self.wfile.write(head + data)  # one write: no Nagle wait between head and body
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors (bad request line, unsupported method ...) as Conductor JSON too."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,7 @@ class Store:
         found = self._providers(conn, "WHERE name = ?", (name,))
         existing = found[0] if found else None
         row = build(existing)
+        configuration = json.dumps(row.configuration)
         conn.execute(
             f"INSERT OR REPLACE INTO provider ({_PROVIDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
@@ -262,14 +263,25 @@ class Store:
                 row.category,
                 row.description,
                 int(row.enabled),
-                json.dumps(row.configuration),
+                configuration,
                 row.audit.create_time,
                 row.audit.update_time,
                 row.audit.created_by,
                 row.audit.updated_by,
             ),
         )
-        saved = self._providers(conn, "WHERE name = ?", (name,))[0]
+        # What a read would give now, without reading it back: the row as stored, with the
+        # tags and models it had (a new provider has none: deleting one removes them, and
+        # neither can be added to a provider that does not exist).
+        saved = replace(
+            row,
+            name=name,
+            enabled=bool(row.enabled),
+            configuration=json.loads(configuration),
+            audit=replace(row.audit),
+            models_count=existing.models_count if existing else 0,
+            tags=list(existing.tags) if existing else [],
+        )
         return saved, existing is None
 
     def delete_provider(self, name: str) -> bool:

@@ -4,6 +4,7 @@ nothing a client sends after it is ever read as a second request."""
 
 from __future__ import annotations
 
+import json
 import socket
 from contextlib import closing
 
@@ -59,8 +60,20 @@ def smuggle(header: bytes) -> bytes:
         b"X-A: b\r\n\tContent-Length: %d\r\n",
         b" Content-Length: %d\r\n",
         b"Content-Length %d\r\n",
+        # A bare CR splits a line for some parsers and not for others: never read either way.
+        b"X-A: b\rContent-Length: %d\r\n",
+        b"X-A: b\x00\r\nContent-Length: %d\r\n",
     ],
-    ids=["space-colon", "tab-colon", "obs-fold-space", "obs-fold-tab", "leading-space", "no-colon"],
+    ids=[
+        "space-colon",
+        "tab-colon",
+        "obs-fold-space",
+        "obs-fold-tab",
+        "leading-space",
+        "no-colon",
+        "bare-cr",
+        "nul",
+    ],
 )
 def test_a_malformed_header_never_lets_a_body_run_as_a_request(
     sandbox: RunningSandbox, victim: Client, header: bytes
@@ -136,3 +149,73 @@ def test_well_formed_requests_share_a_connection(sandbox: RunningSandbox) -> Non
     assert first[0] == 200, first
     assert second[0] == 200, second
     assert second[2]["name"] == "p"
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ([f"X-Long: {'a' * 70000}"], "Line too long"),
+        ([f"X-{i}: v" for i in range(101)], "Too many headers"),
+    ],
+    ids=["long-line", "101-headers"],
+)
+def test_oversized_heads_are_431_and_close(sandbox: RunningSandbox, headers: list[str], message: str) -> None:
+    raw = "GET /api/integrations/provider HTTP/1.1\r\nHost: x\r\n" + "".join(f"{h}\r\n" for h in headers)
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(raw.encode() + b"\r\n")
+        status, headers_back, body = read_reply(sock)
+        assert_conductor_error(status, body, 431)
+        assert body["message"] == message
+        assert headers_back.get("connection") == "close"
+
+
+def test_a_hundred_headers_are_still_served(sandbox: RunningSandbox) -> None:
+    extra = "".join(f"X-{i}: v\r\n" for i in range(99))  # with Host, 100 lines
+    raw = "GET /api/integrations/provider HTTP/1.1\r\nHost: x\r\n" + extra
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(raw.encode() + b"\r\n")
+        assert read_reply(sock)[0] == 200
+
+
+def test_header_names_are_matched_in_any_case_and_values_trimmed(sandbox: RunningSandbox) -> None:
+    """``content-LENGTH`` frames the body; ``CONNECTION:  Close`` ends the connection."""
+    head = post_head(f"content-LENGTH:   {len(BODY)}", "CONNECTION:  Close")
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(head + BODY)
+        status, headers, body = read_reply(sock)
+        assert status == 200, body
+        assert body["name"] == "p"
+        assert headers.get("connection") == "close"
+        assert read_to_close(sock) == b""
+
+
+def test_expect_100_continue_gets_its_interim_reply_then_the_answer(sandbox: RunningSandbox) -> None:
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(post_head(f"Content-Length: {len(BODY)}", "Expect: 100-continue"))
+        sock.settimeout(15)
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(1)
+        assert interim.startswith(b"HTTP/1.1 100 ")
+        sock.sendall(BODY)
+        status, _, body = read_reply(sock)
+    assert status == 200, body
+    assert body["name"] == "p"
+
+
+def test_a_reply_carries_server_date_and_its_exact_length(sandbox: RunningSandbox) -> None:
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(post_head(f"Content-Length: {len(BODY)}") + BODY)
+        status, headers, body = read_reply(sock)
+    assert status == 200
+    assert headers["server"].startswith("integ-sandbox/")
+    assert headers["date"].endswith(" GMT")
+    assert int(headers["content-length"]) == len(json.dumps(body).encode())
+
+
+def test_a_path_starting_with_two_slashes_is_read_as_one(sandbox: RunningSandbox, victim: Client) -> None:
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(b"GET //api/integrations/provider/victim HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, _, body = read_reply(sock)
+    assert status == 200, body
+    assert body["name"] == "victim"
