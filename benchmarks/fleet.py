@@ -15,6 +15,7 @@ medians with their spread (min-max) and ratios.
 3. Peak memory (max RSS) of `integ provider apply` of the largest re-apply size.
 
 Usage: python benchmarks/fleet.py [--apply 1000,5000] [--again 1000,5000,10000] [--rounds 3]
+       [--no-curl]
 Needs curl and xargs on PATH for the curl rows, and `pip install -e '.[test]'` for the SDK
 row (each is skipped with a note when missing). Timings depend on the machine and on
 what else runs on it; run on an idle machine for figures to compare.
@@ -100,7 +101,7 @@ def spread(times: list[float]) -> str:
 
 
 def run_apply(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> None:
-    has_curl = shutil.which("curl") is not None and shutil.which("xargs") is not None
+    has_curl = not args.no_curl and shutil.which("curl") is not None and shutil.which("xargs") is not None
     has_sdk = subprocess.run([PY, "-c", "import conductor.client"], capture_output=True).returncode == 0
     for n in args.apply:
         fleet, bodies, listing = write_fleet(folder / f"apply{n}", n)
@@ -135,7 +136,8 @@ def run_apply(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> No
         if not has_sdk:
             print("  python SDK   skipped: conductor-python is not installed (pip install -e '.[test]')")
         if not has_curl:
-            print("  curl         skipped: curl or xargs not on PATH")
+            why = "--no-curl" if args.no_curl else "curl or xargs not on PATH"
+            print(f"  curl         skipped: {why}")
         print()
 
 
@@ -182,6 +184,7 @@ def main() -> None:
         "--again", type=sizes, default=[1000, 5000, 10000], help="re-apply/diff sizes (1000,5000,10000)"
     )
     parser.add_argument("--rounds", type=int, default=3, help="paired rounds per figure (median)")
+    parser.add_argument("--no-curl", action="store_true", help="leave out the curl rows (the slowest to run)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="integ-fleet-") as tmp:
         folder = Path(tmp)
