@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -254,34 +254,26 @@ class Store:
         found = self._providers(conn, "WHERE name = ?", (name,))
         existing = found[0] if found else None
         row = build(existing)
-        configuration = json.dumps(row.configuration)
+        values = (
+            name,
+            row.type,
+            row.category,
+            row.description,
+            int(row.enabled),
+            json.dumps(row.configuration),
+            row.audit.create_time,
+            row.audit.update_time,
+            row.audit.created_by,
+            row.audit.updated_by,
+        )
         conn.execute(
-            f"INSERT OR REPLACE INTO provider ({_PROVIDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                name,
-                row.type,
-                row.category,
-                row.description,
-                int(row.enabled),
-                configuration,
-                row.audit.create_time,
-                row.audit.update_time,
-                row.audit.created_by,
-                row.audit.updated_by,
-            ),
+            f"INSERT OR REPLACE INTO provider ({_PROVIDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", values
         )
-        # What a read would give now, without reading it back: the row as stored, with the
-        # tags and models it had (a new provider has none: deleting one removes them, and
-        # neither can be added to a provider that does not exist).
-        saved = replace(
-            row,
-            name=name,
-            enabled=bool(row.enabled),
-            configuration=json.loads(configuration),
-            audit=replace(row.audit),
-            models_count=existing.models_count if existing else 0,
-            tags=list(existing.tags) if existing else [],
-        )
+        # What a read would give now, without reading it back: the values stored, read as
+        # a read reads them, with the tags and models the provider had (a new one has none:
+        # deleting a provider removes them, and neither can be added to one that does not exist).
+        saved = _provider(values, models_count=existing.models_count if existing else 0)
+        saved.tags = list(existing.tags) if existing else []
         return saved, existing is None
 
     def delete_provider(self, name: str) -> bool:

@@ -33,6 +33,27 @@ def test_post_creates_and_returns_the_saved_integration(client: Client) -> None:
     assert client.get("/integrations/provider/openAI-marketing").json() == body
 
 
+def test_an_update_returns_what_a_read_then_gives_tags_and_models_kept(client: Client) -> None:
+    """The reply to a write is not read back from the store: it must still be what a GET
+    returns afterwards, the provider's tags and models count included."""
+    provider = "/integrations/provider/openAI-marketing"
+    client.post(provider, json=OPENAI).raise_for_status()
+    client.post(
+        f"{provider}/integration/gpt-4o", json={"enabled": True, "configuration": {}}
+    ).raise_for_status()
+    client.put(f"{provider}/tags", json=[{"key": "team", "value": "ads"}]).raise_for_status()
+    update = {"description": "changed", "enabled": False, "configuration": {"api_key": "sk-new", "n": [1, 2]}}
+    reply = client.post(provider, json=update)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["description"] == "changed"
+    assert body["enabled"] is False
+    assert body["configuration"] == {"api_key": MASK, "n": [1, 2]}
+    assert body["tags"] == [{"key": "team", "value": "ads"}]
+    assert body["modelsCount"] == 1
+    assert client.get(provider).json() == body
+
+
 def test_update_keeps_create_audit_and_moves_update_time(client: Client) -> None:
     first = client.post("/integrations/provider/p", json=OPENAI).json()
     second = client.post("/integrations/provider/p", json={**OPENAI, "enabled": False}).json()
