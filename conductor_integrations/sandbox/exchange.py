@@ -62,6 +62,12 @@ def request_for(method: str, target: str, headers: Iterable[tuple[str, str]]) ->
     )
 
 
+def values_of(pairs: Iterable[tuple[str, str]], name: str) -> list[str]:
+    """Every value given for the header ``name`` (in any case), in order."""
+    wanted = name.lower()
+    return [value for key, value in pairs if key.lower() == wanted]
+
+
 def framing(codings: list[str], lengths: list[str]) -> tuple[bool, int]:
     """``(chunked, length)`` from the ``Transfer-Encoding`` and ``Content-Length``
     values given; a ``BodyError`` for anything ambiguous."""
@@ -136,12 +142,8 @@ def exchange(
     pairs = list(headers.items())
     request = request_for(method, target, pairs)
     head = method == "HEAD"
-
-    def given(name: str) -> list[str]:
-        return [v for k, v in pairs if k.lower() == name]
-
     try:
-        chunked, length = framing(given("transfer-encoding"), given("content-length"))
+        chunked, length = framing(values_of(pairs, "transfer-encoding"), values_of(pairs, "content-length"))
     except BodyError as exc:
         return encode(refusal(exc), head=head, close=True)
     try:

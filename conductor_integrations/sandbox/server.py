@@ -110,8 +110,7 @@ class _Headers:
         return list(self._fields)
 
     def get_all(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self._fields if key.lower() == wanted]
+        return exchange.values_of(self._fields, name)
 
     def get(self, name: str, default: str = "") -> str:
         found = self.get_all(name)
