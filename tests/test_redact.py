@@ -86,6 +86,16 @@ def test_scrub_is_idempotent(value: str, text: str) -> None:
     assert redact.scrub(once) == once
 
 
+def test_a_value_with_a_quote_is_masked_in_a_repr_that_escapes_it() -> None:
+    # A repr of text holding both quotes uses ' and escapes it: Zq\\'wE... there.
+    redact.forget_all()
+    value = "Zq'wErTy-51kP"
+    redact.register(value)
+    shown = repr('say " ' + value + " here")
+    assert "wErTy-51kP" not in redact.scrub(shown)
+    assert redact.scrub(repr({"k": value + '"'})).count("wErTy") == 0
+
+
 def test_a_value_containing_another_is_masked_whole() -> None:
     redact.register("abcd1234", "xxabcd1234yy")
     assert redact.scrub("<xxabcd1234yy>") == f"<{MASK}>"

@@ -71,8 +71,9 @@ def _forms(value: str) -> set[str]:
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
         repr(value)[1:-1],
-        # repr picks its quote by the whole text the value is in: both ways.
-        repr(value + "'\"")[1:-3],
+        # repr picks its quote by the whole text the value is in: both ways (with both
+        # quotes in it, repr quotes with ' and escapes it: the value then ends before \'"').
+        repr(value + "'\"")[1:-4],
         html.escape(value),
         html.escape(value, quote=False),
         quote(value, safe=""),
