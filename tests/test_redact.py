@@ -53,6 +53,20 @@ def test_scrub_removes_every_form_of_a_registered_value(value: str, before: str,
         assert leaks(redact.scrub(text), value) == []
 
 
+#: Text none of the escapings change (most tokens), and near misses of it.
+PLAIN_ALPHABET = "ABCXYZabcxyz0189-_.~"
+plain_texts = st.text(alphabet=PLAIN_ALPHABET, max_size=40)
+
+
+@settings(max_examples=300)
+@given(value=plain_texts, extra=st.sampled_from(["", " ", "%", "+", "/", "'", '"', "&", "<", "é", "\n", "\\"]))
+def test_the_forms_of_plain_text_are_those_every_escaping_gives(value: str, extra: str) -> None:
+    # The shortcut for text no escaping changes must find exactly what computing each
+    # escaping finds; text with one character that escapes takes the long way.
+    for text in (value, value + extra, extra + value):
+        assert redact._forms(text) == redact._escaped_forms(text)
+
+
 @settings(max_examples=100)
 @given(value=marked_secrets, other=others)
 def test_json_and_yaml_bodies_never_show_a_registered_value(value: str, other: str) -> None:

@@ -61,8 +61,20 @@ _lock = threading.Lock()
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
 
 
+#: Text that every form below leaves as it is: no whitespace, nothing JSON, ``repr``,
+#: HTML or percent-encoding would escape (most tokens and API keys).
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def _forms(value: str) -> set[str]:
     """The ways ``value`` may be written in output."""
+    if _PLAIN.fullmatch(value):
+        return {value} if len(value) >= MIN_SCRUB_LENGTH else set()
+    return _escaped_forms(value)
+
+
+def _escaped_forms(value: str) -> set[str]:
+    """``_forms`` of any text, each escaping computed."""
     import html  # here: its table of entities is needed only once a secret is registered
 
     forms = {
