@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
 import stat
 from pathlib import Path
@@ -110,6 +114,26 @@ def test_fingerprints_round_trip_and_file_mode(tmp_path: Path) -> None:
     again.forget("p")
     again.save()
     assert not fingerprints.Fingerprints(path, "http://s1").matches("p", "api_key", "sk-1")
+
+
+def test_fingerprints_of_a_file_written_earlier_still_match(tmp_path: Path) -> None:
+    # The file's format: HMAC-SHA256 under the file's own key of server NUL name NUL key
+    # NUL value, in hex. A file written by an earlier integ must keep matching.
+    key = bytes(range(32))
+    message = "\0".join(("http://s1", "p", "api_key", "sk-1")).encode()
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()
+    path = tmp_path / fingerprints.FILE_NAME
+    data = {"key": base64.b64encode(key).decode(), "servers": {"http://s1": {"p": {"api_key": digest}}}}
+    path.write_text(json.dumps(data))
+    found = fingerprints.Fingerprints(path, "http://s1")
+    assert found.matches("p", "api_key", "sk-1")
+    assert not found.matches("p", "api_key", "sk-2")
+    found.record("q", {"api_key": "sk-1"}, {"api_key"})
+    found.save()
+    saved = json.loads(path.read_text())
+    assert saved["key"] == data["key"]
+    again = "\0".join(("http://s1", "q", "api_key", "sk-1")).encode()
+    assert saved["servers"]["http://s1"]["q"]["api_key"] == hmac.new(key, again, hashlib.sha256).hexdigest()
 
 
 def test_corrupt_state_file_is_ignored(tmp_path: Path) -> None:

@@ -59,7 +59,9 @@ plain_texts = st.text(alphabet=PLAIN_ALPHABET, max_size=40)
 
 
 @settings(max_examples=300)
-@given(value=plain_texts, extra=st.sampled_from(["", " ", "%", "+", "/", "'", '"', "&", "<", "é", "\n", "\\"]))
+@given(
+    value=plain_texts, extra=st.sampled_from(["", " ", "%", "+", "/", "'", '"', "&", "<", "é", "\n", "\\"])
+)
 def test_the_forms_of_plain_text_are_those_every_escaping_gives(value: str, extra: str) -> None:
     # The shortcut for text no escaping changes must find exactly what computing each
     # escaping finds; text with one character that escapes takes the long way.

@@ -37,6 +37,7 @@ class Fingerprints:
         self.server = server
         self._data: dict[str, Any] = {}
         self._dirty = False
+        self._key_bytes: bytes | None = None
         try:
             loaded = json.loads(path.read_text("utf-8"))
             if isinstance(loaded, dict) and isinstance(loaded.get("servers"), dict):
@@ -45,14 +46,16 @@ class Fingerprints:
             self._data = {}
 
     def _key(self) -> bytes:
-        if "key" not in self._data:
-            self._data["key"] = base64.b64encode(secrets.token_bytes(32)).decode()
-            self._data.setdefault("servers", {})
-        return base64.b64decode(self._data["key"])
+        if self._key_bytes is None:
+            if "key" not in self._data:
+                self._data["key"] = base64.b64encode(secrets.token_bytes(32)).decode()
+                self._data.setdefault("servers", {})
+            self._key_bytes = base64.b64decode(self._data["key"])
+        return self._key_bytes
 
     def _digest(self, name: str, key: str, value: str) -> str:
         message = "\0".join((self.server, name, key, value)).encode()
-        return hmac.new(self._key(), message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key(), message, hashlib.sha256).hex()
 
     def _entry(self) -> dict[str, dict[str, str]]:
         servers = self._data.setdefault("servers", {})
