@@ -17,7 +17,9 @@ medians with their spread (min-max) and ratios.
 Usage: python benchmarks/fleet.py [--apply 1000,5000] [--again 1000,5000,10000] [--rounds 3]
        [--no-curl]
 Needs curl and xargs on PATH for the curl rows, and `pip install -e '.[test]'` for the SDK
-row (each is skipped with a note when missing). Timings depend on the machine and on
+row (each is skipped with a note when missing). integ and the SDK are byte-compiled first
+(as a wheel install leaves them), and each apply runs with a settings and data folder of
+its own, as on a fresh machine. Timings depend on the machine and on
 what else runs on it; run on an idle machine for figures to compare.
 """
 
@@ -96,6 +98,19 @@ class Server:
         self.proc.wait(timeout=20)
 
 
+def compile_packages() -> None:
+    """Byte-compile integ and the SDK, as an install from a wheel leaves them: with
+    ``PYTHONDONTWRITEBYTECODE`` set nothing else writes the ``.pyc`` files, and every run of
+    either would compile its modules first."""
+    import importlib.util
+
+    for name in ("conductor_integrations", "conductor"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            for where in spec.submodule_search_locations:
+                subprocess.run([PY, "-m", "compileall", "-q", where], stdout=subprocess.DEVNULL, check=False)
+
+
 def spread(times: list[float]) -> str:
     return f"{statistics.median(times):7.2f}s ({min(times):.2f}-{max(times):.2f})"
 
@@ -117,11 +132,15 @@ def run_apply(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> No
             contenders["curl loop"] = ["bash", "-c", loop, URL, str(bodies), str(listing)]
             contenders["curl x16"] = ["bash", "-c", parallel, URL, str(bodies), str(listing)]
         times: dict[str, list[float]] = {name: [] for name in contenders}
-        for _ in range(args.rounds):
+        for r in range(args.rounds):
             for name, cmd in contenders.items():
-                server = Server(folder, env, name.replace(" ", "-"))
+                tag = name.replace(" ", "-")
+                server = Server(folder, env, tag)
+                # Each round as on a fresh machine too: its own settings and data folder
+                # (the fingerprints of earlier rounds' servers are not read and rewritten).
+                fresh = integ_env(folder / f"{tag}-{n}-{r}")
                 try:
-                    times[name].append(timed([server.url if c == URL else c for c in cmd], env))
+                    times[name].append(timed([server.url if c == URL else c for c in cmd], fresh))
                     present = count_providers(server.url, "f")
                     if present != n:
                         raise SystemExit(f"{name} left {present} of {n} providers")
@@ -186,6 +205,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="paired rounds per figure (median)")
     parser.add_argument("--no-curl", action="store_true", help="leave out the curl rows (the slowest to run)")
     args = parser.parse_args()
+    compile_packages()
     with tempfile.TemporaryDirectory(prefix="integ-fleet-") as tmp:
         folder = Path(tmp)
         env = integ_env(folder)
