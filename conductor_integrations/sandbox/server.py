@@ -2,10 +2,12 @@
 request's head itself (not through the email package) and writing each reply in one piece.
 
 Why this layer: it ships with Python (no dependency to install or pin), it starts in a few
-milliseconds (``--server local`` starts one for every command), it runs in-process in a
-background thread, and it serves concurrent requests with a thread per connection; HTTP/1.1
-keep-alive lets a client reuse its connection. The API is small JSON over a handful of
-paths, so a framework would add weight and nothing else. Details that matter here:
+milliseconds, it runs in-process in a background thread, and it serves concurrent requests;
+HTTP/1.1 keep-alive lets a client reuse its connection. The API is small JSON over a handful
+of paths, so a framework would add weight and nothing else. One thread watches every
+connection and answers the requests that arrive whole (``serve_until_stopped``); a
+connection that needs waiting on goes to a thread of its own (``_Handler``). Details that
+matter here:
 
 - ``server_bind`` does not resolve the host's name (the stdlib's does, which can take seconds
   where DNS is slow);
@@ -81,6 +83,14 @@ _MAX_HEADERS = 100
 #: A header name (an RFC 9110 token), directly followed by its colon.
 _FIELD_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSIONS = ("HTTP/1.0", "HTTP/1.1")
+#: The methods the handler serves (others: 501, from the handler).
+_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
+#: The most of a request's head, and of its body, the serving thread answers itself;
+#: a larger one goes to a thread of its own.
+_FAST_HEAD = 16 * 1024
+_FAST_BODY = 1024 * 1024
+#: Seconds between two looks for idle connections while some are open.
+_SWEEP = 1.0
 _VERSION = re.compile(r"HTTP/[0-9]+\.[0-9]+")
 #: C0 and C1 controls, DEL, and the invisible or bidirectional formatting characters.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
@@ -174,10 +184,12 @@ class _ClockedReader(io.RawIOBase):
     headers; then ``BODY_TIMEOUT`` for its body (``start_body``). A deadline, not a
     per-read timeout, so a client sending a byte at a time is still dropped."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, prefix: bytes = b""):
         super().__init__()
         self._sock = sock
         self._deadline: float | None = None
+        #: what the serving thread read of the connection and did not answer
+        self._prefix = prefix
 
     def readable(self) -> bool:
         return True
@@ -189,6 +201,13 @@ class _ClockedReader(io.RawIOBase):
         self._deadline = time.monotonic() + BODY_TIMEOUT
 
     def readinto(self, buffer: Any) -> int:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            if self._deadline is None:
+                self._deadline = time.monotonic() + HEAD_TIMEOUT
+            return n
         if self._deadline is None:
             timeout = IDLE_TIMEOUT
         else:
@@ -216,6 +235,14 @@ class _Server(ThreadingHTTPServer):
         self._open_lock = threading.Lock()
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
+        #: the serving thread's selector (None when it is not serving) and the connections
+        #: it watches itself
+        self._selector: selectors.BaseSelector | None = None
+        self._watched: dict[socket.socket, _Watched] = {}
+        self._next_sweep = 0.0
+        #: per connection handed to a thread: (what was read and not answered, what of a
+        #: reply is still to send, whether the connection closes after it)
+        self._handed: dict[socket.socket, tuple[bytes, bytes, bool]] = {}
         try:
             super().__init__(address, _Handler)
         except BaseException:
@@ -224,15 +251,161 @@ class _Server(ThreadingHTTPServer):
             raise
 
     def serve_until_stopped(self) -> None:
-        """Accept connections until ``stop_serving()``. Unlike ``serve_forever`` there is no
-        polling: a wake-up socket ends the wait at once, and an idle server never wakes."""
+        """Accept connections and answer their requests until ``stop_serving()``.
+
+        This thread watches every connection and answers each request that has come in
+        whole (``_answer_buffered``), one after the other: no thread wakes for it, and none
+        waits for another to let go of the interpreter, which is most of what a request
+        costs a server with a thread per connection. A connection whose next request is
+        not all there (a large body, a slow client, chunked, ``Expect``), or is not plainly
+        well formed, or that does not take a reply at once, goes to a thread of its own
+        (``_Handler``, under the timeouts above) and stays there. Unlike ``serve_forever``
+        there is no polling: a wake-up socket ends the wait at once, and a server with no
+        connection open never wakes (with some, once every ``_SWEEP`` seconds, to close
+        those idle for ``IDLE_TIMEOUT``)."""
         with selectors.DefaultSelector() as selector:
             selector.register(self, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
-            while not self._stopping.is_set():
-                for key, _ in selector.select():
-                    if key.fileobj is self and not self._stopping.is_set():
-                        self._handle_request_noblock()  # type: ignore[attr-defined]
+            self._selector = selector
+            try:
+                while not self._stopping.is_set():
+                    for key, _ in selector.select(_SWEEP if self._watched else None):
+                        if isinstance(key.data, _Watched):
+                            self._readable(key.data)
+                        elif key.fileobj is self and not self._stopping.is_set():
+                            self._handle_request_noblock()  # type: ignore[attr-defined]
+                    if self._watched and time.monotonic() >= self._next_sweep:
+                        self._sweep()
+            finally:
+                self._selector = None
+                for watched in list(self._watched.values()):
+                    self._drop(watched)
+
+    def _readable(self, watched: _Watched) -> None:
+        """Read what came on a watched connection and answer every whole request in it."""
+        sock = watched.sock
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._drop(watched)
+            return
+        if not data:
+            self._drop(watched)
+            return
+        watched.buffer += data
+        watched.since = time.monotonic()
+        try:
+            while watched.buffer:
+                answered = self._answer_buffered(watched)
+                if answered is None:
+                    self._hand_over(watched)
+                    return
+                reply, close = answered
+                try:
+                    sent = sock.send(reply)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                if sent < len(reply):  # the client is not reading as fast: a thread waits for it
+                    self._hand_over(watched, reply[sent:], close)
+                    return
+                if close:
+                    self._drop(watched)
+                    return
+        except OSError:
+            self._drop(watched)
+        except Exception:
+            self.handle_error(sock, watched.address)
+            self._drop(watched)
+
+    def _answer_buffered(self, watched: _Watched) -> tuple[bytes, bool] | None:
+        """The reply to the request at the start of ``watched.buffer`` (taken from it), and
+        whether the connection closes after it; None when it is one for ``_Handler``: not
+        all there, larger than ``_FAST_BODY``, chunked, with ``Expect``, or anything the
+        handler would refuse or read differently (its rules and answers are the handler's)."""
+        buffer = watched.buffer
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0 or end > _FAST_HEAD:
+            return None
+        block = buffer[:end]
+        if block.count(b"\n") != block.count(b"\r\n"):
+            return None  # a line ended by a bare LF: the handler reads it line by line
+        raw_line, _, rest = block.partition(b"\r\n")
+        requestline = str(raw_line, "iso-8859-1")
+        words = requestline.split()
+        if len(words) != 3 or words[2] not in _VERSIONS or words[0] not in _METHODS:
+            return None
+        command, path, version = words
+        lines = [line + b"\r\n" for line in rest.split(b"\r\n")] if rest else []
+        if len(lines) > _MAX_HEADERS or _head_problem(lines, version):
+            return None
+        headers = _Headers(_fields(lines))
+        if headers.get_all("Transfer-Encoding") or headers.get_all("Expect"):
+            return None
+        try:
+            _, length = exchange.framing([], headers.get_all("Content-Length"))
+        except BodyError:
+            return None
+        start = end + 4
+        if length > _FAST_BODY or len(buffer) < start + length:
+            return None
+        watched.buffer = buffer[start + length :]
+        close = version == "HTTP/1.0"
+        connection = headers.get("Connection").lower()
+        if connection == "close":
+            close = True
+        elif connection == "keep-alive":
+            close = False
+        if path.startswith("//"):  # as the handler reads it
+            path = "/" + path.lstrip("/")
+        app = self.app
+        request = exchange.request_for(command, path, headers.items())
+        try:
+            principal = app.admit(request)
+        except ApiError as exc:
+            response = exchange.refusal(exc)
+            close = close or length > 0  # as the handler: a refused caller's body is not read
+        else:
+            limit = exchange.body_limit(app, principal)
+            if length > limit:
+                response, close = exchange.refusal(exchange.too_large(limit)), True
+            else:
+                request.body = buffer[start : start + length]
+                response = exchange.answer(app, request, self.write_log, f"{command} {path}")
+        status, reply, close = _reply(response, head=command == "HEAD", close=close)
+        self.write_log(_access_line(watched.address, requestline, status))
+        return reply, close
+
+    def _hand_over(self, watched: _Watched, unsent: bytes = b"", close: bool = False) -> None:
+        """Give a watched connection to a thread of its own (``_Handler``), with what was
+        read of it and not answered, and what of a reply is still to be sent."""
+        self._unwatch(watched)
+        watched.sock.setblocking(True)
+        self._handed[watched.sock] = (watched.buffer, unsent, close)
+        socketserver.ThreadingMixIn.process_request(self, watched.sock, watched.address)
+
+    def handed(self, sock: socket.socket) -> tuple[bytes, bytes, bool]:
+        """What ``_hand_over`` left for the handler of ``sock`` (nothing for a connection
+        that came to a thread directly)."""
+        return self._handed.pop(sock, (b"", b"", False))
+
+    def _unwatch(self, watched: _Watched) -> None:
+        if self._watched.pop(watched.sock, None) is not None and self._selector is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self._selector.unregister(watched.sock)
+
+    def _drop(self, watched: _Watched) -> None:
+        self._unwatch(watched)
+        self.shutdown_request(watched.sock)
+
+    def _sweep(self) -> None:
+        """Close the watched connections idle for ``IDLE_TIMEOUT``."""
+        now = time.monotonic()
+        self._next_sweep = now + _SWEEP
+        for watched in list(self._watched.values()):
+            if now - watched.since >= IDLE_TIMEOUT:
+                self._drop(watched)
 
     def stop_serving(self) -> None:
         self._stopping.set()
@@ -259,7 +432,15 @@ class _Server(ThreadingHTTPServer):
         if full:
             self._refuse(request, client_address)
             return
-        super().process_request(request, client_address)
+        if self._selector is None:
+            super().process_request(request, client_address)
+            return
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
+        request.setblocking(False)
+        watched = _Watched(request, client_address)
+        self._watched[request] = watched
+        self._selector.register(request, selectors.EVENT_READ, watched)
 
     def _refuse(self, request: socket.socket, client_address: Any) -> None:
         """A 503 for a connection over ``MAX_CONNECTIONS``, sent without waiting, then closed."""
@@ -353,8 +534,16 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.rfile.close()
-        self._clock = _ClockedReader(self.connection)
+        prefix, self._unsent, self._close_after = self.server.handed(self.connection)
+        self._clock = _ClockedReader(self.connection, prefix)
         self.rfile = io.BufferedReader(self._clock)
+
+    def handle(self) -> None:
+        if self._unsent:  # the rest of a reply the serving thread began
+            self.connection.settimeout(SEND_TIMEOUT)
+            self.wfile.write(self._unsent)
+        if not self._close_after:
+            super().handle()
 
     def handle_one_request(self) -> None:
         self._clock.next_request()
@@ -463,22 +652,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(exchange.answer(app, request, self.server.write_log, f"{self.command} {self.path}"))
 
     def _send(self, response: Response) -> None:
-        status, headers, data = exchange.encode(
+        status, reply, self.close_connection = _reply(
             response, head=self.command == "HEAD", close=self.close_connection
         )
         self.log_request(status)
-        lines = [
-            f"{self.protocol_version} {status} {_reason(status)}",
-            f"Server: {self.server_version}",
-            f"Date: {_http_date()}",
-        ]
-        for key, value in headers:
-            lines.append(f"{key}: {value}")
-            if key.lower() == "connection" and value.lower() == "close":
-                self.close_connection = True
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.connection.settimeout(SEND_TIMEOUT)
-        self.wfile.write(head + data)  # one write: no Nagle wait between head and body
+        self.wfile.write(reply)  # one write: no Nagle wait between head and body
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors (bad request line, unsupported method ...) as Conductor JSON too."""
@@ -488,8 +667,45 @@ class _Handler(BaseHTTPRequestHandler):
             text = f"Method {self.command} is not supported"
         self._send(Response(code, ApiError(code, text).body()))
 
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        self.server.write_log(_access_line(self.client_address, self.requestline, code, size))
+
     def log_message(self, format: str, *args: Any) -> None:
         self.server.write_log(f"{self.address_string()} - {format % args}")
+
+
+class _Watched:
+    """A connection the serving thread watches: what came in and is not answered yet,
+    and since when it has been idle."""
+
+    __slots__ = ("address", "buffer", "since", "sock")
+
+    def __init__(self, sock: socket.socket, address: Any):
+        self.sock = sock
+        self.address = address
+        self.buffer = b""
+        self.since = time.monotonic()
+
+
+def _reply(response: Response, *, head: bool, close: bool) -> tuple[int, bytes, bool]:
+    """The status of ``response``, its bytes as they go out (status line, ``Server``,
+    ``Date``, its headers, its body), and whether the connection closes after it."""
+    status, headers, data = exchange.encode(response, head=head, close=close)
+    lines = [
+        f"HTTP/1.1 {status} {_reason(status)}",
+        f"Server: {_Handler.server_version}",
+        f"Date: {_http_date()}",
+    ]
+    for key, value in headers:
+        lines.append(f"{key}: {value}")
+        if key.lower() == "connection" and value.lower() == "close":
+            close = True
+    return status, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data, close
+
+
+def _access_line(address: Any, requestline: str, code: Any, size: Any = "-") -> str:
+    """A request's entry in the access log, as ``BaseHTTPRequestHandler`` words it."""
+    return f'{address[0]} - "{requestline}" {code} {size}'
 
 
 class RunningSandbox:
