@@ -467,3 +467,35 @@ def test_dry_run_lists_the_deletions() -> None:
     report = planning.dry_run(payloads, plans, doomed)
     assert [(o.name, o.action) for o in report.outcomes] == [("new", "created"), ("old", "deleted")]
     assert client.deleted == []
+
+
+def test_results_are_handed_over_each_once_as_they_finish() -> None:
+    # Futures finished before the wait, finished by other threads at different times, and
+    # in a different order than given: each comes out once, the quick ones first.
+    from concurrent.futures import Future
+
+    futures: list[Future[Any]] = [Future() for _ in range(6)]
+    futures[4].set_result(4)
+    futures[1].set_result(1)
+    threads = [
+        threading.Timer(0.1 * (i + 1), futures[k].set_result, args=(k,)) for i, k in enumerate([5, 0, 3, 2])
+    ]
+    for t in threads:
+        t.start()
+    seen = [f.result() for f in engine._finished(futures)]
+    for t in threads:
+        t.join()
+    assert sorted(seen[:2]) == [1, 4]
+    assert seen[2:] == [5, 0, 3, 2]
+
+
+def test_no_pause_after_the_last_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import Future
+
+    pauses: list[float] = []
+    monkeypatch.setattr(engine.time, "sleep", pauses.append)
+    done: Future[Any] = Future()
+    done.set_result("x")
+    assert [f.result() for f in engine._finished([done])] == ["x"]
+    assert pauses == []
+    assert list(engine._finished([])) == []

@@ -242,6 +242,34 @@ def test_engine_keeps_results_on_the_wire_and_marks_the_rest_interrupted() -> No
     assert 2 <= len(client.sent) < len(NAMES)
 
 
+def test_engine_ctrl_c_while_the_main_thread_waits_between_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C lands in the pause between two batches of results: what finished is kept,
+    # what was on the wire finishes and is kept, the rest is interrupted (not sent).
+    from conductor_integrations.fleet import engine
+
+    client = GatedClient()
+
+    def pause(_: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine.time, "sleep", pause)
+
+    def release_two() -> None:
+        for _ in range(2):
+            assert client.started.acquire(timeout=DEADLINE)
+        client.gate.release(2)
+
+    threading.Thread(target=release_two, daemon=True).start()
+    report = engine.apply(client, payloads(NAMES), secret_matches=lambda *_: False, concurrency=2)
+    assert report.interrupted and report.exit_code == 130
+    actions = [(o.name, o.action) for o in report.outcomes]
+    assert [n for n, _ in actions] == NAMES
+    assert {n for n, a in actions if a == "created"} == set(client.sent)
+    assert client.stopped
+    assert all(o.error == engine.NOT_SENT for o in report.outcomes if o.action == "interrupted")
+    assert 2 <= len(client.sent) < len(NAMES)
+
+
 def test_engine_ctrl_c_while_reading_the_server_sends_nothing() -> None:
     from conductor_integrations.errors import Interrupted
     from conductor_integrations.fleet import engine
