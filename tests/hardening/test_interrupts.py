@@ -212,6 +212,30 @@ def payloads(names: list[str]) -> list[Any]:
     return [Payload(n, {"type": "grok", "category": "AI_MODEL", "configuration": {}}) for n in names]
 
 
+def release_two(client: GatedClient) -> None:
+    """Let the first two providers through once they are on the wire."""
+
+    def release() -> None:
+        for _ in range(2):
+            assert client.started.acquire(timeout=DEADLINE)
+        client.gate.release(2)
+
+    threading.Thread(target=release, daemon=True).start()
+
+
+def assert_kept_and_interrupted(client: GatedClient, report: Any) -> None:
+    """Every provider sent is reported created; the others interrupted, not sent."""
+    from conductor_integrations.fleet import engine
+
+    assert report.interrupted and report.exit_code == 130
+    actions = [(o.name, o.action) for o in report.outcomes]
+    assert [n for n, _ in actions] == NAMES
+    assert {n for n, a in actions if a == "created"} == set(client.sent)
+    assert client.stopped
+    assert all(o.error == engine.NOT_SENT for o in report.outcomes if o.action == "interrupted")
+    assert 2 <= len(client.sent) < len(NAMES)
+
+
 def test_engine_keeps_results_on_the_wire_and_marks_the_rest_interrupted() -> None:
     from conductor_integrations.fleet import engine
 
@@ -224,22 +248,11 @@ def test_engine_keeps_results_on_the_wire_and_marks_the_rest_interrupted() -> No
         if calls == 1:
             raise KeyboardInterrupt  # Ctrl-C lands while the main thread reports a result
 
-    def release_two() -> None:
-        for _ in range(2):
-            assert client.started.acquire(timeout=DEADLINE)
-        client.gate.release(2)
-
-    threading.Thread(target=release_two, daemon=True).start()
+    release_two(client)
     report = engine.apply(
         client, payloads(NAMES), secret_matches=lambda *_: False, concurrency=2, on_done=on_done
     )
-    assert report.interrupted and report.exit_code == 130
-    actions = [(o.name, o.action) for o in report.outcomes]
-    assert [n for n, _ in actions] == NAMES
-    assert {n for n, a in actions if a == "created"} == set(client.sent)
-    assert client.stopped
-    assert all(o.error == engine.NOT_SENT for o in report.outcomes if o.action == "interrupted")
-    assert 2 <= len(client.sent) < len(NAMES)
+    assert_kept_and_interrupted(client, report)
 
 
 def test_engine_ctrl_c_while_the_main_thread_waits_between_batches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,20 +267,9 @@ def test_engine_ctrl_c_while_the_main_thread_waits_between_batches(monkeypatch: 
 
     monkeypatch.setattr(engine.time, "sleep", pause)
 
-    def release_two() -> None:
-        for _ in range(2):
-            assert client.started.acquire(timeout=DEADLINE)
-        client.gate.release(2)
-
-    threading.Thread(target=release_two, daemon=True).start()
+    release_two(client)
     report = engine.apply(client, payloads(NAMES), secret_matches=lambda *_: False, concurrency=2)
-    assert report.interrupted and report.exit_code == 130
-    actions = [(o.name, o.action) for o in report.outcomes]
-    assert [n for n, _ in actions] == NAMES
-    assert {n for n, a in actions if a == "created"} == set(client.sent)
-    assert client.stopped
-    assert all(o.error == engine.NOT_SENT for o in report.outcomes if o.action == "interrupted")
-    assert 2 <= len(client.sent) < len(NAMES)
+    assert_kept_and_interrupted(client, report)
 
 
 def test_engine_ctrl_c_while_reading_the_server_sends_nothing() -> None:
