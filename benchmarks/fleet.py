@@ -12,7 +12,8 @@ medians with their spread (min-max) and ratios.
    in turn, each on its own fresh server; the median is over the rounds.
 2. Re-apply (nothing changed) and diff of N providers (default 1,000, 5,000, 10,000),
    with the time per provider.
-3. Peak memory (max RSS) of `integ provider apply` of the largest re-apply size.
+3. Peak memory (max RSS) of `integ provider apply` of the largest re-apply size, and
+   `integ provider list -o json` of that many providers against curl fetching the list.
 
 Usage: python benchmarks/fleet.py [--apply 1000,5000] [--again 1000,5000,10000] [--rounds 3]
        [--no-curl]
@@ -178,9 +179,27 @@ def run_again(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> No
                 print(f"  {label:<8} {n:>6}  {spread(found)}  {per:6.3f} ms/provider  {growth:4.2f}x")
             if n == max(args.again):
                 print(f"  peak memory of apply of {n} (re-apply): {peak_rss_mb(apply, env):.0f} MB")
+                list_against_curl(args, server.url, env, n)
         finally:
             server.stop()
     print()
+
+
+def list_against_curl(args: argparse.Namespace, url: str, env: dict[str, str], n: int) -> None:
+    """``integ provider list -o json`` of the ``n`` providers against curl fetching the same
+    list, in turn, both printing to a pipe."""
+    integ = [*INTEG, "provider", "list", "-o", "json", "--server", url]
+    curl = ["curl", "-sS", "-f", f"{url}/api/integrations/provider?activeOnly=false"]
+    if shutil.which("curl") is None:
+        print("  provider list: skipped (curl not on PATH)")
+        return
+    times: dict[str, list[float]] = {"integ": [], "curl": []}
+    for _ in range(args.rounds):
+        times["integ"].append(timed(integ, env))
+        times["curl"].append(timed(curl, env))
+    ratio = statistics.median(times["integ"]) / statistics.median(times["curl"])
+    both = f"integ {spread(times['integ'])}, curl {spread(times['curl'])}"
+    print(f"  provider list of {n}: {both}, {ratio:.1f}x curl")
 
 
 def peak_rss_mb(cmd: list[str], env: dict[str, str]) -> float:
