@@ -12,6 +12,7 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from conductor_integrations.errors import TooDeepToPrint
 from conductor_integrations.secrets import redact
 from conductor_integrations.secrets.redact import MASK
 
@@ -299,3 +300,52 @@ def test_many_secrets_one_the_start_of_another_are_masked_whole() -> None:
     redact.register(*values)
     assert redact.scrub("<" + values[-1] + "> <" + values[3] + "!") == f"<{MASK}> <{MASK}!"
     assert redact.scrub("sk-proj- alone") == "sk-proj- alone"
+
+
+#: JSON-like data: every kind of value and key the JSON encoder takes, text with quotes,
+#: backslashes, controls and bidi characters, and registered secrets as keys and values.
+_json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet=SECRET_ALPHABET + OTHER_ALPHABET + "\x01\x7f\x85\u202e", max_size=12),
+    st.sampled_from(["sk-live-AAAA1111", "pw 'q' \"x\"", "sk-live-AAAA1111 and more"]),
+)
+_json_keys = st.one_of(
+    st.text(alphabet='abcXYZ"\\\n\u202e', max_size=5),
+    st.sampled_from(["sk-live-AAAA1111", "pw 'q' \"x\""]),
+    st.integers(-5, 5),
+    st.sampled_from([None, True, False, 1.5]),
+)
+json_like = st.recursive(
+    _json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(_json_keys, inner, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400)
+@given(data=json_like)
+def test_scrubbed_json_is_the_text_json_gives_of_the_scrubbed_data(data: Any) -> None:
+    redact.forget_all()
+    redact.register("sk-live-AAAA1111", "pw 'q' \"x\"")
+    expected = json.dumps(redact.scrub_data(data), indent=2, ensure_ascii=False)
+    assert redact.scrubbed_json(data) == expected
+    assert "AAAA1111" not in expected
+
+
+def test_scrubbed_json_refuses_what_json_refuses() -> None:
+    deep: Any = "x"
+    for _ in range(redact.MAX_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(TooDeepToPrint):
+        redact.scrubbed_json(deep)
+    with pytest.raises(TypeError):
+        redact.scrubbed_json({"a": object()})
+    with pytest.raises(TypeError):
+        redact.scrubbed_json({("tuple", "key"): 1})

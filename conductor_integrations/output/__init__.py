@@ -13,7 +13,6 @@ The only module that imports rich.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import sys
@@ -191,7 +190,7 @@ def to_json(data: Any) -> str:
 
 
 def _json_text(data: Any) -> str:
-    text = json.dumps(redact.scrub_data(data), indent=2, ensure_ascii=False)
+    text = redact.scrubbed_json(data)
     return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -453,6 +453,80 @@ def scrub_data(obj: Any, max_depth: int = MAX_DEPTH) -> Any:
     return walk(obj, max_depth)
 
 
+def scrubbed_json(obj: Any, max_depth: int = MAX_DEPTH) -> str:
+    """``json.dumps(scrub_data(obj, max_depth), indent=2, ensure_ascii=False)``, the same
+    text, in one walk: the standard library's encoder goes through pure Python as soon as
+    it indents, and the copy ``scrub_data`` makes is walked again by it. Raises what they
+    raise (``TooDeepToPrint``, ``TypeError`` for what JSON cannot hold)."""
+    from json.encoder import encode_basestring
+
+    parts: list[str] = []
+    put = parts.append
+
+    def number(o: Any) -> str:
+        if isinstance(o, int):
+            return int.__repr__(o)
+        if o != o:
+            return "NaN"
+        if o in (float("inf"), float("-inf")):
+            return "Infinity" if o > 0 else "-Infinity"
+        return float.__repr__(o)
+
+    def key_text(k: Any) -> str:
+        if isinstance(k, str):
+            return encode_basestring(k)
+        if k is True or k is False or k is None:
+            return {True: '"true"', False: '"false"', None: '"null"'}[k]
+        if isinstance(k, (int, float)):
+            return f'"{number(k)}"'
+        raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
+
+    def walk(o: Any, depth: int, indent: str) -> None:
+        if isinstance(o, str):
+            put(encode_basestring(scrub(o)))
+        elif o is None:
+            put("null")
+        elif o is True:
+            put("true")
+        elif o is False:
+            put("false")
+        elif isinstance(o, (int, float)):
+            put(number(o))
+        elif isinstance(o, (list, tuple, dict)):
+            if depth <= 0:
+                from conductor_integrations.errors import TooDeepToPrint
+
+                raise TooDeepToPrint(f"cannot print data nested deeper than {max_depth} levels")
+            if not o:
+                put("{}" if isinstance(o, dict) else "[]")
+                return
+            inner = indent + "  "
+            between = ",\n" + inner
+            if isinstance(o, dict):
+                items = [(scrub(k) if isinstance(k, str) else k, v) for k, v in o.items()]
+                if len({k for k, _ in items}) < len(items):  # keys masked alike merge, as in scrub_data
+                    items = list(dict(items).items())
+                put("{\n" + inner)
+                for n, (k, v) in enumerate(items):
+                    if n:
+                        put(between)
+                    put(key_text(k) + ": ")
+                    walk(v, depth - 1, inner)
+                put("\n" + indent + "}")
+            else:
+                put("[\n" + inner)
+                for n, v in enumerate(o):
+                    if n:
+                        put(between)
+                    walk(v, depth - 1, inner)
+                put("\n" + indent + "]")
+        else:
+            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+    walk(obj, max_depth, "")
+    return "".join(parts)
+
+
 # -- the --debug HTTP log -------------------------------------------------------------------
 
 
