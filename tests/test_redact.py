@@ -349,3 +349,66 @@ def test_scrubbed_json_refuses_what_json_refuses() -> None:
         redact.scrubbed_json({"a": object()})
     with pytest.raises(TypeError):
         redact.scrubbed_json({("tuple", "key"): 1})
+
+
+#: Text made of the pieces URLs with passwords are made of, and what breaks them.
+url_texts = st.lists(
+    st.sampled_from(
+        [
+            *["://", ":", "@", "/", " ", "\n", "a", "Z", "9", "+", ".", "-", "_", "é", "https", "pw", "\t"],
+            *["https://u:p@h", "a+b.c-d://x:y@z", "s3://k:s@", "://u:p@", "x://:p@/", "1a://u:v@", "@/"],
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=1000)
+@given(text=url_texts)
+def test_url_passwords_are_masked_as_the_whole_text_regex_masks_them(text: str) -> None:
+    whole = redact._URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+    assert redact._url_passwords(text) == whole
+
+
+@settings(max_examples=200)
+@given(values=st.lists(secrets, min_size=1, max_size=6), data=st.data())
+def test_few_values_are_found_with_find_as_by_looking_at_every_place(
+    values: list[str], data: st.DataObject
+) -> None:
+    redact.forget_all()
+    redact.register(*values)
+    pieces = data.draw(st.lists(st.one_of(st.sampled_from(values), prose), max_size=8))
+    text = "".join(pieces) + "".join(v[: len(v) // 2] for v in values)
+    by_find = redact.scrub(text)
+    limit = redact._FIND_ANCHORS
+    redact._FIND_ANCHORS = 0
+    try:
+        by_place = redact.scrub(text)
+    finally:
+        redact._FIND_ANCHORS = limit
+    assert by_find == by_place
+    assert leaks(by_find, values[0]) == []
+
+
+def test_a_value_whose_start_repeats_is_found_where_its_starts_overlap() -> None:
+    redact.forget_all()
+    redact.register("abababab-1234")
+    assert redact.scrub("xab" + "abababab-1234" + "y") == "xab" + MASK + "y"
+    assert redact.scrub("abababab-1234abababab-1234") == MASK + MASK
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("a://u:p@/x", True),
+        ("go to https://me:pw@host/x now", True),
+        ("s3://k:s@b and ftp://u:v@h", True),
+        ("1a://u:v@", False),  # a scheme begins with a letter, at a word's start
+        ("é://u:p@", False),
+        ("https://host/a:b@c", False),  # a slash before the password: not a URL's user
+    ],
+)
+def test_url_passwords_examples(text: str, masked: bool) -> None:
+    whole = redact._URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+    assert (whole != text) == masked
+    assert redact._url_passwords(text) == whole

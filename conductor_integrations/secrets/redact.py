@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -59,6 +59,12 @@ MAX_DEPTH = 100
 _values: set[str] = set()
 _lock = threading.Lock()
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
+#: What a URL's scheme is made of, and what ends its user and password.
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+_USERINFO_END = re.compile(r"[\s/]")
+#: With at most this many anchors registered, each is looked for with ``str.find``; with
+#: more, each place of the text is looked up among them.
+_FIND_ANCHORS = 32
 
 
 #: Text that every form below leaves as it is: no whitespace, nothing JSON, ``repr``,
@@ -223,11 +229,48 @@ def _spans(text: str) -> list[tuple[int, int]]:
         few = _few_pattern
         buckets = _buckets
         spans = [] if few is None else [m.span() for m in few.finditer(text)]
-        for at in [i for i in range(len(text) - _ANCHOR + 1) if text[i : i + _ANCHOR] in buckets]:
+        if len(buckets) <= _FIND_ANCHORS:  # a few values (a token, a key): found at C speed
+            places = sorted(i for anchor in buckets for i in _find_all(text, anchor))
+        else:
+            places = [i for i in range(len(text) - _ANCHOR + 1) if text[i : i + _ANCHOR] in buckets]
+        for at in places:
             end = buckets[text[at : at + _ANCHOR]].end(text, at)
             if end > at:
                 spans.append((at, end))
     return spans
+
+
+def _find_all(text: str, anchor: str) -> Iterator[int]:
+    """Every place ``anchor`` stands in ``text``, overlapping ones too."""
+    at = text.find(anchor)
+    while at >= 0:
+        yield at
+        at = text.find(anchor, at + 1)
+
+
+def _url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` masked: what
+    ``_URL_PASSWORD`` masks in the whole text, looked for only around each ``://`` (a match
+    holds exactly one, its scheme runs back from it, and its user and password end at the
+    first whitespace or slash after it)."""
+    out: list[str] = []
+    done = 0
+    at = text.find("://")
+    while at >= 0:
+        start = at
+        while start > done and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        stop = _USERINFO_END.search(text, at + 3)
+        end = stop.start() + 1 if stop else len(text)
+        found = _URL_PASSWORD.search(text, start, end)
+        if found:
+            out += [text[done : found.start()], found.group("head"), MASK]
+            done = found.end()
+        at = text.find("://", max(at + 3, done))
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
@@ -255,7 +298,7 @@ def scrub(text: str) -> str:
     if not text:
         return text
     if "://" in text:
-        text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+        text = _url_passwords(text)
     if not _values or (len(text) < _ANCHOR and not _few):
         return text
     return _mask_spans(text, _spans(text))
