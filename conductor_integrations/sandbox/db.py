@@ -32,6 +32,9 @@ from conductor_integrations.sandbox.errors import SandboxError
 SCHEMA_VERSION = 2
 #: How long a writer waits for the write lock before giving up (ms).
 BUSY_TIMEOUT_MS = 15_000
+#: How long a thread that must not wait long (``serving_thread``) waits for the write lock
+#: before the write fails as busy (seconds).
+SHORT_WAIT = 0.25
 #: Idle connections kept for reuse; more are closed when returned.
 POOL_SIZE = 16
 
@@ -166,6 +169,16 @@ def _make_private(path: Path, fd: int | None = None) -> None:
             ) from None
 
 
+_short = threading.local()
+
+
+def serving_thread() -> None:
+    """Mark the calling thread as one that serves every client: its writes wait at most
+    ``SHORT_WAIT`` for the write lock (held by another process, or by a thread of this one),
+    then fail busy (a 503 the client retries), instead of ``BUSY_TIMEOUT_MS``."""
+    _short.on = True
+
+
 class Database:
     """The SQLite file at ``path`` (created when missing, in a folder that must exist),
     with a pool of connections. Safe to share between threads; ``close()`` when done."""
@@ -266,14 +279,26 @@ class Database:
         """One short write transaction, holding the write lock from its first statement
         (taken in-process first: the threads of this process wait on a lock, not in SQLite's
         sleeping busy handler)."""
-        with self._borrow() as conn, self._writer:
-            conn.execute("BEGIN IMMEDIATE")
+        short = getattr(_short, "on", False)
+        with self._borrow() as conn:
+            if not self._writer.acquire(timeout=SHORT_WAIT if short else -1):
+                raise StoreError("the store is busy: another write holds it")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                if short:
+                    conn.execute(f"PRAGMA busy_timeout = {int(SHORT_WAIT * 1000)}")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                finally:
+                    if short:
+                        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -52,8 +52,12 @@ def too_large(limit: int) -> BodyError:
 
 def request_for(method: str, target: str, headers: Iterable[tuple[str, str]]) -> Request:
     """The ``Request`` for ``method target`` (path and query, percent-encoded) with
-    ``headers``; the body is taken later, once the caller is admitted."""
-    split = urlsplit(target)
+    ``headers``; the body is taken later, once the caller is admitted. A target that is
+    not a URL (``http://[::1/``) is a ``BodyError`` (400)."""
+    try:
+        split = urlsplit(target)
+    except ValueError:
+        raise BodyError(400, f"Bad request target {target[:80]!r}") from None
     return Request(
         method="GET" if method == "HEAD" else method,
         segments=[unquote(s) for s in split.path.split("/")[1:]],
@@ -140,9 +144,9 @@ def exchange(
     answers it. A body longer than its ``Content-Length`` is a 400 (over a socket the
     rest would be read as the next request)."""
     pairs = list(headers.items())
-    request = request_for(method, target, pairs)
     head = method == "HEAD"
     try:
+        request = request_for(method, target, pairs)
         chunked, length = framing(values_of(pairs, "transfer-encoding"), values_of(pairs, "content-length"))
     except BodyError as exc:
         return encode(refusal(exc), head=head, close=True)

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from conductor_integrations import __version__
-from conductor_integrations.sandbox import exchange
+from conductor_integrations.sandbox import db, exchange
 from conductor_integrations.sandbox.errors import ApiError, SandboxError
 from conductor_integrations.sandbox.exchange import BodyError
 from conductor_integrations.sandbox.routes import Response, SandboxApp
@@ -91,6 +91,9 @@ _FAST_HEAD = 16 * 1024
 _FAST_BODY = 1024 * 1024
 #: Seconds between two looks for idle connections while some are open.
 _SWEEP = 1.0
+#: Seconds the serving thread spends on one connection's requests before it hands the
+#: rest of them to a thread of its own (the others are waiting).
+_PASS = 0.01
 _VERSION = re.compile(r"HTTP/[0-9]+\.[0-9]+")
 #: C0 and C1 controls, DEL, and the invisible or bidirectional formatting characters.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
@@ -263,6 +266,7 @@ class _Server(ThreadingHTTPServer):
         there is no polling: a wake-up socket ends the wait at once, and a server with no
         connection open never wakes (with some, once every ``_SWEEP`` seconds, to close
         those idle for ``IDLE_TIMEOUT``)."""
+        db.serving_thread()  # its writes do not wait long for another's: it serves everyone
         with selectors.DefaultSelector() as selector:
             selector.register(self, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
@@ -295,9 +299,12 @@ class _Server(ThreadingHTTPServer):
             self._drop(watched)
             return
         watched.buffer += data
-        watched.since = time.monotonic()
+        watched.since = started = time.monotonic()
         try:
             while watched.buffer:
+                if time.monotonic() - started > _PASS:  # a long pipeline: a thread goes on with it
+                    self._hand_over(watched)
+                    return
                 answered = self._answer_buffered(watched)
                 if answered is None:
                     self._hand_over(watched)
@@ -332,7 +339,7 @@ class _Server(ThreadingHTTPServer):
         if block.count(b"\n") != block.count(b"\r\n"):
             return None  # a line ended by a bare LF: the handler reads it line by line
         raw_line, _, rest = block.partition(b"\r\n")
-        requestline = str(raw_line, "iso-8859-1")
+        requestline = str(raw_line, "iso-8859-1").rstrip("\r\n")  # as the handler logs it
         words = requestline.split()
         if len(words) != 3 or words[2] not in _VERSIONS or words[0] not in _METHODS:
             return None
@@ -350,6 +357,12 @@ class _Server(ThreadingHTTPServer):
         start = end + 4
         if length > _FAST_BODY or len(buffer) < start + length:
             return None
+        if path.startswith("//"):  # as the handler reads it
+            path = "/" + path.lstrip("/")
+        try:
+            request = exchange.request_for(command, path, headers.items())
+        except BodyError:
+            return None  # the handler answers it, and closes
         watched.buffer = buffer[start + length :]
         close = version == "HTTP/1.0"
         connection = headers.get("Connection").lower()
@@ -357,10 +370,7 @@ class _Server(ThreadingHTTPServer):
             close = True
         elif connection == "keep-alive":
             close = False
-        if path.startswith("//"):  # as the handler reads it
-            path = "/" + path.lstrip("/")
         app = self.app
-        request = exchange.request_for(command, path, headers.items())
         try:
             principal = app.admit(request)
         except ApiError as exc:
@@ -627,8 +637,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         app = self.server.app
-        request = exchange.request_for(self.command, self.path, self.headers.items())
         try:
+            request = exchange.request_for(self.command, self.path, self.headers.items())
             codings = self.headers.get_all("Transfer-Encoding") or []
             chunked, length = exchange.framing(codings, self.headers.get_all("Content-Length") or [])
             # The token first: a refused caller's body is never read.

@@ -5,8 +5,11 @@ in order, and nothing read is lost or read twice."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -230,3 +233,79 @@ def test_stopping_closes_the_connections_it_watches(start_sandbox: Callable[...,
         assert read_reply(sock)[0] == 200
         sandbox.stop()
         assert read_to_close(sock) == b""
+
+
+def test_a_request_line_ending_in_an_extra_cr_is_logged_as_the_handler_logs_it(
+    logged: tuple[RunningSandbox, Log],
+) -> None:
+    sandbox, log = logged
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\r\nHost: x\r\n\r\n")
+        assert read_reply(sock)[0] == 200
+    assert '127.0.0.1 - "GET /api/health HTTP/1.1" 200 -' in log.getvalue().splitlines()
+
+
+def test_a_write_the_store_cannot_take_now_is_a_503_at_once_and_reads_go_on(
+    sandbox: RunningSandbox, client: Client
+) -> None:
+    # Another process holds the write lock (an `integ --server local` command on the same
+    # file): the serving thread does not sit in SQLite's busy wait while others wait on it.
+    other = sqlite3.connect(sandbox.data_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with closing(connect(sandbox)) as sock:
+            sock.sendall(post("p"))
+            status, headers, body = read_reply(sock)
+        assert status == 503 and headers.get("retry-after") == "1", body
+        assert time.monotonic() - started < http_layer.db.BUSY_TIMEOUT_MS / 1000 / 2
+        with closing(connect(sandbox)) as sock:
+            sock.sendall(get("/integrations/provider?activeOnly=false"))
+            assert read_reply(sock)[0] == 200
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with closing(connect(sandbox)) as sock:
+        sock.sendall(post("p"))
+        assert read_reply(sock)[0] == 200
+    assert names(client) == ["p"]
+
+
+def test_a_long_pipeline_does_not_hold_the_others_back(
+    logged: tuple[RunningSandbox, Log], client: Client
+) -> None:
+    sandbox, log = logged
+    for i in range(300):  # each HEAD of the list below costs a query of all of them
+        assert client.post(f"/integrations/provider/n{i:03d}", json=OPENAI).status_code == 200
+    head = b"HEAD /api/integrations/provider?activeOnly=false HTTP/1.1\r\nHost: x\r\n\r\n"
+    many = 60_000 // len(head)
+    with closing(connect(sandbox)) as attacker, closing(connect(sandbox)) as victim:
+
+        def drain() -> None:  # it reads its replies, so they never fill its socket
+            with contextlib.suppress(OSError):
+                read_to_close(attacker)
+
+        threading.Thread(target=drain, daemon=True).start()
+        attacker.sendall(head * many)
+        time.sleep(0.05)
+        victim.sendall(get("/integrations/provider/n001"))
+        assert read_reply(victim)[2]["name"] == "n001"
+        lines = log.getvalue().splitlines()
+        victim_at = lines.index('127.0.0.1 - "GET /api/integrations/provider/n001 HTTP/1.1" 200 -')
+        heads_before = sum("HEAD /api/integrations/provider" in line for line in lines[:victim_at])
+        assert heads_before < many, "the whole pipeline was answered before the other client"
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["serving-thread", "own-thread"])
+def test_a_target_that_is_not_a_url_is_a_400(sandbox: RunningSandbox, whole: bool) -> None:
+    raw = b"GET http://[::1/ HTTP/1.1\r\nHost: x\r\n\r\n"
+    with closing(connect(sandbox)) as sock:
+        if whole:
+            sock.sendall(raw)
+        else:
+            sock.sendall(raw[:5])
+            time.sleep(0.2)
+            sock.sendall(raw[5:])
+        status, headers, body = read_reply(sock)
+        assert status == 400 and body["status"] == 400 and "request target" in body["message"]
+        assert headers.get("connection") == "close"
