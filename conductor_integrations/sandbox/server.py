@@ -156,6 +156,27 @@ def _fields(lines: list[bytes]) -> list[tuple[str, str]]:
     return out
 
 
+def _request_line(raw: bytes) -> str:
+    """The request line as it is read and logged: without its line end."""
+    return str(raw, "iso-8859-1").rstrip("\r\n")
+
+
+def _one_slash(path: str) -> str:
+    """A target beginning ``//`` read with one slash, as the stdlib does (gh-87389)."""
+    return "/" + path.lstrip("/") if path.startswith("//") else path
+
+
+def _closes(version: str, headers: _Headers) -> bool:
+    """Whether the connection closes after this request: HTTP/1.0 unless it asks to be
+    kept alive, HTTP/1.1 when it asks to close."""
+    connection = headers.get("Connection").lower()
+    if connection == "close":
+        return True
+    if connection == "keep-alive":
+        return False
+    return version == "HTTP/1.0"
+
+
 def _head_problem(lines: list[bytes], version: str) -> str | None:
     """What makes these raw header lines ambiguous, or None: a line folded onto the one
     before (obs-fold), one without a colon, whitespace or anything else between a name and
@@ -339,7 +360,7 @@ class _Server(ThreadingHTTPServer):
         if block.count(b"\n") != block.count(b"\r\n"):
             return None  # a line ended by a bare LF: the handler reads it line by line
         raw_line, _, rest = block.partition(b"\r\n")
-        requestline = str(raw_line, "iso-8859-1").rstrip("\r\n")  # as the handler logs it
+        requestline = _request_line(raw_line)
         words = requestline.split()
         if len(words) != 3 or words[2] not in _VERSIONS or words[0] not in _METHODS:
             return None
@@ -357,19 +378,13 @@ class _Server(ThreadingHTTPServer):
         start = end + 4
         if length > _FAST_BODY or len(buffer) < start + length:
             return None
-        if path.startswith("//"):  # as the handler reads it
-            path = "/" + path.lstrip("/")
+        path = _one_slash(path)
         try:
             request = exchange.request_for(command, path, headers.items())
         except BodyError:
             return None  # the handler answers it, and closes
         watched.buffer = buffer[start + length :]
-        close = version == "HTTP/1.0"
-        connection = headers.get("Connection").lower()
-        if connection == "close":
-            close = True
-        elif connection == "keep-alive":
-            close = False
+        close = _closes(version, headers)
         app = self.app
         try:
             principal = app.admit(request)
@@ -566,8 +581,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.command = ""
         self.request_version = "HTTP/1.1"  # so even an error here has a status line
         self.close_connection = True
-        raw_line: bytes = getattr(self, "raw_requestline", b"")
-        self.requestline = str(raw_line, "iso-8859-1").rstrip("\r\n")
+        self.requestline = _request_line(getattr(self, "raw_requestline", b""))
         words = self.requestline.split()
         if not words:
             return False
@@ -578,9 +592,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_error(400, f"Bad request line {self.requestline[:80]!r}")
             return False
         self.command, self.path, self.request_version = words
-        self.close_connection = self.request_version == "HTTP/1.0"
-        if self.path.startswith("//"):  # as the stdlib does (gh-87389): one slash
-            self.path = "/" + self.path.lstrip("/")
+        self.path = _one_slash(self.path)
         lines = _read_head(self.rfile)
         if isinstance(lines, str):
             self.send_error(431, lines)
@@ -591,11 +603,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         headers = _Headers(_fields(lines))
         self.headers = headers  # type: ignore[assignment]
-        connection = headers.get("Connection").lower()
-        if connection == "close":
-            self.close_connection = True
-        elif connection == "keep-alive":
-            self.close_connection = False
+        self.close_connection = _closes(self.request_version, headers)
         if self.request_version == "HTTP/1.1" and headers.get("Expect").lower() == "100-continue":
             return bool(self.handle_expect_100())
         return True

@@ -475,6 +475,12 @@ def deeper_than(obj: Any, limit: int) -> bool:
     return False
 
 
+def _too_deep(max_depth: int) -> Exception:
+    from conductor_integrations.errors import TooDeepToPrint
+
+    return TooDeepToPrint(f"cannot print data nested deeper than {max_depth} levels")
+
+
 def scrub_data(obj: Any, max_depth: int = MAX_DEPTH) -> Any:
     """``scrub`` applied to every string inside a JSON-like structure. Nesting deeper than
     ``max_depth`` raises ``TooDeepToPrint``: the printers that take the result (JSON,
@@ -484,9 +490,7 @@ def scrub_data(obj: Any, max_depth: int = MAX_DEPTH) -> Any:
         if isinstance(obj, str):
             return scrub(obj)
         if isinstance(obj, (dict, list, tuple)) and depth <= 0:
-            from conductor_integrations.errors import TooDeepToPrint
-
-            raise TooDeepToPrint(f"cannot print data nested deeper than {max_depth} levels")
+            raise _too_deep(max_depth)
         if isinstance(obj, dict):
             return {walk(k, depth): walk(v, depth - 1) for k, v in obj.items()}
         if isinstance(obj, (list, tuple)):
@@ -537,9 +541,7 @@ def scrubbed_json(obj: Any, max_depth: int = MAX_DEPTH) -> str:
             put(number(o))
         elif isinstance(o, (list, tuple, dict)):
             if depth <= 0:
-                from conductor_integrations.errors import TooDeepToPrint
-
-                raise TooDeepToPrint(f"cannot print data nested deeper than {max_depth} levels")
+                raise _too_deep(max_depth)
             if not o:
                 put("{}" if isinstance(o, dict) else "[]")
                 return
