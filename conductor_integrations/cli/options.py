@@ -147,8 +147,10 @@ class Command(TyperCommand):
         return pieces
 
     def invoke(self, ctx: Any) -> Any:
+        from conductor_integrations import startup
         from conductor_integrations.errors import Interrupted
 
+        startup.resume()
         _configure_output(invocation(ctx).flags)
         try:
             return super().invoke(ctx)
