@@ -23,9 +23,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from conductor_integrations.errors import UsageError
 
@@ -43,16 +42,21 @@ APP_NAME = "conductor-integrations"
 LOCAL = "local"
 
 
-@dataclass
-class Setting:
+class Setting(NamedTuple):
+    """A setting's value and where it came from."""
+
     value: Any
     source: str  # "flag --server", "env CONDUCTOR_SERVER_URL", "profile default", "default"
 
 
-@dataclass
 class Settings:
-    values: dict[str, Setting] = field(default_factory=dict)
-    config_file: Path | None = None
+    """Every setting of the run, by name, and the config file they were read with."""
+
+    __slots__ = ("config_file", "values")
+
+    def __init__(self, values: dict[str, Setting] | None = None, config_file: Path | None = None) -> None:
+        self.values: dict[str, Setting] = {} if values is None else values
+        self.config_file = config_file
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name].value

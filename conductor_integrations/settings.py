@@ -8,8 +8,7 @@ ENVIRONMENT section of the man pages (``environment()``). To add a setting, add 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 CONNECTION = "Connection"
 OUTPUT = "Output"
@@ -17,8 +16,7 @@ OUTPUT = "Output"
 TRUE_WORDS = ("1", "true", "yes", "on")
 
 
-@dataclass(frozen=True)
-class SettingSpec:
+class SettingSpec(NamedTuple):
     """One setting, declared once. Everything else comes from this declaration: the option
     on the commands (``flags``, ``metavar``, ``help``: ``cli/options.py``), the lookup in
     ``resolve`` (``env``, ``profile_key``, ``default``, ``kind``), ``integ config show``

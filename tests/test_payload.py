@@ -301,3 +301,20 @@ def test_malformed_references_in_a_document_are_reported_with_their_lines(tmp_pa
         ("configuration.endpoint", 5),
     ]
     assert p.configuration["organizationId"] == "${literal} and ${workflow.input.org}"
+
+
+def test_the_reprs_of_a_payload_its_document_and_models_hold_no_value(tmp_path: Path) -> None:
+    """A repr reaches tracebacks (``--debug``) and test reports: it names the provider and
+    where it came from, never a value of the body (a secret among them)."""
+    from conductor_integrations.documents import model_docs
+
+    secret = "sk-repr-canary-7f3a"
+    path = tmp_path / "p.yaml"
+    path.write_text(f"name: p\ntype: openai\nconfiguration:\n  api_key: {secret}\n  endpoint: https://e\n")
+    [doc] = reader.load_all([str(path)])
+    built = build(None, doc, None, FakeResolver())
+    model = model_docs.ModelSpec("m", {"configuration": {"api_key": secret}}, {"api_key"})
+    for shown in (repr(built), repr(built.document), repr(doc), repr(model)):
+        assert secret not in shown
+    assert repr(built) == "Payload('p', type='openai')"
+    assert str(path) in repr(doc)

@@ -9,7 +9,6 @@ documents (``AllowOutsideFiles``), handed to ``local_resolver``.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -149,12 +148,14 @@ class DeleteFailed(IntegError):
         self.exit_code = code
 
 
-@dataclass
 class Deletions:
     """What deleting names one by one came to: a record per name tried, and the failures."""
 
-    results: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[IntegError] = field(default_factory=list)
+    __slots__ = ("failures", "results")
+
+    def __init__(self) -> None:
+        self.results: list[dict[str, Any]] = []
+        self.failures: list[IntegError] = []
 
 
 def delete_each(

@@ -11,14 +11,12 @@ import contextlib
 import functools
 import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import typer
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A subcommand the root knows without importing it."""
 
     name: str

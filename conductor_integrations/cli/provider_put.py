@@ -104,7 +104,7 @@ def built_or_fail(prepared: pipeline.Prepared) -> payload.Payload:
     if built.errors:
         report_prepared(prepared)
         raise errors.ValidationFailed(prepared.problems)
-    report_prepared(replace(prepared, problems=[]))  # the problems are reported with the rest
+    report_prepared(prepared.without_problems())  # the problems are reported with the rest
     return built
 
 

@@ -22,7 +22,6 @@ stored as ``integ secret set PROVIDER/MODEL KEY``. Tag keys and values are taken
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conductor_integrations.client.endpoints import name_problem
@@ -34,14 +33,29 @@ from conductor_integrations.types import builtin
 MODEL_FIELDS = ("name", "description", "enabled", "configuration")
 
 
-@dataclass
 class ModelSpec:
     """One model of a document: its name and the fields the document gives."""
 
-    name: str
-    #: ``description``, ``enabled``, ``configuration``: only those the document gives
-    given: dict[str, Any] = field(default_factory=dict)
-    secret_keys: set[str] = field(default_factory=set)
+    __slots__ = ("given", "name", "secret_keys")
+
+    def __init__(
+        self, name: str, given: dict[str, Any] | None = None, secret_keys: set[str] | None = None
+    ) -> None:
+        self.name = name
+        #: ``description``, ``enabled``, ``configuration``: only those the document gives
+        self.given: dict[str, Any] = {} if given is None else given
+        self.secret_keys: set[str] = set() if secret_keys is None else secret_keys
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelSpec):
+            return NotImplemented
+        return (self.name, self.given, self.secret_keys) == (other.name, other.given, other.secret_keys)
+
+    __hash__ = None  # type: ignore[assignment]  # changed after it is made: not a key
+
+    def __repr__(self) -> str:
+        # the keys only: the values may be secrets
+        return f"ModelSpec({self.name!r}, given={sorted(self.given)!r})"
 
     @property
     def configuration(self) -> dict[str, Any] | None:
@@ -81,7 +95,7 @@ class _Checker:
         doc = self.doc
         if doc is None:
             return Document(data=data, source="")
-        return replace(doc, data=data, prefix=doc.prefix + path)
+        return doc.part(data, doc.prefix + path)
 
 
 def check(payload: Payload, resolver: Resolver) -> list[Problem]:

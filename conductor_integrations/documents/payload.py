@@ -26,9 +26,8 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from conductor_integrations.client.endpoints import name_problem
 from conductor_integrations.documents.reader import Document, KeyPath
@@ -96,8 +95,7 @@ class Resolver(Protocol):
         ...
 
 
-@dataclass
-class ConfigFlag:
+class ConfigFlag(NamedTuple):
     """One ``-c KEY=VALUE`` (or ``-c KEY=@PATH``) from the command line."""
 
     key: str
@@ -124,46 +122,82 @@ class ConfigFlag:
         return cls(key, value)
 
 
-@dataclass
 class Flags:
     """What the command line says about one provider (None: not given)."""
 
-    type: str | None = None
-    category: str | None = None
-    description: str | None = None
-    enabled: bool | None = None
-    config: list[ConfigFlag] = field(default_factory=list)
-    #: ``--unset KEY``: configuration keys to remove from the live provider
-    unset: list[str] = field(default_factory=list)
+    __slots__ = ("category", "config", "description", "enabled", "type", "unset")
+
+    def __init__(
+        self,
+        type: str | None = None,
+        category: str | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+        config: list[ConfigFlag] | None = None,
+        unset: list[str] | None = None,
+    ) -> None:
+        self.type = type
+        self.category = category
+        self.description = description
+        self.enabled = enabled
+        self.config: list[ConfigFlag] = [] if config is None else config
+        #: ``--unset KEY``: configuration keys to remove from the live provider
+        self.unset: list[str] = [] if unset is None else unset
 
 
-@dataclass
 class Payload:
     """A resolved provider: the body to send and what to mask in it."""
 
-    name: str
-    body: dict[str, Any]
-    #: configuration keys whose values are secrets (masked on every output path)
-    secret_keys: set[str] = field(default_factory=set)
-    #: secret values met while resolving (registered with the redactor)
-    secret_values: set[str] = field(default_factory=set)
-    problems: list[Problem] = field(default_factory=list)
-    #: ``models:`` and ``tags:`` of the document, handed on unchanged
-    models: Any = None
-    tags: Any = None
-    document: Document | None = None
-    #: configuration keys given literally on the command line
-    literal_cli_secrets: list[str] = field(default_factory=list)
-    #: secret keys given as a mask (``********``, ``xxxxxxxxxx``): keep the server's value
-    kept_secrets: set[str] = field(default_factory=set)
-    #: configuration keys whose value is not known: a reference that failed (already a
-    #: problem), one left unresolved offline, or a placeholder; not "missing" again
-    unresolved: set[str] = field(default_factory=set)
-    #: lines to print as warnings that are not problems of the document (``--strict``
-    #: leaves them alone): secrets given literally with -c
-    warnings: list[str] = field(default_factory=list)
-    #: secret keys the document gives in plain text (``pipeline`` warns once a document)
-    plain_secrets: list[str] = field(default_factory=list)
+    __slots__ = (
+        "body",
+        "document",
+        "kept_secrets",
+        "literal_cli_secrets",
+        "models",
+        "name",
+        "plain_secrets",
+        "problems",
+        "secret_keys",
+        "secret_values",
+        "tags",
+        "unresolved",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        body: dict[str, Any],
+        secret_keys: set[str] | None = None,
+        problems: list[Problem] | None = None,
+        document: Document | None = None,
+    ) -> None:
+        self.name = name
+        self.body = body
+        #: configuration keys whose values are secrets (masked on every output path)
+        self.secret_keys: set[str] = set() if secret_keys is None else secret_keys
+        #: secret values met while resolving (registered with the redactor)
+        self.secret_values: set[str] = set()
+        self.problems: list[Problem] = [] if problems is None else problems
+        #: ``models:`` and ``tags:`` of the document, handed on unchanged
+        self.models: Any = None
+        self.tags: Any = None
+        self.document = document
+        #: configuration keys given literally on the command line
+        self.literal_cli_secrets: list[str] = []
+        #: secret keys given as a mask (``********``, ``xxxxxxxxxx``): keep the server's value
+        self.kept_secrets: set[str] = set()
+        #: configuration keys whose value is not known: a reference that failed (already a
+        #: problem), one left unresolved offline, or a placeholder; not "missing" again
+        self.unresolved: set[str] = set()
+        #: lines to print as warnings that are not problems of the document (``--strict``
+        #: leaves them alone): secrets given literally with -c
+        self.warnings: list[str] = []
+        #: secret keys the document gives in plain text (``pipeline`` warns once a document)
+        self.plain_secrets: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Payload({self.name!r}, type={self.type!r})"  # not the body: it holds secrets
 
     @property
     def type(self) -> str | None:

@@ -20,8 +20,7 @@ keyring that could not be used); the command prints them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from conductor_integrations.documents import model_docs, validate
 from conductor_integrations.documents.payload import (
@@ -37,8 +36,7 @@ from conductor_integrations.documents.validate import TypeSource
 from conductor_integrations.errors import Problem, about, shown_name
 
 
-@dataclass
-class Options:
+class Options(NamedTuple):
     """How payloads are checked."""
 
     #: the server's definitions (``--server-types``); None: the table built into integ
@@ -55,17 +53,29 @@ class Options:
     models: bool = True
 
 
-@dataclass
 class Prepared:
     """What the pipeline made of its input."""
 
-    payloads: list[Payload] = field(default_factory=list)
-    #: every problem of every payload, in document order
-    problems: list[Problem] = field(default_factory=list)
-    #: lines to print as warnings that are not problems (``--strict`` leaves them alone)
-    warnings: list[str] = field(default_factory=list)
-    #: lines to print as information (a secret stored in the keyring after the prompt)
-    notes: list[str] = field(default_factory=list)
+    __slots__ = ("notes", "payloads", "problems", "warnings")
+
+    def __init__(
+        self,
+        payloads: list[Payload] | None = None,
+        problems: list[Problem] | None = None,
+        warnings: list[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
+        self.payloads: list[Payload] = [] if payloads is None else payloads
+        #: every problem of every payload, in document order
+        self.problems: list[Problem] = [] if problems is None else problems
+        #: lines to print as warnings that are not problems (``--strict`` leaves them alone)
+        self.warnings: list[str] = [] if warnings is None else warnings
+        #: lines to print as information (a secret stored in the keyring after the prompt)
+        self.notes: list[str] = [] if notes is None else notes
+
+    def without_problems(self) -> Prepared:
+        """The same payloads, warnings and notes, with no problems (reported elsewhere)."""
+        return Prepared(self.payloads, [], self.warnings, self.notes)
 
     @property
     def errors(self) -> list[Problem]:

@@ -10,7 +10,6 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +24,40 @@ KIND = "Provider"
 MAX_VALUES = 200_000
 
 
-@dataclass
 class Document:
     """One parsed document and where it came from."""
 
-    data: Any
-    source: str  # the path as the user gave it, or "<stdin>"
-    index: int = 1  # 1-based position in its file
-    count: int = 1  # how many documents the file held
-    base_dir: Path = field(default_factory=Path.cwd)  # for ${file:...} references
-    lines: dict[KeyPath, int] = field(default_factory=dict)
-    #: source text of scalars YAML turned into numbers or dates (``5672``, ``2023-06-01``)
-    raw: dict[KeyPath, str] = field(default_factory=dict)
-    prefix: KeyPath = ()  # where this provider sits inside ``data`` of the file (lists)
+    __slots__ = ("base_dir", "count", "data", "index", "lines", "prefix", "raw", "source")
+
+    def __init__(
+        self,
+        data: Any,
+        source: str,
+        index: int = 1,
+        count: int = 1,
+        base_dir: Path | None = None,
+        lines: dict[KeyPath, int] | None = None,
+        raw: dict[KeyPath, str] | None = None,
+        prefix: KeyPath = (),
+    ) -> None:
+        self.data = data
+        self.source = source  # the path as the user gave it, or "<stdin>"
+        self.index = index  # 1-based position in its file
+        self.count = count  # how many documents the file held
+        self.base_dir = Path.cwd() if base_dir is None else base_dir  # for ${file:...} references
+        self.lines: dict[KeyPath, int] = {} if lines is None else lines
+        #: source text of scalars YAML turned into numbers or dates (``5672``, ``2023-06-01``)
+        self.raw: dict[KeyPath, str] = {} if raw is None else raw
+        self.prefix = prefix  # where this provider sits inside ``data`` of the file (lists)
+
+    def __repr__(self) -> str:
+        return f"Document({self.label!r}, prefix={self.prefix!r})"  # not the data: it may hold secrets
+
+    def part(self, data: Any, prefix: KeyPath) -> Document:
+        """The part ``data`` of this document found at ``prefix``: same file, lines and marks."""
+        return Document(
+            data, self.source, self.index, self.count, self.base_dir, self.lines, self.raw, prefix
+        )
 
     @property
     def label(self) -> str:
@@ -62,7 +82,7 @@ class Document:
         """The providers in this document: itself, or each item of a top-level list."""
         if isinstance(self.data, list):
             for i, item in enumerate(self.data):
-                yield replace(self, data=item, prefix=(i,))
+                yield self.part(item, (i,))
         else:
             yield self
 

@@ -19,7 +19,6 @@ import sys
 import textwrap
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from conductor_integrations.secrets import redact
@@ -38,11 +37,15 @@ NARROWEST = 8
 BATCH_CHARS = 1 << 16
 
 
-@dataclass
 class Settings:
-    format: str = "table"
-    no_color: bool = False
-    debug: bool = False
+    """How this run writes: its format (``-o``), colour and debug lines."""
+
+    __slots__ = ("debug", "format", "no_color")
+
+    def __init__(self, format: str = "table", no_color: bool = False, debug: bool = False) -> None:
+        self.format = format
+        self.no_color = no_color
+        self.debug = debug
 
 
 settings = Settings()

@@ -1,6 +1,6 @@
 """The embedded table of provider types.
 
-``builtin.json`` beside this module is the single source of truth: validation,
+``provider_types.json`` beside this module is the single source of truth: validation,
 ``integ types``, the sandbox's ``/api/integrations/def``, completions and the man pages all
 read it through this module. Its ``_reading`` list records how the reference page was read.
 """
@@ -10,15 +10,19 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+#: no conditional keys (shared: a ``ProviderType`` is never changed)
+_NO_CONDITIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class ProviderType:
-    """One provider type: its category and configuration keys."""
+class ProviderType(NamedTuple):
+    """One provider type: its category and configuration keys (a named tuple, as
+    ``errors.Problem`` says why)."""
 
     name: str
     label: str
@@ -26,10 +30,13 @@ class ProviderType:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     #: ``{"connectionType": {"ACCESS_KEY": ("user", "api_key"), ...}}``
-    conditional: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    conditional: Mapping[str, Mapping[str, tuple[str, ...]]] = _NO_CONDITIONS
     #: keys the page lists as required but the server resolves (pineconedb projectName)
     resolved_by_server: tuple[str, ...] = ()
     page_row: str = "two"
+    #: the secret keys, for a type a server defined (its PASSWORD and FILE fields); None
+    #: for the table's own types, whose secret keys are those ``is_secret_key`` names
+    secret: tuple[str, ...] | None = None
 
     @property
     def conditional_keys(self) -> tuple[str, ...]:
@@ -55,19 +62,22 @@ class ProviderType:
 
     @property
     def secret_keys(self) -> tuple[str, ...]:
+        if self.secret is not None:
+            return tuple(k for k in self.all_keys if k in self.secret)
         return tuple(k for k in self.all_keys if is_secret_key(k))
 
 
-T = TypeVar("T", bound=ProviderType)
-
-
-class Lookups(Generic[T]):
+class Lookups:
     """The look-ups validation and hints use, for any table of types by name (the
     embedded ``TypeTable`` and the server's ``remote.ServerTable``)."""
 
-    types: dict[str, T]
+    __slots__ = ("known_categories", "types")
 
-    def get(self, name: str) -> T | None:
+    def __init__(self, types: dict[str, ProviderType], known_categories: tuple[str, ...]) -> None:
+        self.types = types
+        self.known_categories = known_categories
+
+    def get(self, name: str) -> ProviderType | None:
         return self.types.get(name)
 
     def names(self, category: str | None = None) -> list[str]:
@@ -82,15 +92,27 @@ class Lookups(Generic[T]):
         return [by_lower[f] for f in found]
 
 
-@dataclass(frozen=True)
-class TypeTable(Lookups[ProviderType]):
-    types: dict[str, ProviderType]
-    categories: tuple[str, ...]
-    known_categories: tuple[str, ...]
-    secret_keys: frozenset[str]
-    file_keys: frozenset[str]
-    key_docs: dict[str, dict[str, str]]
-    reading: tuple[str, ...]
+class TypeTable(Lookups):
+    """The embedded table: its types and what the page says about categories and keys."""
+
+    __slots__ = ("categories", "file_keys", "key_docs", "reading", "secret_keys")
+
+    def __init__(
+        self,
+        types: dict[str, ProviderType],
+        categories: tuple[str, ...],
+        known_categories: tuple[str, ...],
+        secret_keys: frozenset[str],
+        file_keys: frozenset[str],
+        key_docs: dict[str, dict[str, str]],
+        reading: tuple[str, ...],
+    ) -> None:
+        super().__init__(types, known_categories)
+        self.categories = categories
+        self.secret_keys = secret_keys
+        self.file_keys = file_keys
+        self.key_docs = key_docs
+        self.reading = reading
 
 
 def _build(data: dict[str, Any]) -> TypeTable:

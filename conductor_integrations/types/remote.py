@@ -23,23 +23,11 @@ from conductor_integrations.types.builtin import ProviderType, TypeTable
 SECRET_FIELD_TYPES = ("PASSWORD", "FILE")
 
 
-@dataclass(frozen=True)
-class ServerType(ProviderType):
-    """A provider type as the server defines it; its secret keys come from the server."""
+class ServerTable(builtin.Lookups):
+    """The server's types, with the look-ups validation uses (as ``TypeTable`` has them);
+    each type's ``secret`` holds the keys the server marks PASSWORD or FILE."""
 
-    secret: tuple[str, ...] = ()
-
-    @property
-    def secret_keys(self) -> tuple[str, ...]:
-        return tuple(k for k in self.all_keys if k in self.secret)
-
-
-@dataclass(frozen=True)
-class ServerTable(builtin.Lookups[ServerType]):
-    """The server's types, with the look-ups validation uses (as ``TypeTable`` has them)."""
-
-    types: dict[str, ServerType]
-    known_categories: tuple[str, ...]
+    __slots__ = ()
 
 
 def _text(value: Any) -> str:
@@ -57,7 +45,7 @@ def _depends(field: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def server_type(definition: Any) -> ServerType | None:
+def server_type(definition: Any) -> ProviderType | None:
     """One IntegrationDef as a type (None when it is not one: no ``type``)."""
     if not isinstance(definition, dict):
         return None
@@ -92,7 +80,7 @@ def server_type(definition: Any) -> ServerType | None:
                 choices.setdefault(value, []).append(key)
         else:
             required.append(key)
-    return ServerType(
+    return ProviderType(
         name=name,
         label=_text(definition.get("name")) or name,
         category=_text(definition.get("category")),
@@ -106,7 +94,7 @@ def server_type(definition: Any) -> ServerType | None:
 
 def from_definitions(definitions: list[Any]) -> ServerTable:
     """The table of the server's IntegrationDef documents (what is not one is left out)."""
-    types: dict[str, ServerType] = {}
+    types: dict[str, ProviderType] = {}
     for definition in definitions:
         found = server_type(definition)
         if found is not None:
