@@ -143,7 +143,7 @@ def script(shell: str) -> str:
 def register(root: typer.Typer) -> None:
     """Add ``integ completion`` and the hidden ``integ __complete`` to ``root``."""
     root.command("completion", cls=Command)(completion_command)
-    root.command("__complete", hidden=True)(complete_command)
+    root.command("__complete", cls=Command, hidden=True)(complete_command)
 
 
 def completion_command(

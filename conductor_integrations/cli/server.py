@@ -17,6 +17,7 @@ from typing import Annotated, Any, List, Optional
 import typer
 
 from conductor_integrations import output
+from conductor_integrations.cli.options import Command
 from conductor_integrations.errors import ExitCode, InputError, IntegError, UsageError
 
 HELP = """Run the built-in sandbox: a Conductor-compatible server for the integrations API.
@@ -44,7 +45,7 @@ class CannotListen(IntegError):
 
 def register(root: typer.Typer) -> None:
     """Add ``integ server`` to ``root``."""
-    root.command("server", help=HELP, no_args_is_help=False)(serve)
+    root.command("server", cls=Command, help=HELP, no_args_is_help=False)(serve)
 
 
 def serve(

@@ -1,5 +1,5 @@
 """How an `integ` process starts and ends: the collector paused while the command tree is
-imported and started again when the command runs (`startup`), and `__main__.leave`, which
+imported and started again when the command runs (`startup`), and `startup.leave`, which
 skips the interpreter's teardown but not the exit handlers, the flushing of the standard
 streams, a thread still at work, or the exit code. Each exit is checked in a process of
 its own, the way the console script ends."""
@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def leaving(tmp_path: Path, body: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
     """Run ``body`` (Python) in a fresh process, then ``leave(CODE)`` as ``main()`` does."""
-    script = "import os, sys\nfrom conductor_integrations.__main__ import leave\n" + textwrap.dedent(body)
+    script = "import os, sys\nfrom conductor_integrations.startup import leave\n" + textwrap.dedent(body)
     env = dict(os.environ, PYTHONPATH=str(ROOT), OUT=str(tmp_path / "out"))
     return subprocess.run([sys.executable, "-c", script], env=env, timeout=60, **kwargs)  # type: ignore[call-overload, no-any-return]
 
@@ -98,7 +99,7 @@ def test_leave_after_the_reader_went_away_is_exit_1_and_silent(tmp_path: Path) -
         [
             sys.executable,
             "-c",
-            "import os, sys\nfrom conductor_integrations.__main__ import leave\n"
+            "import os, sys\nfrom conductor_integrations.startup import leave\n"
             "sys.stdin.read()\nsys.stdout.write('unread')\nleave(0)\n",
         ],
         stdin=subprocess.PIPE,
@@ -180,3 +181,28 @@ def test_the_console_script_ends_every_command_through_leave(tmp_path: Path) -> 
     assert proc.stdout.rstrip().endswith("]")
     assert '"type": "openai"' in proc.stdout
     assert "torn down" not in proc.stderr
+
+
+def test_every_command_starts_the_collector_again() -> None:
+    """The collector is started again in ``options.Command.invoke``: every command of the
+    whole tree must be one (a command that was not would run with it off: ``integ server``
+    for hours, an apply of thousands)."""
+    from typer.main import get_command
+
+    from conductor_integrations.cli import app
+    from conductor_integrations.cli.options import Command
+
+    def leaves(command: Any, path: str) -> list[tuple[str, Any]]:
+        if not hasattr(command, "list_commands"):  # Typer vendors click: a group by its shape
+            return [(path, command)]
+        ctx = command.context_class(command)
+        return [
+            leaf
+            for name in command.list_commands(ctx)
+            for leaf in leaves(command.get_command(ctx, name), f"{path} {name}")
+        ]
+
+    found = leaves(get_command(app), "integ")
+    assert len(found) > 25
+    assert {"integ server", "integ __complete", "integ validate"} <= {p for p, _ in found}
+    assert [p for p, c in found if not isinstance(c, Command)] == []
